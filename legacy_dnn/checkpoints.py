@@ -1,0 +1,284 @@
+"""Everything a model_dir holds: checkpoints, the epoch file, the run record.
+
+Layout of a model_dir:
+  model.ckpt-<global step>.*   the last two rolling checkpoints (tf Saver)
+  checkpoint                   the Saver's index of those
+  model.ckpt.epoch             epochs completed, as Hands-On ML writes it
+  best.ckpt.*, best_checkpoint the model with the lowest validation loss
+  run.json                     the settings and TensorBoard run name
+  .lock                        held by the process training in this folder
+
+The training state that decides what happens next (epochs done, the partial
+sums of an interrupted epoch, the best validation loss, the early-stopping
+counter) lives in variables inside the checkpoint, so it can never disagree
+with the weights; the epoch file is only ever written from it.
+"""
+
+import collections
+import datetime
+import errno
+import fcntl
+import glob
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+
+import tensorflow as tf
+
+from legacy_dnn.errors import CheckpointError
+
+CHECKPOINT_PREFIX = 'model.ckpt'
+EPOCH_FILE = CHECKPOINT_PREFIX + '.epoch'
+BEST_PREFIX = 'best.ckpt'
+BEST_INDEX = 'best_checkpoint'
+RUN_FILE = 'run.json'
+LOCK_FILE = '.lock'
+KEEP_CHECKPOINTS = 2
+# Settings that may change between invocations of one run: asking for more
+# epochs extends a finished run.
+MUTABLE_SETTINGS = ('epochs',)
+
+State = collections.namedtuple('State', [
+    'epoch',           # Epochs completed.
+    'loss_sum',        # Sum of batch losses so far in the current epoch.
+    'accuracy_sum',    # Sum of batch accuracies so far in the current epoch.
+    'best_loss',       # Lowest validation loss seen; inf before the first.
+    'best_epoch',      # The epoch (1-based) that reached it; 0 before.
+    'wait',            # Epochs since best_epoch.
+])
+INITIAL_STATE = State(0, 0.0, 0.0, math.inf, 0, 0)
+_DTYPES = State(tf.int64, tf.float64, tf.float64, tf.float64, tf.int64,
+                tf.int64)
+
+
+def warn(message):
+  print('warning: %s' % message, file=sys.stderr, flush=True)
+
+
+class RunState:
+  """The State, as non-trainable variables saved with every checkpoint."""
+
+  def __init__(self):
+    with tf.compat.v1.variable_scope('run_state'):
+      self.variables = State(*(
+          tf.compat.v1.get_variable(
+              name, [], dtype, tf.compat.v1.constant_initializer(init),
+              trainable=False)
+          for name, dtype, init in zip(State._fields, _DTYPES, INITIAL_STATE)))
+      self._inputs = State(*(tf.compat.v1.placeholder(d, []) for d in _DTYPES))
+      self._assign = tf.group(*(
+          v.assign(p) for v, p in zip(self.variables, self._inputs)))
+
+  def read(self, sess):
+    return State(*(v.item() for v in sess.run(list(self.variables))))
+
+  def write(self, sess, state):
+    sess.run(self._assign, dict(zip(self._inputs, state)))
+
+
+def atomic_write(path, text):
+  """Writes text to path so that a reader sees the old or the new file."""
+  fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.',
+                             prefix='.' + os.path.basename(path))
+  try:
+    with os.fdopen(fd, 'w') as f:
+      f.write(text)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except BaseException:
+    os.remove(tmp)
+    raise
+
+
+def _step_of(prefix):
+  match = re.search(r'-(\d+)$', prefix)
+  return int(match.group(1)) if match else -1
+
+
+class Checkpointer:
+  """The rolling checkpoints, the best model, and the epoch file of a run."""
+
+  def __init__(self, model_dir, run_state):
+    self.model_dir = model_dir
+    self.run_state = run_state
+    self._prefix = os.path.join(model_dir, CHECKPOINT_PREFIX)
+    self._best_prefix = os.path.join(model_dir, BEST_PREFIX)
+    self._saver = tf.compat.v1.train.Saver(
+        max_to_keep=KEEP_CHECKPOINTS, save_relative_paths=True)
+    self._best_saver = tf.compat.v1.train.Saver(
+        max_to_keep=1, save_relative_paths=True)
+
+  def checkpoints(self):
+    """Rolling checkpoint prefixes on disk, newest (highest step) first."""
+    prefixes = (p[:-len('.index')] for p in
+                glob.glob(glob.escape(self._prefix) + '-*.index'))
+    return sorted(prefixes, key=_step_of, reverse=True)
+
+  def save(self, sess, global_step):
+    """Saves a rolling checkpoint, then the epoch file from its state."""
+    try:
+      self._saver.save(sess, self._prefix, global_step=global_step)
+      atomic_write(os.path.join(self.model_dir, EPOCH_FILE),
+                   '%d' % self.run_state.read(sess).epoch)
+    except (tf.errors.OpError, OSError) as e:
+      raise CheckpointError('%s: cannot save a checkpoint: %s'
+                            % (self.model_dir, getattr(e, 'message', e))
+                            ) from None
+
+  def save_best(self, sess):
+    try:
+      self._best_saver.save(sess, self._best_prefix,
+                            latest_filename=BEST_INDEX)
+    except (tf.errors.OpError, OSError) as e:
+      raise CheckpointError('%s: cannot save the best model: %s'
+                            % (self.model_dir, getattr(e, 'message', e))
+                            ) from None
+
+  def restore_best(self, sess):
+    path = tf.train.latest_checkpoint(self.model_dir, BEST_INDEX)
+    if path is None:
+      raise CheckpointError('%s: no best model (%s) to evaluate'
+                            % (self.model_dir, BEST_PREFIX))
+    self._restore(sess, self._best_saver, path)
+
+  @staticmethod
+  def _restore(sess, saver, prefix):
+    try:
+      saver.restore(sess, prefix)
+    except (tf.errors.OpError, ValueError) as e:
+      message = getattr(e, 'message', str(e)).strip().splitlines()[0]
+      raise CheckpointError('%s: cannot restore: %s' % (prefix, message)
+                            ) from None
+
+  def restore_or_initialize(self, sess, init_op):
+    """Restores the newest readable checkpoint, or initializes the variables.
+
+    A checkpoint that cannot be read (truncated, deleted, corrupt) is skipped
+    with a warning naming it, and the one before it is used.
+
+    Returns:
+      The restored State, or None if the variables were initialized.
+
+    Raises:
+      CheckpointError: checkpoints exist but none of them can be read.
+    """
+    prefixes = self.checkpoints()
+    for i, prefix in enumerate(prefixes):
+      try:
+        self._restore(sess, self._saver, prefix)
+      except CheckpointError as e:
+        fallback = (('falling back to ' + os.path.basename(prefixes[i + 1]))
+                    if i + 1 < len(prefixes) else 'no older checkpoint left')
+        warn('%s; %s' % (e, fallback))
+        continue
+      # Oldest first, so that the Saver rotates them out as it would have.
+      self._saver.recover_last_checkpoints(
+          prefixes[i:i + KEEP_CHECKPOINTS][::-1])
+      state = self.run_state.read(sess)
+      self._check_epoch_file(state.epoch)
+      return state
+    if prefixes:
+      raise CheckpointError(
+          '%s: none of its checkpoints can be read (see the warnings above); '
+          'pass --restart to move it aside and start over' % self.model_dir)
+    sess.run(init_op)
+    return None
+
+  def _check_epoch_file(self, epoch):
+    path = os.path.join(self.model_dir, EPOCH_FILE)
+    try:
+      with open(path) as f:
+        text = f.read().strip()
+    except FileNotFoundError:
+      return
+    except (OSError, UnicodeDecodeError) as e:
+      text = '<unreadable: %s>' % e
+    if text != str(epoch):
+      warn('%s says %r but the checkpoint holds epoch %d; using the '
+           'checkpoint' % (path, text[:40], epoch))
+      atomic_write(path, '%d' % epoch)
+
+
+def lock(model_dir):
+  """Takes model_dir for this process; returns a file to close to release it.
+
+  The lock is an flock, which the kernel releases when the process dies, so a
+  killed run never leaves a stale lock behind.
+  """
+  path = os.path.join(model_dir, LOCK_FILE)
+  try:
+    os.makedirs(model_dir, exist_ok=True)
+    f = open(path, 'a+')
+  except OSError as e:
+    raise CheckpointError('--model_dir=%s: cannot write there: %s'
+                          % (model_dir, e.strerror)) from None
+  try:
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except OSError as e:
+    f.seek(0)
+    owner = f.read().strip() or 'unknown'
+    f.close()
+    if e.errno in (errno.EAGAIN, errno.EACCES):
+      raise CheckpointError(
+          '--model_dir=%s is in use by another training process (pid %s)'
+          % (model_dir, owner)) from None
+    raise
+  f.seek(0)
+  f.truncate()
+  f.write(str(os.getpid()))
+  f.flush()
+  return f
+
+
+def move_aside(model_dir, now):
+  """Renames model_dir to <model_dir>.old-<UTC timestamp>; returns the name."""
+  with lock(model_dir):
+    target = '%s.old-%s' % (model_dir.rstrip('/'),
+                            now.strftime('%Y%m%d%H%M%S'))
+    try:
+      os.rename(model_dir, target)
+    except OSError as e:
+      raise CheckpointError('--model_dir=%s: cannot move it aside to %s: %s'
+                            % (model_dir, target, e.strerror)) from None
+  return target
+
+
+def read_run_record(model_dir):
+  """The run.json of model_dir as a dict, or None if there is none."""
+  path = os.path.join(model_dir, RUN_FILE)
+  try:
+    with open(path) as f:
+      record = json.load(f)
+  except FileNotFoundError:
+    return None
+  except (OSError, ValueError) as e:
+    raise CheckpointError('%s: unreadable (%s); pass --restart to move the '
+                          'run aside and start over' % (path, e)) from None
+  if not isinstance(record, dict) or not isinstance(
+      record.get('settings'), dict) or 'run_name' not in record:
+    raise CheckpointError('%s: not a run record; pass --restart to move the '
+                          'run aside and start over' % path)
+  return record
+
+
+def write_run_record(model_dir, settings, run_name):
+  atomic_write(os.path.join(model_dir, RUN_FILE), json.dumps(
+      {'settings': settings, 'run_name': run_name,
+       'created': datetime.datetime.now(datetime.timezone.utc).isoformat()},
+      indent=2, sort_keys=True) + '\n')
+
+
+def check_settings(model_dir, recorded, current):
+  """Raises CheckpointError if a run in model_dir used other settings."""
+  diffs = ['%s=%s (the run has %s)' % (k, current.get(k), recorded.get(k))
+           for k in sorted(set(recorded) | set(current))
+           if k not in MUTABLE_SETTINGS and recorded.get(k) != current.get(k)]
+  if diffs:
+    raise CheckpointError(
+        '--model_dir=%s holds a run with other settings: %s. Pass the same '
+        'flags to resume it, --restart to move it aside and start over, or '
+        'another --model_dir' % (model_dir, ', '.join(diffs)))

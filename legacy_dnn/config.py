@@ -1,0 +1,215 @@
+"""Command-line flags and the frozen TrainConfig built from them.
+
+Only ``scripts/`` hold a FlagValues; they call define_flags() on it, parse it
+with parse_or_exit(), and hand from_flags() to the library, which only ever
+sees a TrainConfig.
+"""
+
+import dataclasses
+import os
+import sys
+from typing import Optional, Tuple
+
+from absl import flags
+
+from legacy_dnn import data
+from legacy_dnn import presets
+
+DEFAULT_LOGDIR = 'tf_logs'
+DEFAULT_MODELS_ROOT = 'models'
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """One training run, fully resolved: preset values with overrides applied."""
+  variant: str
+  hidden_units: Tuple[int, ...]
+  kernel_init: str
+  bias_init: str
+  optimizer: str
+  learning_rate: float
+  epochs: int
+  batch_size: int
+  keep_prob: float
+  patience: Optional[int]
+  checkpoint_every: int
+  seed: int
+  validation_size: int
+  dataset: str
+  data_dir: Optional[str]
+  mirror: Optional[str]
+  model_dir: str
+  logdir: str
+  restart: bool = False
+  deterministic: bool = True
+
+  def settings(self):
+    """The values that define the run's results, as a JSON-ready dict.
+
+    A model_dir records them; resuming with different settings would silently
+    mix two experiments, so training compares them first. Paths and --restart
+    are left out: moving a run or restarting it does not change what it is.
+    """
+    fields = dataclasses.asdict(self)
+    for key in ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart'):
+      del fields[key]
+    fields['hidden_units'] = list(self.hidden_units)
+    return fields
+
+
+def for_variant(variant, **overrides):
+  """A TrainConfig for a preset, as the command line would build it."""
+  preset = presets.PRESETS[variant]
+  values = dataclasses.asdict(preset)
+  values.update(
+      variant=variant, seed=0, validation_size=data.VALIDATION_SIZE,
+      dataset='mnist', data_dir=None, mirror=None,
+      model_dir=os.path.join(DEFAULT_MODELS_ROOT, variant),
+      logdir=DEFAULT_LOGDIR)
+  values.update(overrides)
+  values['hidden_units'] = tuple(values['hidden_units'])
+  return TrainConfig(**values)
+
+
+def _is_hidden_units(value):
+  return bool(value) and all(v.isdigit() and int(v) > 0 for v in value)
+
+
+def define_flags(flag_values):
+  """Defines the training flags on flag_values, with their validators."""
+  fv = flag_values
+  flags.DEFINE_enum(
+      'variant', 'dropout', sorted(presets.PRESETS),
+      'Seed network to train; its preset gives every default below that says '
+      '"preset".', flag_values=fv)
+  flags.DEFINE_enum(
+      'dataset', 'mnist', sorted(data.DATASETS),
+      'Which IDX dataset to train on.', flag_values=fv)
+  flags.DEFINE_string(
+      'data_dir', None,
+      'Folder holding the four IDX files (gzipped or raw). Default: the '
+      'per-user cache (%s), then Debian\'s package folder for fashion_mnist, '
+      'then a download into the cache.' % data.cache_root(), flag_values=fv)
+  flags.DEFINE_string(
+      'mirror', None,
+      'Base URL to download the IDX files from instead of the dataset\'s '
+      'canonical mirror; the files must still match the published MD5 sums.',
+      flag_values=fv)
+  flags.DEFINE_integer(
+      'epochs', None, 'Epochs to train (preset).', lower_bound=1,
+      flag_values=fv)
+  flags.DEFINE_integer(
+      'batch_size', None, 'Examples per training step (preset).',
+      lower_bound=1, flag_values=fv)
+  flags.DEFINE_float(
+      'learning_rate', None, 'Optimizer learning rate (preset).',
+      flag_values=fv)
+  flags.DEFINE_enum(
+      'optimizer', None, [presets.ADAM, presets.SGD],
+      'Adam or plain gradient descent (preset).', flag_values=fv)
+  flags.DEFINE_float(
+      'keep_prob', None,
+      'Probability of keeping a hidden unit in training, in (0, 1]; 1 means '
+      'no dropout. Evaluation always keeps every unit (preset).',
+      flag_values=fv)
+  flags.DEFINE_list(
+      'hidden_units', None,
+      'Comma-separated hidden layer sizes, e.g. 512,512 (preset).',
+      flag_values=fv)
+  flags.DEFINE_integer(
+      'patience', None,
+      'Stop after this many epochs without a lower validation loss; 0 never '
+      'stops early (preset: 50 for homl, 0 for the lab networks).',
+      lower_bound=0, flag_values=fv)
+  flags.DEFINE_integer(
+      'checkpoint_every', None,
+      'Save a checkpoint every this many epochs (preset: 5 for homl, 1 for '
+      'the lab networks).', lower_bound=1, flag_values=fv)
+  flags.DEFINE_integer(
+      'seed', 0, 'Seed for initialization, shuffling and dropout.',
+      lower_bound=0, flag_values=fv)
+  flags.DEFINE_integer(
+      'validation_size', data.VALIDATION_SIZE,
+      'Training images held out, from the front, for validation.',
+      lower_bound=1, flag_values=fv)
+  flags.DEFINE_string(
+      'model_dir', None,
+      'Where checkpoints, the epoch file and the best model go. Default: '
+      '%s/<variant>.' % DEFAULT_MODELS_ROOT, flag_values=fv)
+  flags.DEFINE_string(
+      'logdir', DEFAULT_LOGDIR,
+      'Root folder for TensorBoard event files; each run gets '
+      '<variant>-run-<UTC timestamp> under it.', flag_values=fv)
+  flags.DEFINE_boolean(
+      'restart', False,
+      'Start over instead of resuming: the old model_dir is moved aside to '
+      '<model_dir>.old-<UTC timestamp>, never deleted.', flag_values=fv)
+  flags.DEFINE_boolean(
+      'deterministic', True,
+      'Turn on TensorFlow op determinism, so a resumed run ends bit-for-bit '
+      'equal to an uninterrupted one.', flag_values=fv)
+
+  flags.register_validator(
+      'learning_rate', lambda v: v is None or v > 0,
+      message='must be a positive number', flag_values=fv)
+  flags.register_validator(
+      'keep_prob', lambda v: v is None or 0 < v <= 1,
+      message='must be in (0, 1]', flag_values=fv)
+  flags.register_validator(
+      'hidden_units', lambda v: v is None or _is_hidden_units(v),
+      message='must be comma-separated positive integers, e.g. 512,512',
+      flag_values=fv)
+  flags.register_validator(
+      'mirror', lambda v: v is None or v.startswith(('http://', 'https://')),
+      message='must be an http:// or https:// URL', flag_values=fv)
+
+
+def parse_or_exit(argv, flag_values):
+  """Parses argv into flag_values; a bad flag is one line and exit status 2.
+
+  Suitable as absl.app.run's flags_parser, which otherwise prints a second
+  line of advice and exits with status 1.
+  """
+  try:
+    return flag_values(argv)
+  except flags.Error as e:
+    prog = os.path.basename(argv[0]) if argv else 'legacy_dnn'
+    print('%s: error: %s (see --help)' % (prog, e), file=sys.stderr)
+    sys.exit(2)
+
+
+def from_flags(fv):
+  """Builds the TrainConfig that the parsed flag_values describe."""
+  preset = presets.PRESETS[fv.variant]
+
+  def pick(name):
+    value = fv[name].value
+    return getattr(preset, name) if value is None else value
+
+  hidden_units = (tuple(int(v) for v in fv.hidden_units)
+                  if fv.hidden_units is not None else preset.hidden_units)
+  if fv.patience is None:
+    patience = preset.patience
+  else:
+    patience = fv.patience or None
+  return TrainConfig(
+      variant=fv.variant,
+      hidden_units=hidden_units,
+      kernel_init=preset.kernel_init,
+      bias_init=preset.bias_init,
+      optimizer=pick('optimizer'),
+      learning_rate=pick('learning_rate'),
+      epochs=pick('epochs'),
+      batch_size=pick('batch_size'),
+      keep_prob=pick('keep_prob'),
+      patience=patience,
+      checkpoint_every=pick('checkpoint_every'),
+      seed=fv.seed,
+      validation_size=fv.validation_size,
+      dataset=fv.dataset,
+      data_dir=fv.data_dir,
+      mirror=fv.mirror,
+      model_dir=fv.model_dir or os.path.join(DEFAULT_MODELS_ROOT, fv.variant),
+      logdir=fv.logdir,
+      restart=fv.restart,
+      deterministic=fv.deterministic)

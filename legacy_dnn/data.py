@@ -1,0 +1,299 @@
+"""MNIST-format data: IDX parsing, finding or downloading the files, batches.
+
+The four IDX files of MNIST and Fashion-MNIST are looked for, in order, in
+--data_dir, the per-user cache, the dataset's system folders (Debian's
+dataset-fashion-mnist), and are otherwise downloaded into the cache and checked
+against the published MD5 sums.
+"""
+
+import collections
+import dataclasses
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from typing import Dict, Tuple
+
+import numpy as np
+
+from legacy_dnn.errors import DataError
+
+IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions.
+IDX_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension.
+GZIP_MAGIC = b'\x1f\x8b'
+IMAGE_SIDE = 28
+IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
+NUM_CLASSES = 10
+VALIDATION_SIZE = 5000
+DOWNLOAD_TIMEOUT_S = 60
+
+# Split name -> (images file, labels file), without the .gz suffix.
+FILES = collections.OrderedDict([
+    ('train', ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte')),
+    ('test', ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')),
+])
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """Where one dataset's files can be found or fetched."""
+  name: str
+  url: str  # Base URL; the file name plus '.gz' is appended.
+  md5: Dict[str, str]  # File name without .gz -> MD5 of the .gz file.
+  system_dirs: Tuple[str, ...] = ()
+  install_hint: str = ''
+
+
+DATASETS = {
+    'mnist': Dataset(
+        name='mnist',
+        # The mirror TensorFlow's read_data_sets() downloaded from.
+        url='https://storage.googleapis.com/cvdf-datasets/mnist/',
+        md5={
+            'train-images-idx3-ubyte': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
+            'train-labels-idx1-ubyte': 'd53e105ee54ea40749a09fcbcd1e9432',
+            't10k-images-idx3-ubyte': '9fb629c4189551a2d022fa330f9573f3',
+            't10k-labels-idx1-ubyte': 'ec29112dd5afa0611ce80d1b7f02629c',
+        }),
+    'fashion_mnist': Dataset(
+        name='fashion_mnist',
+        url=('https://github.com/zalandoresearch/fashion-mnist/raw/master/'
+             'data/fashion/'),
+        md5={
+            'train-images-idx3-ubyte': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
+            'train-labels-idx1-ubyte': '25c81989df183df01b3e8a0aad5dffbe',
+            't10k-images-idx3-ubyte': 'bef4ecab320f06d8554ea6380940ec79',
+            't10k-labels-idx1-ubyte': 'bb300cfdad3c16e7a12a480ee83cd310',
+        },
+        system_dirs=('/usr/share/datasets/fashion-mnist',),
+        install_hint='apt-get install dataset-fashion-mnist'),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Splits:
+  """Images are float32 [n, 784] in [0, 1]; labels int64 [n]."""
+  train: Tuple[np.ndarray, np.ndarray]
+  validation: Tuple[np.ndarray, np.ndarray]
+  test: Tuple[np.ndarray, np.ndarray]
+  source: str  # The folder the files were read from.
+
+
+def cache_root():
+  base = os.environ.get('XDG_CACHE_HOME') or os.path.join(
+      os.path.expanduser('~'), '.cache')
+  return os.path.join(base, 'legacy_dnn')
+
+
+def _read_file(path):
+  """Returns the bytes of path, gunzipped when its name ends in .gz."""
+  try:
+    with open(path, 'rb') as f:
+      raw = f.read()
+  except OSError as e:
+    raise DataError('%s: cannot read: %s' % (path, e.strerror)) from None
+  if not path.endswith('.gz'):
+    return raw
+  if not raw.startswith(GZIP_MAGIC):
+    raise DataError('%s: named .gz but is not gzip data' % path)
+  try:
+    return gzip.decompress(raw)
+  except (EOFError, OSError, gzip.BadGzipFile) as e:
+    raise DataError('%s: corrupt or truncated gzip data (%s)' % (path, e)) from None
+
+
+def read_idx(path, magic):
+  """Reads an IDX file of unsigned bytes and checks its header.
+
+  Args:
+    path: the file, raw or gzipped (by its .gz suffix).
+    magic: IDX_IMAGES_MAGIC or IDX_LABELS_MAGIC.
+
+  Returns:
+    A uint8 array of shape [n, 28, 28] for images, [n] for labels.
+
+  Raises:
+    DataError: naming path, if the header or size is not what it should be.
+  """
+  raw = _read_file(path)
+  ndim = magic & 0xff
+  header_size = 4 * (1 + ndim)
+  if len(raw) < header_size:
+    raise DataError('%s: truncated: %d bytes, shorter than its header'
+                    % (path, len(raw)))
+  header = np.frombuffer(raw, dtype='>u4', count=1 + ndim)
+  if header[0] != magic:
+    raise DataError('%s: bad magic %d, expected %d'
+                    % (path, header[0], magic))
+  shape = tuple(int(d) for d in header[1:])
+  if magic == IDX_IMAGES_MAGIC and shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+    raise DataError('%s: images are %dx%d, expected %dx%d'
+                    % ((path,) + shape[1:] + (IMAGE_SIDE, IMAGE_SIDE)))
+  expected = header_size + int(np.prod(shape))
+  if len(raw) != expected:
+    raise DataError('%s: %s: %d bytes, the header promises %d'
+                    % (path, 'truncated' if len(raw) < expected else
+                       'trailing data', len(raw), expected))
+  return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def load_split(images_path, labels_path):
+  """Reads one images/labels pair: float32 [n, 784] in [0, 1], int64 [n]."""
+  images = read_idx(images_path, IDX_IMAGES_MAGIC)
+  labels = read_idx(labels_path, IDX_LABELS_MAGIC)
+  if len(images) != len(labels):
+    raise DataError('%s holds %d images but %s holds %d labels'
+                    % (images_path, len(images), labels_path, len(labels)))
+  if labels.size and labels.max() >= NUM_CLASSES:
+    raise DataError('%s: label %d is out of range 0-%d'
+                    % (labels_path, labels.max(), NUM_CLASSES - 1))
+  images = images.reshape(-1, IMAGE_PIXELS).astype(np.float32) / 255.0
+  return images, labels.astype(np.int64)
+
+
+def _find_in(folder):
+  """Maps each file name to its path in folder, or returns None if any lacks.
+
+  A raw file wins over its .gz twin: it reads faster and is what the user
+  unpacked on purpose.
+  """
+  found = {}
+  for pair in FILES.values():
+    for name in pair:
+      for candidate in (name, name + '.gz'):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+          found[name] = path
+          break
+      else:
+        return None
+  return found
+
+
+def _download_file(url, dest, expected_md5):
+  """Downloads url to dest through a temporary file, checking its MD5.
+
+  Nothing is left at dest, or beside it, unless the whole file arrived and
+  its MD5 matched.
+  """
+  tmp = None
+  try:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix='.part',
+                               prefix='.' + os.path.basename(dest))
+    digest = hashlib.md5()
+    with os.fdopen(fd, 'wb') as out:
+      with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        while True:
+          chunk = response.read(1 << 20)
+          if not chunk:
+            break
+          digest.update(chunk)
+          out.write(chunk)
+    if digest.hexdigest() != expected_md5:
+      raise DataError('%s: MD5 %s, expected %s (a corrupt download, or the '
+                      'wrong file)' % (url, digest.hexdigest(), expected_md5))
+    os.replace(tmp, dest)
+  except (urllib.error.URLError, http.client.HTTPException, OSError,
+          ValueError) as e:
+    reason = getattr(e, 'reason', None) or e
+    raise DataError('%s: download failed: %s' % (url, reason)) from None
+  finally:
+    if tmp is not None and os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def download(dataset, folder, base_url=None):
+  """Fetches dataset's four .gz files into folder; returns their paths."""
+  base_url = base_url or dataset.url
+  if not base_url.endswith('/'):
+    base_url += '/'
+  try:
+    os.makedirs(folder, exist_ok=True)
+  except OSError as e:
+    raise DataError('%s: cannot create the data cache: %s'
+                    % (folder, e.strerror)) from None
+  for pair in FILES.values():
+    for name in pair:
+      dest = os.path.join(folder, name + '.gz')
+      if not os.path.isfile(dest):
+        _download_file(base_url + name + '.gz', dest, dataset.md5[name])
+  return _find_in(folder)
+
+
+def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
+  """Finds dataset's files, downloading them if need be.
+
+  Args:
+    dataset: a Dataset.
+    data_dir: if given, the only folder looked in.
+    cache_dir: the per-user cache; default cache_root()/<dataset name>.
+    mirror: base URL to download from instead of dataset.url.
+
+  Returns:
+    (folder, {file name without .gz: path}).
+
+  Raises:
+    DataError: saying where files were looked for and how to provide them.
+  """
+  if data_dir is not None:
+    found = _find_in(data_dir)
+    if found is None:
+      raise DataError(
+          '--data_dir=%s: missing some of the IDX files %s (gzipped or raw)'
+          % (data_dir, ', '.join(n for p in FILES.values() for n in p)))
+    return data_dir, found
+  cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
+  for folder in (cache_dir,) + dataset.system_dirs:
+    found = _find_in(folder)
+    if found is not None:
+      return folder, found
+  try:
+    return cache_dir, download(dataset, cache_dir, mirror)
+  except DataError as e:
+    looked = ', '.join((cache_dir,) + dataset.system_dirs)
+    hint = (' or ' + dataset.install_hint) if dataset.install_hint else ''
+    raise DataError(
+        'no %s files in %s, and %s. Put the four IDX files in one of those '
+        'folders or pass --data_dir%s' % (dataset.name, looked, e, hint)
+    ) from None
+
+
+def load(dataset, data_dir=None, cache_dir=None, mirror=None,
+         validation_size=VALIDATION_SIZE):
+  """Loads train/validation/test as the seeds split them.
+
+  Validation is the first validation_size training images, train the rest,
+  test the t10k files.
+  """
+  folder, found = locate(dataset, data_dir, cache_dir, mirror)
+  train_images, train_labels = load_split(*(found[n] for n in FILES['train']))
+  test = load_split(*(found[n] for n in FILES['test']))
+  if validation_size >= len(train_images):
+    raise DataError(
+        '--validation_size=%d leaves no training examples: %s holds %d'
+        % (validation_size, found[FILES['train'][0]], len(train_images)))
+  return Splits(
+      train=(train_images[validation_size:], train_labels[validation_size:]),
+      validation=(train_images[:validation_size],
+                  train_labels[:validation_size]),
+      test=test,
+      source=folder)
+
+
+def epoch_rng(seed, epoch):
+  """The generator for one epoch's order: a function of (seed, epoch) alone."""
+  return np.random.default_rng([seed, epoch])
+
+
+def shuffle_batch(X, y, batch_size, rng):
+  """Yields (X_batch, y_batch) over one shuffled epoch, as Hands-On ML does.
+
+  Every example appears exactly once; np.array_split spreads the remainder,
+  so batches hold batch_size or batch_size + 1 examples.
+  """
+  n_batches = max(1, len(X) // batch_size)
+  for batch_idx in np.array_split(rng.permutation(len(X)), n_batches):
+    yield X[batch_idx], y[batch_idx]

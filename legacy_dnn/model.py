@@ -1,0 +1,138 @@
+"""The seed networks as a TF1 graph: inference, loss, training, evaluation.
+
+Layers are built by dense(), which creates its variables exactly as
+tf.compat.v1.layers.dense names them (``hidden1/kernel``, ``hidden1/bias``,
+..., ``outputs/kernel``), so checkpoints move between this code and TF1-era
+code unchanged. On TensorFlow 2.16+ with Keras 3, tf.compat.v1.layers itself
+is gone; variable scopes and get_variable are not.
+"""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+from legacy_dnn import data
+from legacy_dnn import presets
+
+Model = collections.namedtuple('Model', [
+    'X', 'y', 'keep_prob', 'logits', 'loss', 'train_op', 'accuracy',
+    'global_step'])
+
+
+def initializer(name, seed):
+  """The tf.compat.v1 initializer a preset names."""
+  if name == presets.RANDOM_NORMAL:
+    # The labs' tf.random_normal: mean 0, stddev 1.
+    return tf.compat.v1.random_normal_initializer(stddev=1.0, seed=seed)
+  if name == presets.GLOROT_UNIFORM:
+    # tf.contrib.layers.xavier_initializer() and tf.layers.dense's default.
+    return tf.compat.v1.glorot_uniform_initializer(seed=seed)
+  if name == presets.ZEROS:
+    return tf.compat.v1.zeros_initializer()
+  raise ValueError('unknown initializer %r' % name)
+
+
+def dense(inputs, units, name, kernel_init, bias_init, activation=None):
+  """A fully connected layer named as tf.compat.v1.layers.dense names it.
+
+  Args:
+    inputs: float32 [batch, n_in].
+    units: n_out.
+    name: the variable scope, e.g. 'hidden1'.
+    kernel_init, bias_init: tf.compat.v1 initializers.
+    activation: applied to the output, or None for a linear layer.
+
+  Returns:
+    float32 [batch, units].
+  """
+  with tf.compat.v1.variable_scope(name):
+    kernel = tf.compat.v1.get_variable(
+        'kernel', [inputs.shape[-1], units], tf.float32, kernel_init)
+    bias = tf.compat.v1.get_variable('bias', [units], tf.float32, bias_init)
+    outputs = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
+    return activation(outputs) if activation else outputs
+
+
+def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
+              global_step=None):
+  """Builds the network up to its logits.
+
+  Args:
+    X: float32 [batch, 784] placeholder.
+    hidden_units: sizes of the ReLU hidden layers.
+    kernel_init, bias_init: initializer names from presets.
+    seed: int; each layer's initializers and dropout derive their seeds
+      from it, so the graph is reproducible op by op.
+    keep_prob: float32 scalar tensor, or None for a network without dropout.
+    global_step: int64 variable; with keep_prob, the dropout masks are a
+      stateless function of (seed, layer, global_step), so a resumed run draws
+      the masks an uninterrupted run would have drawn.
+
+  Returns:
+    float32 [batch, 10] logits.
+  """
+  hidden = X
+  with tf.name_scope('dnn'):
+    for i, units in enumerate(hidden_units):
+      layer_seed = seed * 1000 + 10 * i
+      hidden = dense(hidden, units, 'hidden%d' % (i + 1),
+                     initializer(kernel_init, layer_seed),
+                     initializer(bias_init, layer_seed + 1), tf.nn.relu)
+      if keep_prob is not None:
+        hidden = tf.nn.experimental.stateless_dropout(
+            hidden, rate=1.0 - keep_prob,
+            seed=tf.stack([tf.constant(layer_seed + 2, tf.int64),
+                           global_step]))
+    out_seed = seed * 1000 + 10 * len(hidden_units)
+    return dense(hidden, data.NUM_CLASSES, 'outputs',
+                 initializer(kernel_init, out_seed),
+                 initializer(bias_init, out_seed + 1))
+
+
+def loss(logits, y):
+  """Mean softmax cross-entropy of logits against int64 labels y [batch]."""
+  with tf.name_scope('loss'):
+    xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=y, logits=logits)
+    return tf.reduce_mean(xentropy, name='loss')
+
+
+def training(loss_op, optimizer, learning_rate, global_step):
+  """The op that takes one optimizer step and increments global_step."""
+  with tf.name_scope('train'):
+    if optimizer == presets.ADAM:
+      opt = tf.compat.v1.train.AdamOptimizer(learning_rate)
+    elif optimizer == presets.SGD:
+      opt = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
+    else:
+      raise ValueError('unknown optimizer %r' % optimizer)
+    return opt.minimize(loss_op, global_step=global_step)
+
+
+def evaluation(logits, y):
+  """Fraction of examples whose highest logit is the label (float32 scalar)."""
+  with tf.name_scope('eval'):
+    correct = tf.equal(tf.argmax(logits, 1), y)
+    return tf.reduce_mean(tf.cast(correct, tf.float32), name='accuracy')
+
+
+def build(config):
+  """Builds the whole training graph for a TrainConfig in the default graph."""
+  tf.compat.v1.set_random_seed(config.seed)
+  X = tf.compat.v1.placeholder(tf.float32, [None, data.IMAGE_PIXELS], name='X')
+  y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
+  keep_prob = tf.compat.v1.placeholder_with_default(1.0, [], name='keep_prob')
+  global_step = tf.compat.v1.train.get_or_create_global_step()
+  logits = inference(
+      X, config.hidden_units, config.kernel_init, config.bias_init,
+      config.seed, keep_prob if config.keep_prob < 1 else None, global_step)
+  loss_op = loss(logits, y)
+  train_op = training(loss_op, config.optimizer, config.learning_rate,
+                      global_step)
+  return Model(X, y, keep_prob, logits, loss_op, train_op,
+               evaluation(logits, y), global_step)
+
+
+def parameter_count(variables):
+  return sum(int(np.prod(v.shape)) for v in variables)

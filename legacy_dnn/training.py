@@ -1,0 +1,288 @@
+"""The session loop: train(config) -> Result.
+
+One epoch: train on shuffled batches, evaluate on the validation set, write
+summaries, keep the best model, checkpoint, decide whether to stop. Every
+random choice is a function of (seed, epoch) or (seed, global step), so a run
+that is interrupted and resumed, any number of times, ends with the same
+variables as one that never stopped.
+"""
+
+import dataclasses
+import datetime
+import functools
+import itertools
+import math
+import os
+import signal
+import sys
+import time
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from legacy_dnn import checkpoints
+from legacy_dnn import data
+from legacy_dnn import model
+from legacy_dnn import summaries
+from legacy_dnn.errors import TrainingError
+
+say = functools.partial(print, flush=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+  """What a call of train() did."""
+  epochs: int  # Epochs completed.
+  best_epoch: int  # The epoch whose model was evaluated; 0 if none yet.
+  test_loss: Optional[float]  # None when interrupted.
+  test_accuracy: Optional[float]
+  stopped_early: bool
+  interrupted_by: Optional[int]  # The signal number that stopped training.
+  run_dir: str
+
+
+def should_stop_early(wait, patience):
+  """True once `wait` epochs have passed without a better validation loss."""
+  return patience is not None and wait >= patience
+
+
+def is_finished(state, config):
+  return (state.epoch >= config.epochs or
+          should_stop_early(state.wait, config.patience))
+
+
+def next_state(state, epoch, val_loss):
+  """The State after `epoch` (1-based) ended with validation loss val_loss."""
+  improved = val_loss < state.best_loss
+  return checkpoints.State(
+      epoch=epoch, loss_sum=0.0, accuracy_sum=0.0,
+      best_loss=val_loss if improved else state.best_loss,
+      best_epoch=epoch if improved else state.best_epoch,
+      wait=0 if improved else state.wait + 1)
+
+
+def evaluate(sess, m, split):
+  """Mean loss and accuracy of the model on (images, labels), no dropout."""
+  images, labels = split
+  loss, accuracy = sess.run([m.loss, m.accuracy],
+                            {m.X: images, m.y: labels})
+  return float(loss), float(accuracy)
+
+
+def model_summary(variables):
+  """The seed-style table of trainable variables and their sizes."""
+  rows = [(v.op.name, str(tuple(v.shape.as_list())),
+           model.parameter_count([v])) for v in variables]
+  width = max(len(r[0]) for r in rows) + 2
+  lines = ['%-*s %-12s %12s' % (width, 'Variable', 'Shape', 'Parameters')]
+  lines += ['%-*s %-12s %12s' % (width, name, shape, format(n, ','))
+            for name, shape, n in rows]
+  lines.append('Total trainable parameters: %s'
+               % format(model.parameter_count(variables), ','))
+  return '\n'.join(lines)
+
+
+class _Interrupts:
+  """Turns SIGINT and SIGTERM into a flag the loop checks between steps.
+
+  A second signal of the same kind gets the default behaviour, so a user who
+  presses Ctrl-C twice is not kept waiting for a checkpoint.
+  """
+  SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+  def __init__(self):
+    self.signum = None
+    self._previous = {}
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signum = signum
+    signal.signal(signum, self._previous[signum])
+
+  def __enter__(self):
+    for s in self.SIGNALS:
+      self._previous[s] = signal.signal(s, self._handle)
+    return self
+
+  def __exit__(self, *exc):
+    for s, handler in self._previous.items():
+      signal.signal(s, handler)
+
+
+def _prepare_model_dir(config, now):
+  """Moves an old run aside for --restart; returns (run name, lock file)."""
+  if config.restart and os.path.isdir(config.model_dir) and os.listdir(
+      config.model_dir):
+    moved = checkpoints.move_aside(config.model_dir, now)
+    say('--restart: moved the previous run in %s to %s'
+        % (config.model_dir, moved))
+  lock = checkpoints.lock(config.model_dir)
+  try:
+    record = checkpoints.read_run_record(config.model_dir)
+    settings = config.settings()
+    has_checkpoints = any(name.startswith(checkpoints.CHECKPOINT_PREFIX + '-')
+                          for name in os.listdir(config.model_dir))
+    if record is not None and has_checkpoints:
+      checkpoints.check_settings(config.model_dir, record['settings'],
+                                 settings)
+      run_name = record['run_name']
+    else:
+      run_name = (record or {}).get('run_name') or summaries.run_name(
+          config.variant, now)
+    checkpoints.write_run_record(config.model_dir, settings, run_name)
+  except BaseException:
+    lock.close()
+    raise
+  return run_name, lock
+
+
+def train(config):
+  """Trains, or resumes, the run that config describes.
+
+  Args:
+    config: a config.TrainConfig.
+
+  Returns:
+    A Result.
+
+  Raises:
+    errors.UserError: bad data, an unusable model_dir, or a diverged loss.
+  """
+  if config.deterministic:
+    tf.config.experimental.enable_op_determinism()
+  now = datetime.datetime.now(datetime.timezone.utc)
+  run_name, lock = _prepare_model_dir(config, now)
+  with lock:
+    splits = data.load(data.DATASETS[config.dataset], config.data_dir,
+                       mirror=config.mirror,
+                       validation_size=config.validation_size)
+    say('Data: %s (%d train, %d validation, %d test images)' % (
+        splits.source, len(splits.train[0]), len(splits.validation[0]),
+        len(splits.test[0])))
+    return _run(config, splits, os.path.join(config.logdir, run_name))
+
+
+def _run(config, splits, run_dir):
+  with tf.Graph().as_default() as graph:
+    m = model.build(config)
+    run_state = checkpoints.RunState()
+    ckpt = checkpoints.Checkpointer(config.model_dir, run_state)
+    histogram_op = summaries.histograms(tf.compat.v1.trainable_variables())
+    init_op = tf.compat.v1.global_variables_initializer()
+    say(model_summary(tf.compat.v1.trainable_variables()))
+    graph.finalize()
+
+  with tf.compat.v1.Session(graph=graph) as sess:
+    state = ckpt.restore_or_initialize(sess, init_op)
+    fresh = state is None
+    state = state or checkpoints.INITIAL_STATE
+    if is_finished(state, config):
+      say('This run already finished after %d epochs; evaluating its best '
+          'model. Pass --restart to train it again.' % state.epoch)
+      return _finish(sess, m, ckpt, splits, config, state, run_dir)
+    if not fresh:
+      say('Training was interrupted. Continuing at epoch %d' %
+          (state.epoch + 1))
+    writers = summaries.Writers(run_dir, graph if fresh else None,
+                                resume_step=state.epoch + 1)
+    say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
+    try:
+      with _Interrupts() as interrupts:
+        state, signum = _train_epochs(sess, m, ckpt, writers, histogram_op,
+                                      splits, config, state, interrupts)
+    finally:
+      writers.close()
+    if signum is not None:
+      say('Interrupted by %s during epoch %d; saved a checkpoint in %s. Run '
+          'the same command again to resume.'
+          % (signal.Signals(signum).name, state.epoch + 1, config.model_dir))
+      return Result(state.epoch, state.best_epoch, None, None, False, signum,
+                    run_dir)
+    return _finish(sess, m, ckpt, splits, config, state, run_dir)
+
+
+def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
+                  state, interrupts):
+  """The epoch loop; returns (final State, signal number or None)."""
+  X_train, y_train = splits.train
+  n_batches = max(1, len(X_train) // config.batch_size)
+  fetches = [m.train_op, m.loss, m.accuracy]
+  step = int(sess.run(m.global_step))
+
+  def save(state):
+    ckpt.run_state.write(sess, state)
+    ckpt.save(sess, step)
+
+  for epoch in range(state.epoch, config.epochs):
+    start = time.time()
+    loss_sum, accuracy_sum = state.loss_sum, state.accuracy_sum
+    # After an interrupted epoch, skip the batches it already trained on.
+    batches = itertools.islice(
+        data.shuffle_batch(X_train, y_train, config.batch_size,
+                           data.epoch_rng(config.seed, epoch)),
+        step - epoch * n_batches, None)
+    for X_batch, y_batch in batches:
+      _, loss, accuracy = sess.run(fetches, {
+          m.X: X_batch, m.y: y_batch, m.keep_prob: config.keep_prob})
+      if not math.isfinite(loss):
+        raise TrainingError(
+            'epoch %d: the training loss became %s (is --learning_rate=%g too '
+            'high?); the last good checkpoint in %s is kept'
+            % (epoch + 1, loss, config.learning_rate, config.model_dir))
+      step += 1
+      loss_sum += float(loss)
+      accuracy_sum += float(accuracy)
+      if interrupts.signum is not None:
+        state = state._replace(loss_sum=loss_sum, accuracy_sum=accuracy_sum)
+        save(state)
+        return state, interrupts.signum
+
+    epoch_no = epoch + 1
+    val_loss, val_accuracy = evaluate(sess, m, splits.validation)
+    if not math.isfinite(val_loss):
+      raise TrainingError(
+          'epoch %d: the validation loss became %s; the last good checkpoint '
+          'in %s is kept' % (epoch_no, val_loss, config.model_dir))
+    train_loss, train_accuracy = loss_sum / n_batches, accuracy_sum / n_batches
+    writers.scalars(summaries.TRAIN, epoch_no, train_loss, train_accuracy)
+    writers.scalars(summaries.VALIDATION, epoch_no, val_loss, val_accuracy)
+    writers.add_summary(summaries.TRAIN, sess.run(histogram_op), epoch_no)
+    writers.flush()
+
+    state = next_state(state, epoch_no, val_loss)
+    ckpt.run_state.write(sess, state)
+    if state.best_epoch == epoch_no:
+      ckpt.save_best(sess)
+    stop_early = should_stop_early(state.wait, config.patience)
+    if (epoch_no % config.checkpoint_every == 0 or stop_early or
+        epoch_no == config.epochs or interrupts.signum is not None):
+      save(state)
+    say('Epoch: %04d cost = %.9f validation loss = %.6f accuracy = %.4f '
+        '(%.1f s)%s' % (epoch_no, train_loss, val_loss, val_accuracy,
+                        time.time() - start,
+                        ' *' if state.best_epoch == epoch_no else ''))
+    if interrupts.signum is not None:
+      return state, interrupts.signum
+    if stop_early:
+      say('Early stopping: no better validation loss for %d epochs since '
+          'epoch %d' % (state.wait, state.best_epoch))
+      break
+  return state, None
+
+
+def _finish(sess, m, ckpt, splits, config, state, run_dir):
+  """Scores the best model on the test set, in the seeds' words."""
+  ckpt.restore_best(sess)
+  test_loss, test_accuracy = evaluate(sess, m, splits.test)
+  say('Learning Finished!')
+  say('Best model: epoch %d of %d (validation loss %.6f); test loss %.6f'
+      % (state.best_epoch, state.epoch, state.best_loss, test_loss))
+  say('Accuracy: %.4f' % test_accuracy)
+  images, labels = splits.test
+  r = int(np.random.default_rng(config.seed).integers(len(images)))
+  logits = sess.run(m.logits, {m.X: images[r:r + 1]})
+  say('Label: [%d]' % labels[r])
+  say('Prediction: [%d]' % np.argmax(logits, 1)[0])
+  return Result(state.epoch, state.best_epoch, test_loss, test_accuracy,
+                should_stop_early(state.wait, config.patience), None, run_dir)

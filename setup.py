@@ -1,0 +1,28 @@
+"""legacy_dnn: the classic TF1 MNIST multilayer-perceptron labs on tf.compat.v1."""
+
+import setuptools
+
+setuptools.setup(
+    name='legacy_dnn',
+    version='0.1.0',
+    description=('A faithful TensorFlow 1.x graph/session port of the classic '
+                 'MNIST multilayer-perceptron labs, on tf.compat.v1.'),
+    packages=['legacy_dnn'],
+    python_requires='>=3.10',
+    install_requires=[
+        'tensorflow>=2.16,<2.22',
+        # TensorFlow 2.21 no longer depends on it; the `tensorboard` program
+        # that shows tf_logs/ comes from here.
+        'tensorboard>=2.16,<2.22',
+        'absl-py>=1.0',
+        'numpy>=1.24',
+    ],
+    extras_require={
+        'test': [
+            'pytest>=7',
+            # Only for the test that checks our variable names against the
+            # real tf.compat.v1.layers.dense, which needs Keras 2.
+            'tf-keras>=2.16,<2.22',
+        ],
+    },
+)

@@ -1,0 +1,86 @@
+"""Shared test helpers: small real IDX files, and running the scripts."""
+
+import gzip
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from legacy_dnn import data
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(REPO, 'scripts')
+
+
+def idx_bytes(array, magic):
+  """The IDX encoding of a uint8 array: magic, big-endian dims, then data."""
+  array = np.asarray(array, dtype=np.uint8)
+  header = struct.pack('>I', magic) + struct.pack(
+      '>%dI' % array.ndim, *array.shape)
+  return header + array.tobytes()
+
+
+def learnable_images(labels, rng):
+  """28x28 uint8 images where class k lights its own horizontal band."""
+  images = rng.integers(0, 60, size=(len(labels), 28, 28), dtype=np.uint8)
+  for i, label in enumerate(labels):
+    images[i, 2 * label + 4:2 * label + 6, 4:24] = 255
+  return images
+
+
+def write_dataset(folder, n_train=600, n_test=200, gz=True, seed=0):
+  """Writes the four IDX files of a small, learnable dataset into folder."""
+  rng = np.random.default_rng(seed)
+  os.makedirs(folder, exist_ok=True)
+  for split, n in (('train', n_train), ('test', n_test)):
+    labels = rng.integers(0, 10, size=n).astype(np.uint8)
+    images_name, labels_name = data.FILES[split]
+    for name, payload in (
+        (images_name, idx_bytes(learnable_images(labels, rng),
+                                data.IDX_IMAGES_MAGIC)),
+        (labels_name, idx_bytes(labels, data.IDX_LABELS_MAGIC))):
+      if gz:
+        with gzip.open(os.path.join(folder, name + '.gz'), 'wb') as f:
+          f.write(payload)
+      else:
+        with open(os.path.join(folder, name), 'wb') as f:
+          f.write(payload)
+  return folder
+
+
+@pytest.fixture
+def dataset_dir(tmp_path):
+  return write_dataset(str(tmp_path / 'data'))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+  """Keeps every test away from the real per-user data cache."""
+  monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+
+
+def script_env():
+  env = dict(os.environ)
+  env['PYTHONUNBUFFERED'] = '1'
+  env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+  return env
+
+
+def script_command(script, *args):
+  return [sys.executable, os.path.join(SCRIPTS, script)] + list(args)
+
+
+def run_script(script, *args, timeout=300):
+  """Runs one of scripts/ to completion; returns the CompletedProcess."""
+  return subprocess.run(script_command(script, *args), env=script_env(),
+                        capture_output=True, text=True, timeout=timeout)
+
+
+def error_lines(stderr):
+  """stderr without TensorFlow's own start-up chatter."""
+  noise = ('I0000 ', 'E0000 ', 'W0000 ', 'WARNING: All log messages')
+  return [line for line in stderr.splitlines()
+          if line.strip() and not line.startswith(noise)]

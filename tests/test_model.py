@@ -1,0 +1,168 @@
+"""The graph: layer names, parameter counts, XOR, and TF1 checkpoint naming."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from legacy_dnn import config
+from legacy_dnn import model
+from legacy_dnn import presets
+
+PARAMETERS = {'plain': 269322, 'xavier': 269322, 'deep': 1195018,
+              'dropout': 1195018, 'homl': 266610}
+
+
+@pytest.mark.parametrize('variant', sorted(presets.PRESETS))
+def test_trainable_parameters_and_names(variant):
+  cfg = config.for_variant(variant)
+  with tf.Graph().as_default():
+    m = model.build(cfg)
+    variables = tf.compat.v1.trainable_variables()
+    assert model.parameter_count(variables) == PARAMETERS[variant]
+    layers = ['hidden%d' % (i + 1) for i in range(len(cfg.hidden_units))]
+    assert [v.op.name for v in variables] == [
+        '%s/%s' % (layer, part) for layer in layers + ['outputs']
+        for part in ('kernel', 'bias')]
+    assert m.X.op.name == 'X' and m.y.op.name == 'y'
+    assert m.logits.op.name.startswith('dnn/outputs/')
+    assert m.loss.op.name == 'loss/loss'
+    assert m.accuracy.op.name == 'eval/accuracy'
+    assert m.train_op.name.startswith('train/')
+    assert m.logits.shape.as_list() == [None, 10]
+
+
+def test_optimizer_follows_the_preset():
+  def optimizer_ops(variant):
+    with tf.Graph().as_default() as g:
+      model.build(config.for_variant(variant))
+      return {op.type for op in g.get_operations()}
+  assert 'ResourceApplyAdam' in optimizer_ops('dropout')
+  assert 'ResourceApplyGradientDescent' in optimizer_ops('homl')
+  assert 'ResourceApplyAdam' not in optimizer_ops('homl')
+
+
+def test_dropout_only_where_the_preset_asks():
+  def dropout_ops(variant):
+    with tf.Graph().as_default() as g:
+      model.build(config.for_variant(variant))
+      return [op for op in g.get_operations()
+              if op.type == 'StatelessRandomUniformV2']
+  assert len(dropout_ops('dropout')) == 4
+  assert not dropout_ops('deep')
+
+
+def _session_with(cfg):
+  graph = tf.Graph()
+  with graph.as_default():
+    m = model.build(cfg)
+    init = tf.compat.v1.global_variables_initializer()
+  sess = tf.compat.v1.Session(graph=graph)
+  sess.run(init)
+  return sess, m
+
+
+def test_dropout_is_a_function_of_the_global_step():
+  sess, m = _session_with(config.for_variant('dropout', seed=3))
+  x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+  feed = {m.X: x, m.keep_prob: 0.7}
+  first, again = sess.run(m.logits, feed), sess.run(m.logits, feed)
+  np.testing.assert_array_equal(first, again)
+  with sess.graph.as_default():
+    sess.run(m.global_step.assign(5))
+  assert not np.array_equal(first, sess.run(m.logits, feed))
+  evaluation = sess.run(m.logits, {m.X: x})
+  np.testing.assert_array_equal(evaluation, sess.run(m.logits, {m.X: x}))
+  assert not np.array_equal(evaluation, first)
+
+
+def test_initializers_are_seeded():
+  def kernel(seed):
+    sess, _ = _session_with(config.for_variant('plain', seed=seed))
+    with sess.graph.as_default():
+      var = [v for v in tf.compat.v1.trainable_variables()
+             if v.op.name == 'hidden1/kernel'][0]
+    return sess.run(var)
+  a, b, c = kernel(1), kernel(1), kernel(2)
+  np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(a, c)
+  assert abs(a.std() - 1.0) < 0.01  # random_normal, stddev 1, as the lab.
+
+
+def test_two_layer_network_learns_xor():
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.compat.v1.set_random_seed(0)
+    X = tf.compat.v1.placeholder(tf.float32, [None, 2])
+    y = tf.compat.v1.placeholder(tf.int64, [None])
+    hidden = model.dense(X, 8, 'hidden1',
+                         tf.compat.v1.glorot_uniform_initializer(seed=1),
+                         tf.compat.v1.zeros_initializer(), tf.nn.relu)
+    logits = model.dense(hidden, 2, 'outputs',
+                         tf.compat.v1.glorot_uniform_initializer(seed=2),
+                         tf.compat.v1.zeros_initializer())
+    loss = model.loss(logits, y)
+    step = tf.compat.v1.train.GradientDescentOptimizer(0.5).minimize(loss)
+    accuracy = model.evaluation(logits, y)
+    init = tf.compat.v1.global_variables_initializer()
+  x_data = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+  y_data = np.array([0, 1, 1, 0])
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(init)
+    for _ in range(2000):
+      sess.run(step, {X: x_data, y: y_data})
+    assert sess.run(accuracy, {X: x_data, y: y_data}) == 1.0
+
+
+LEGACY_SCRIPT = textwrap.dedent('''
+    import os, sys
+    import numpy as np
+    import tensorflow as tf
+    tf.compat.v1.disable_eager_execution()
+    X = tf.compat.v1.placeholder(tf.float32, [None, 784], name='X')
+    with tf.name_scope('dnn'):
+      h = X
+      for i, units in enumerate(%(hidden)r):
+        h = tf.compat.v1.layers.dense(h, units, activation=tf.nn.relu,
+                                      name='hidden%%d' %% (i + 1),
+                                      bias_initializer=tf.random_normal_initializer())
+      logits = tf.compat.v1.layers.dense(h, 10, name='outputs')
+    saver = tf.compat.v1.train.Saver()
+    x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      np.save(sys.argv[2], sess.run(logits, {X: x}))
+      saver.save(sess, sys.argv[1])
+''')
+
+
+def test_checkpoint_of_real_layers_dense_restores_without_renaming(tmp_path):
+  """Our names are tf.compat.v1.layers.dense's: prove it with the real one.
+
+  tf.compat.v1.layers needs Keras 2, so the checkpoint is written in a
+  subprocess with tf-keras and TF_USE_LEGACY_KERAS=1.
+  """
+  cfg = config.for_variant('deep')
+  prefix, logits_file = str(tmp_path / 'legacy.ckpt'), str(tmp_path / 'l.npy')
+  env = dict(os.environ, TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='2')
+  subprocess.run(
+      [sys.executable, '-c', LEGACY_SCRIPT % {'hidden': cfg.hidden_units},
+       prefix, logits_file], env=env, check=True, timeout=300)
+  expected = np.load(logits_file)
+
+  reader = tf.train.load_checkpoint(prefix)
+  with tf.Graph().as_default() as graph:
+    m = model.build(cfg)
+    variables = tf.compat.v1.trainable_variables()
+    assert sorted(v.op.name for v in variables) == sorted(
+        reader.get_variable_to_shape_map())
+    saver = tf.compat.v1.train.Saver(variables)
+  with tf.compat.v1.Session(graph=graph) as sess:
+    saver.restore(sess, prefix)
+    x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
+    np.testing.assert_allclose(sess.run(m.logits, {m.X: x}), expected,
+                               rtol=1e-5, atol=1e-5)
