@@ -22,6 +22,7 @@ from legacy_dnn import training
 
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
+flags.adopt_module_key_flags(config)  # So --help lists them.
 
 
 def main(argv):

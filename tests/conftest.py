@@ -31,15 +31,21 @@ def learnable_images(labels, rng):
   return images
 
 
-def write_dataset(folder, n_train=600, n_test=200, gz=True, seed=0):
-  """Writes the four IDX files of a small, learnable dataset into folder."""
+def write_dataset(folder, n_train=600, n_test=200, gz=True, seed=0,
+                  learnable=True):
+  """Writes the four IDX files of a small dataset into folder.
+
+  With learnable=False the labels are independent of the images: a network
+  can only memorise the training set, so its validation loss soon rises.
+  """
   rng = np.random.default_rng(seed)
   os.makedirs(folder, exist_ok=True)
   for split, n in (('train', n_train), ('test', n_test)):
     labels = rng.integers(0, 10, size=n).astype(np.uint8)
+    image_labels = labels if learnable else rng.permutation(labels)
     images_name, labels_name = data.FILES[split]
     for name, payload in (
-        (images_name, idx_bytes(learnable_images(labels, rng),
+        (images_name, idx_bytes(learnable_images(image_labels, rng),
                                 data.IDX_IMAGES_MAGIC)),
         (labels_name, idx_bytes(labels, data.IDX_LABELS_MAGIC))):
       if gz:

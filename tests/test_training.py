@@ -1,0 +1,164 @@
+"""The session loop on small synthetic data, in process."""
+
+import math
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import write_dataset
+from legacy_dnn import checkpoints
+from legacy_dnn import config
+from legacy_dnn import training
+from legacy_dnn.errors import CheckpointError, TrainingError
+
+
+def small_config(tmp_path, data_dir, variant='dropout', **overrides):
+  values = dict(hidden_units=(32, 32), epochs=3, batch_size=50,
+                validation_size=100, data_dir=data_dir, seed=1,
+                model_dir=str(tmp_path / 'model'),
+                logdir=str(tmp_path / 'logs'))
+  values.update(overrides)
+  return config.for_variant(variant, **values)
+
+
+def checkpoint_tensors(model_dir):
+  """Every tensor of the newest rolling checkpoint, by name."""
+  reader = tf.train.load_checkpoint(
+      tf.train.latest_checkpoint(model_dir))
+  return {name: reader.get_tensor(name)
+          for name in reader.get_variable_to_shape_map()}
+
+
+def assert_same_tensors(a, b):
+  assert sorted(a) == sorted(b)
+  for name in a:
+    np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_short_run_learns_and_writes_everything(tmp_path, dataset_dir,
+                                                capsys):
+  cfg = small_config(tmp_path, dataset_dir)
+  result = training.train(cfg)
+  out = capsys.readouterr().out
+  assert result.epochs == 3 and result.interrupted_by is None
+  assert result.test_accuracy > 0.6  # Chance is 0.1.
+  assert 'Total trainable parameters: 26,506' in out
+  assert 'Epoch: 0003 cost = ' in out
+  assert 'Learning Finished!' in out
+  assert 'Accuracy: %.4f' % result.test_accuracy in out
+  assert 'Label: [' in out and 'Prediction: [' in out
+  files = os.listdir(cfg.model_dir)
+  assert 'model.ckpt-30.index' in files  # 3 epochs of 500 // 50 steps.
+  assert 'best.ckpt.index' in files and 'run.json' in files
+  with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == '3'
+  (run,) = os.listdir(cfg.logdir)
+  assert run.startswith('dropout-run-') and run == os.path.basename(
+      result.run_dir)
+  assert sorted(os.listdir(result.run_dir)) == ['train', 'validation']
+
+
+def test_only_the_last_two_checkpoints_are_kept(tmp_path, dataset_dir):
+  cfg = small_config(tmp_path, dataset_dir, epochs=4)
+  training.train(cfg)
+  ckpt = checkpoints.Checkpointer.__new__(checkpoints.Checkpointer)
+  ckpt._prefix = os.path.join(cfg.model_dir, checkpoints.CHECKPOINT_PREFIX)
+  assert [os.path.basename(p) for p in ckpt.checkpoints()] == [
+      'model.ckpt-40', 'model.ckpt-30']
+
+
+@pytest.mark.parametrize('variant', ['dropout', 'homl'])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, dataset_dir, variant):
+  straight = small_config(tmp_path / 'a', dataset_dir, variant, epochs=4,
+                          checkpoint_every=1)
+  training.train(straight)
+  resumed = small_config(tmp_path / 'b', dataset_dir, variant, epochs=2,
+                         checkpoint_every=1)
+  first = training.train(resumed)
+  second = training.train(small_config(tmp_path / 'b', dataset_dir, variant,
+                                       epochs=4, checkpoint_every=1))
+  assert first.epochs == 2 and second.epochs == 4
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(resumed.model_dir))
+
+
+def test_finished_run_is_reported_not_retrained(tmp_path, dataset_dir,
+                                                capsys):
+  cfg = small_config(tmp_path, dataset_dir, epochs=2)
+  first = training.train(cfg)
+  before = checkpoint_tensors(cfg.model_dir)
+  capsys.readouterr()
+  again = training.train(cfg)
+  out = capsys.readouterr().out
+  assert 'This run already finished after 2 epochs' in out
+  assert 'Epoch: ' not in out
+  assert again.test_accuracy == first.test_accuracy
+  assert_same_tensors(before, checkpoint_tensors(cfg.model_dir))
+
+
+def test_other_settings_in_the_same_model_dir_are_refused(tmp_path,
+                                                          dataset_dir):
+  training.train(small_config(tmp_path, dataset_dir, epochs=1))
+  before = checkpoint_tensors(str(tmp_path / 'model'))
+  with pytest.raises(CheckpointError, match=r'holds a run with other '
+                     r'settings: batch_size=25 \(the run has 50\)'):
+    training.train(small_config(tmp_path, dataset_dir, epochs=1,
+                                batch_size=25))
+  assert_same_tensors(before, checkpoint_tensors(str(tmp_path / 'model')))
+
+
+def test_restart_moves_the_old_run_aside(tmp_path, dataset_dir, capsys):
+  cfg = small_config(tmp_path, dataset_dir, epochs=1)
+  training.train(cfg)
+  before = checkpoint_tensors(cfg.model_dir)
+  training.train(small_config(tmp_path, dataset_dir, epochs=1, batch_size=25,
+                              restart=True))
+  out = capsys.readouterr().out
+  (old,) = [n for n in os.listdir(tmp_path) if n.startswith('model.old-')]
+  assert '--restart: moved the previous run in %s to %s' % (
+      cfg.model_dir, tmp_path / old) in out
+  assert_same_tensors(before, checkpoint_tensors(str(tmp_path / old)))
+  assert 'model.ckpt-20.index' in os.listdir(cfg.model_dir)
+
+
+def test_diverging_loss_stops_with_the_epoch_and_saves_nothing(tmp_path,
+                                                               dataset_dir):
+  cfg = small_config(tmp_path, dataset_dir, 'homl', learning_rate=1e4)
+  with pytest.raises(TrainingError, match=r'epoch 1: the training loss became '
+                     r'(nan|inf) \(is --learning_rate=10000 too high\?\); the '
+                     r'last good checkpoint in .*/model is kept'):
+    training.train(cfg)
+  assert not [n for n in os.listdir(cfg.model_dir) if n.startswith('model.')]
+
+
+def test_early_stopping():
+  assert not training.should_stop_early(49, 50)
+  assert training.should_stop_early(50, 50)
+  assert not training.should_stop_early(10 ** 6, None)
+
+
+def test_next_state_tracks_the_best_epoch():
+  state = checkpoints.INITIAL_STATE._replace(loss_sum=3.0, accuracy_sum=1.0)
+  state = training.next_state(state, 1, 0.5)
+  assert state == checkpoints.State(1, 0.0, 0.0, 0.5, 1, 0)
+  state = training.next_state(state, 2, 0.6)
+  assert state == checkpoints.State(2, 0.0, 0.0, 0.5, 1, 1)
+  state = training.next_state(state, 3, 0.4)
+  assert state == checkpoints.State(3, 0.0, 0.0, 0.4, 3, 0)
+  assert math.isinf(checkpoints.INITIAL_STATE.best_loss)
+
+
+def test_early_stopping_ends_a_run(tmp_path, capsys):
+  # Labels unrelated to the images: validation loss rises once the network
+  # starts memorising the training set.
+  data_dir = write_dataset(str(tmp_path / 'noise'), learnable=False)
+  cfg = small_config(tmp_path, data_dir, 'homl', epochs=50, patience=2,
+                     optimizer='adam', learning_rate=0.01)
+  result = training.train(cfg)
+  out = capsys.readouterr().out
+  assert result.stopped_early and result.epochs < 50
+  assert result.best_epoch == result.epochs - 2
+  assert ('Early stopping: no better validation loss for 2 epochs since '
+          'epoch %d' % result.best_epoch) in out
