@@ -5,6 +5,8 @@ import os
 import struct
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -90,3 +92,48 @@ def error_lines(stderr):
   noise = ('I0000 ', 'E0000 ', 'W0000 ', 'WARNING: All log messages')
   return [line for line in stderr.splitlines()
           if line.strip() and not line.startswith(noise)]
+
+
+class Proc:
+  """A script running in its own process, its stdout read line by line."""
+
+  def __init__(self, script, *args):
+    self.lines = []
+    self._new_line = threading.Condition()
+    self.popen = subprocess.Popen(
+        script_command(script, *args), env=script_env(), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    self._reader = threading.Thread(target=self._read, daemon=True)
+    self._reader.start()
+    self.stderr = ''
+
+  def _read(self):
+    for line in self.popen.stdout:
+      with self._new_line:
+        self.lines.append(line.rstrip('\n'))
+        self._new_line.notify_all()
+
+  def wait_for_line(self, prefix, timeout=120):
+    """Blocks until a line starting with prefix is printed; returns it."""
+    deadline = time.monotonic() + timeout
+    with self._new_line:
+      while True:
+        for line in self.lines:
+          if line.startswith(prefix):
+            return line
+        left = deadline - time.monotonic()
+        if left <= 0 or (self.popen.poll() is not None and
+                         not self._reader.is_alive()):
+          raise AssertionError('no line %r; output so far:\n%s' % (
+              prefix, '\n'.join(self.lines)))
+        self._new_line.wait(min(left, 0.5))
+
+  def wait(self, timeout=300):
+    self.popen.wait(timeout)
+    self._reader.join(timeout)
+    self.stderr = self.popen.stderr.read()
+    return self.popen.returncode
+
+  @property
+  def output(self):
+    return '\n'.join(self.lines)

@@ -2,6 +2,7 @@
 
 import math
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import tensorflow as tf
 
 from conftest import write_dataset
 from legacy_dnn import checkpoints
+from legacy_dnn import data
 from legacy_dnn import config
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError, TrainingError
@@ -162,3 +164,37 @@ def test_early_stopping_ends_a_run(tmp_path, capsys):
   assert result.best_epoch == result.epochs - 2
   assert ('Early stopping: no better validation loss for 2 epochs since '
           'epoch %d' % result.best_epoch) in out
+
+
+def test_sigterm_mid_epoch_saves_there_and_resumes_exactly(
+    tmp_path, dataset_dir, monkeypatch, capsys):
+  """A real SIGTERM, sent to this process while batch 4 of epoch 2 is fed."""
+  straight = small_config(tmp_path / 'a', dataset_dir, epochs=3)
+  training.train(straight)
+
+  real_shuffle_batch = data.shuffle_batch
+  def shuffle_batch_then_signal(X, y, batch_size, rng):
+    for i, batch in enumerate(real_shuffle_batch(X, y, batch_size, rng)):
+      calls.append(i)
+      if len(calls) == 14:  # Batch 4 of epoch 2: epochs have 10 batches.
+        os.kill(os.getpid(), signal.SIGTERM)
+      yield batch
+  calls = []
+  monkeypatch.setattr(data, 'shuffle_batch', shuffle_batch_then_signal)
+  cfg = small_config(tmp_path / 'b', dataset_dir, epochs=3)
+  result = training.train(cfg)
+  out = capsys.readouterr().out
+  assert result.interrupted_by == signal.SIGTERM and result.epochs == 1
+  assert ('Interrupted by SIGTERM during epoch 2; saved a checkpoint in %s'
+          % cfg.model_dir) in out
+  assert checkpoint_tensors(cfg.model_dir)['global_step'] == 14
+  with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == '1'
+  assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+  monkeypatch.setattr(data, 'shuffle_batch', real_shuffle_batch)
+  training.train(cfg)
+  assert 'Training was interrupted. Continuing at epoch 2' in (
+      capsys.readouterr().out)
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(cfg.model_dir))

@@ -1,0 +1,182 @@
+"""Real training processes killed with real signals, then resumed.
+
+Each variant's fixture trains one run straight through and the same command
+again under interruptions: SIGKILL just after an epoch line, SIGTERM and then
+SIGKILL at random moments (the seed of those moments is in the test id), and
+a last run to the end. Both runs log into one folder, which the TensorBoard
+test serves with the real `tensorboard` program.
+"""
+
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import Proc, error_lines, run_script, write_dataset
+from legacy_dnn import checkpoints
+
+EPOCHS = 30
+KILL_SEED = 20261122
+
+
+def newest_checkpoint(model_dir):
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(model_dir))
+  return {name: reader.get_tensor(name)
+          for name in reader.get_variable_to_shape_map()}
+
+
+def accuracy_line(output):
+  (line,) = [l for l in output.splitlines() if l.startswith('Accuracy: ')]
+  return line
+
+
+class Runs:
+  """What the fixture did: the two model_dirs and each process's story."""
+
+  def __init__(self, root, variant):
+    self.root, self.variant = root, variant
+    self.data_dir = write_dataset(str(root / 'data'), n_train=2100,
+                                  n_test=200)
+    self.logdir = str(root / 'logs')
+    self.straight_dir = str(root / 'straight')
+    self.killed_dir = str(root / 'killed')
+    self.interruptions = []  # (signal, returncode, output) per process.
+
+  def args(self, model_dir):
+    return ['--variant=' + self.variant, '--data_dir=' + self.data_dir,
+            '--validation_size=100', '--hidden_units=64,64',
+            '--epochs=%d' % EPOCHS, '--seed=5', '--logdir=' + self.logdir,
+            '--model_dir=' + model_dir]
+
+  def start(self):
+    return Proc('train.py', *self.args(self.killed_dir))
+
+  def interrupt(self, proc, signum):
+    proc.popen.send_signal(signum)
+    self.interruptions.append((signum, proc.wait(), proc.output))
+
+
+@pytest.fixture(scope='module', params=['dropout', 'homl'])
+def runs(request, tmp_path_factory):
+  runs = Runs(tmp_path_factory.mktemp(request.param), request.param)
+  straight = Proc('train.py', *runs.args(runs.straight_dir))
+  straight.wait_for_line('TensorBoard logs')
+  started = time.monotonic()
+  assert straight.wait() == 0, straight.stderr
+  duration = time.monotonic() - started
+  runs.straight_output = straight.output
+
+  rng = random.Random(KILL_SEED)
+  proc = runs.start()
+  proc.wait_for_line('Epoch: 0007')
+  runs.interrupt(proc, signal.SIGKILL)
+  for signum in (signal.SIGTERM, signal.SIGKILL, signal.SIGKILL):
+    proc = runs.start()
+    proc.wait_for_line('Training was interrupted')
+    time.sleep(rng.uniform(0.05, 0.25) * duration)
+    runs.interrupt(proc, signum)
+  final = runs.start()
+  assert final.wait() == 0, final.stderr
+  runs.final_output = final.output
+  return runs
+
+
+def test_resumed_run_ends_bit_for_bit_equal(runs):
+  straight = newest_checkpoint(runs.straight_dir)
+  killed = newest_checkpoint(runs.killed_dir)
+  assert sorted(straight) == sorted(killed)
+  assert straight['run_state/epoch'] == EPOCHS
+  for name in straight:
+    np.testing.assert_array_equal(straight[name], killed[name], err_msg=name)
+  assert accuracy_line(runs.straight_output) == accuracy_line(
+      runs.final_output)
+
+
+def test_each_resume_says_where_it_continues(runs):
+  outputs = [output for _, _, output in runs.interruptions[1:]]
+  outputs.append(runs.final_output)
+  epochs = [int(re.search(r'Training was interrupted\. Continuing at epoch '
+                          r'(\d+)', output).group(1)) for output in outputs]
+  assert epochs == sorted(epochs)
+  if runs.variant == 'homl':
+    assert epochs[0] == 6  # Killed after epoch 7; checkpoints every 5.
+  else:
+    assert epochs[0] >= 8  # Killed after epoch 7; checkpoints every epoch.
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(runs):
+  (sigterm,) = [r for r in runs.interruptions if r[0] == signal.SIGTERM]
+  _, returncode, output = sigterm
+  assert returncode == 128 + signal.SIGTERM
+  match = re.search(r'Interrupted by SIGTERM during epoch (\d+); saved a '
+                    r'checkpoint in .*\. Run the same command again to '
+                    r'resume\.', output)
+  assert match
+  # The next process starts inside that epoch, not at a checkpoint before it.
+  sigterm_index = runs.interruptions.index(sigterm)
+  following = (runs.interruptions[sigterm_index + 1][2]
+               if sigterm_index + 1 < len(runs.interruptions)
+               else runs.final_output)
+  assert 'Continuing at epoch %s' % match.group(1) in following
+
+
+def _free_port():
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]
+
+
+def _get_json(url):
+  with urllib.request.urlopen(url, timeout=10) as response:
+    return json.loads(response.read())
+
+
+def test_tensorboard_shows_each_epoch_once(runs):
+  names = {}
+  for key, model_dir in (('straight', runs.straight_dir),
+                         ('killed', runs.killed_dir)):
+    with open(os.path.join(model_dir, checkpoints.RUN_FILE)) as f:
+      names[key] = json.load(f)['run_name']
+  port = _free_port()
+  tensorboard = subprocess.Popen(
+      [os.path.join(os.path.dirname(sys.executable), 'tensorboard'),
+       '--logdir', runs.logdir, '--host', '127.0.0.1', '--port', str(port)],
+      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  base = 'http://127.0.0.1:%d/data/' % port
+  try:
+    expected_runs = {'%s/%s' % (names[k], split) for k in names
+                     for split in ('train', 'validation')}
+    deadline = time.monotonic() + 120
+    while True:
+      try:
+        if expected_runs <= set(_get_json(base + 'runs')):
+          break
+      except OSError:
+        pass
+      assert time.monotonic() < deadline, 'TensorBoard never listed the runs'
+      time.sleep(0.5)
+    for split in ('train', 'validation'):
+      for tag in ('loss', 'accuracy'):
+        series = {}
+        for key, name in names.items():
+          query = urllib.parse.urlencode({'run': '%s/%s' % (name, split),
+                                          'tag': tag})
+          points = _get_json(base + 'plugin/scalars/scalars?' + query)
+          series[key] = [(step, value) for _, step, value in points]
+        steps = [step for step, _ in series['killed']]
+        assert steps == list(range(1, EPOCHS + 1)), (split, tag)
+        assert series['killed'] == series['straight'], (split, tag)
+  finally:
+    tensorboard.terminate()
+    tensorboard.wait(30)
