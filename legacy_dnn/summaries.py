@@ -11,15 +11,26 @@ import os
 
 import tensorflow as tf
 
+from legacy_dnn.errors import UserError
+
 LOSS = 'loss'
 ACCURACY = 'accuracy'
 TRAIN = 'train'
 VALIDATION = 'validation'
 
 
-def run_name(variant, now):
-  """The seed's run folder name: <variant>-run-<UTC timestamp>."""
-  return '%s-run-%s' % (variant, now.strftime('%Y%m%d%H%M%S'))
+def run_name(logdir, variant, now):
+  """A new run folder name in the seed's form, <variant>-run-<UTC timestamp>.
+
+  Two runs started in the same second get -2, -3, ... so that they never
+  share event files.
+  """
+  name = base = '%s-run-%s' % (variant, now.strftime('%Y%m%d%H%M%S'))
+  suffix = 1
+  while os.path.exists(os.path.join(logdir, name)):
+    suffix += 1
+    name = '%s-%d' % (base, suffix)
+  return name
 
 
 def histograms(variables):
@@ -41,6 +52,12 @@ class Writers:
       resume_step: the first step this process will write, when resuming.
     """
     self.run_dir = run_dir
+    for split in (TRAIN, VALIDATION):
+      try:
+        os.makedirs(os.path.join(run_dir, split), exist_ok=True)
+      except OSError as e:
+        raise UserError('--logdir: cannot create %s: %s'
+                        % (os.path.join(run_dir, split), e.strerror)) from None
     self._writers = {
         TRAIN: tf.compat.v1.summary.FileWriter(
             os.path.join(run_dir, TRAIN), graph),

@@ -129,7 +129,7 @@ def _prepare_model_dir(config, now):
       run_name = record['run_name']
     else:
       run_name = (record or {}).get('run_name') or summaries.run_name(
-          config.variant, now)
+          config.logdir, config.variant, now)
     checkpoints.write_run_record(config.model_dir, settings, run_name)
   except BaseException:
     lock.close()

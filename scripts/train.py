@@ -28,7 +28,8 @@ flags.adopt_module_key_flags(config)  # So --help lists them.
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError('Too many command-line arguments: %s' % argv[1:])
-  tf.get_logger().setLevel(logging.WARNING)  # Not a line per Saver.restore.
+  # TensorFlow's Python logger would add lines per Saver call.
+  tf.get_logger().setLevel(logging.ERROR)
   try:
     result = training.train(config.from_flags(FLAGS))
   except errors.UserError as e:

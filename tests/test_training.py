@@ -1,5 +1,6 @@
 """The session loop on small synthetic data, in process."""
 
+import datetime
 import math
 import os
 import signal
@@ -12,8 +13,9 @@ from conftest import write_dataset
 from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import config
+from legacy_dnn import summaries
 from legacy_dnn import training
-from legacy_dnn.errors import CheckpointError, TrainingError
+from legacy_dnn.errors import CheckpointError, TrainingError, UserError
 
 
 def small_config(tmp_path, data_dir, variant='dropout', **overrides):
@@ -198,3 +200,21 @@ def test_sigterm_mid_epoch_saves_there_and_resumes_exactly(
       capsys.readouterr().out)
   assert_same_tensors(checkpoint_tensors(straight.model_dir),
                       checkpoint_tensors(cfg.model_dir))
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
+  now = datetime.datetime(2026, 11, 22, 19, 5, 28)
+  names = []
+  for _ in range(3):
+    names.append(summaries.run_name(str(tmp_path), 'homl', now))
+    os.makedirs(os.path.join(str(tmp_path), names[-1]))
+  assert names == ['homl-run-20261122190528', 'homl-run-20261122190528-2',
+                   'homl-run-20261122190528-3']
+
+
+def test_unwritable_logdir_is_a_user_error(tmp_path, dataset_dir):
+  (tmp_path / 'file').write_text('')
+  cfg = small_config(tmp_path, dataset_dir, logdir=str(tmp_path / 'file'))
+  with pytest.raises(UserError, match=r'--logdir: cannot create .*file/'
+                     r'dropout-run-\d+/train: Not a directory'):
+    training.train(cfg)

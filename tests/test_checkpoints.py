@@ -1,0 +1,143 @@
+"""Bad model_dir states: each ends in a clear message and loses at most one
+checkpoint interval of training."""
+
+import glob
+import os
+import subprocess
+
+import pytest
+
+from conftest import Proc, error_lines, run_script, script_command, script_env
+from legacy_dnn import checkpoints
+from legacy_dnn import training
+from legacy_dnn.errors import CheckpointError
+from test_training import (assert_same_tensors, checkpoint_tensors,
+                           small_config)
+
+
+@pytest.fixture
+def two_runs(tmp_path, dataset_dir):
+  """A 4-epoch run, and the same run stopped after 3 epochs."""
+  straight = small_config(tmp_path / 'straight', dataset_dir, epochs=4)
+  training.train(straight)
+  stopped = small_config(tmp_path / 'stopped', dataset_dir, epochs=3)
+  training.train(stopped)
+  return straight, small_config(tmp_path / 'stopped', dataset_dir, epochs=4)
+
+
+def test_truncated_latest_checkpoint_falls_back_to_the_previous(two_runs,
+                                                                capsys):
+  straight, resumed = two_runs
+  (data_file,) = glob.glob(os.path.join(resumed.model_dir,
+                                        'model.ckpt-30.data-*'))
+  with open(data_file, 'r+b') as f:
+    f.truncate(100)
+  training.train(resumed)
+  captured = capsys.readouterr()
+  assert ('warning: %s: cannot restore' % os.path.join(
+      resumed.model_dir, 'model.ckpt-30')) in captured.err
+  assert 'falling back to model.ckpt-20' in captured.err
+  assert 'Continuing at epoch 3' in captured.out
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(resumed.model_dir))
+
+
+def test_checkpoint_index_naming_a_missing_file(two_runs, capsys):
+  straight, resumed = two_runs
+  with open(os.path.join(resumed.model_dir, 'checkpoint'), 'w') as f:
+    f.write('model_checkpoint_path: "model.ckpt-999"\n'
+            'all_model_checkpoint_paths: "model.ckpt-999"\n')
+  training.train(resumed)
+  assert 'Continuing at epoch 4' in capsys.readouterr().out
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(resumed.model_dir))
+
+
+def test_garbage_epoch_file_is_reported_and_ignored(two_runs, capsys):
+  straight, resumed = two_runs
+  epoch_file = os.path.join(resumed.model_dir, checkpoints.EPOCH_FILE)
+  with open(epoch_file, 'wb') as f:
+    f.write(b'\x00garbage')
+  training.train(resumed)
+  captured = capsys.readouterr()
+  assert ("warning: %s says '\\x00garbage' but the checkpoint holds epoch 3; "
+          'using the checkpoint' % epoch_file) in captured.err
+  assert 'Continuing at epoch 4' in captured.out
+  with open(epoch_file) as f:
+    assert f.read() == '4'
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(resumed.model_dir))
+
+
+def test_no_readable_checkpoint_is_an_error_that_deletes_nothing(two_runs):
+  _, resumed = two_runs
+  for path in glob.glob(os.path.join(resumed.model_dir, 'model.ckpt-*.data-*')):
+    with open(path, 'r+b') as f:
+      f.truncate(10)
+  before = sorted(os.listdir(resumed.model_dir))
+  with pytest.raises(CheckpointError, match=r'none of its checkpoints can be '
+                     r'read .*pass --restart to move it aside'):
+    training.train(resumed)
+  assert sorted(os.listdir(resumed.model_dir)) == before
+
+
+def test_unreadable_run_record(two_runs):
+  _, resumed = two_runs
+  with open(os.path.join(resumed.model_dir, checkpoints.RUN_FILE), 'w') as f:
+    f.write('{not json')
+  with pytest.raises(CheckpointError, match=r'run.json: unreadable .*pass '
+                     r'--restart'):
+    training.train(resumed)
+
+
+def test_model_dir_locked_in_this_process(tmp_path, dataset_dir):
+  cfg = small_config(tmp_path, dataset_dir)
+  with checkpoints.lock(cfg.model_dir):
+    with pytest.raises(CheckpointError, match=r'--model_dir=.* is in use by '
+                       r'another training process \(pid %d\)' % os.getpid()):
+      training.train(cfg)
+
+
+def script_args(data_dir, model_dir, logdir, *extra):
+  return ('--variant=homl', '--data_dir=' + data_dir, '--validation_size=100',
+          '--hidden_units=32', '--model_dir=' + model_dir,
+          '--logdir=' + logdir) + extra
+
+
+def test_second_process_on_a_model_dir_fails_and_the_first_goes_on(
+    tmp_path, dataset_dir):
+  args = script_args(dataset_dir, str(tmp_path / 'm'), str(tmp_path / 'l'),
+                     '--epochs=400', '--patience=0')
+  first = Proc('train.py', *args)
+  first.wait_for_line('TensorBoard logs')
+  second = run_script('train.py', *args)
+  assert second.returncode == 1
+  lines = error_lines(second.stderr)
+  assert lines == ['train.py: error: --model_dir=%s is in use by another '
+                   'training process (pid %d)' % (tmp_path / 'm',
+                                                  first.popen.pid)]
+  assert first.popen.poll() is None
+  assert first.wait() == 0
+  assert 'Epoch: 0400' in first.output and 'Accuracy: ' in first.output
+
+
+def test_read_only_model_dir_is_one_clear_line(tmp_path, dataset_dir):
+  """The directory is made read-only by a bind mount, since root ignores
+  permission bits; unshare gives the process a mount namespace of its own."""
+  model_dir, logdir = str(tmp_path / 'm'), str(tmp_path / 'l')
+  args = script_args(dataset_dir, model_dir, logdir, '--epochs=2')
+  assert run_script('train.py', *args).returncode == 0
+  before = {n: os.path.getmtime(os.path.join(model_dir, n))
+            for n in os.listdir(model_dir)}
+  mount = ('mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && '
+           'shift && exec "$@"')
+  result = subprocess.run(
+      ['unshare', '--map-root-user', '--mount', 'sh', '-c', mount, 'sh',
+       model_dir] + script_command('train.py', *args, '--epochs=3'),
+      env=script_env(), capture_output=True, text=True, timeout=300)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'train.py: error: --model_dir=%s: cannot write there: Read-only file '
+      'system' % model_dir]
+  assert {n: os.path.getmtime(os.path.join(model_dir, n))
+          for n in os.listdir(model_dir)} == before
