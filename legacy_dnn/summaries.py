@@ -34,41 +34,47 @@ def run_name(logdir, variant, now):
 
 
 def histograms(variables):
-  """One merged summary op holding a histogram per variable."""
-  with tf.name_scope('summaries'):
-    return tf.compat.v1.summary.merge(
-        [tf.compat.v1.summary.histogram(v.op.name, v) for v in variables])
+  """One merged summary op: a histogram per variable, tagged by its name.
+
+  The raw op takes the tag as given; tf.compat.v1.summary.histogram would
+  derive it from a name scope, which the variable already holds, and tag
+  `hidden1/kernel_1`.
+  """
+  with tf.name_scope('histograms'):
+    return tf.compat.v1.summary.merge([
+        tf.raw_ops.HistogramSummary(tag=v.op.name, values=v)
+        for v in variables])
 
 
 class Writers:
   """The train/ and validation/ FileWriters of one run."""
 
-  def __init__(self, run_dir, graph=None, resume_step=None):
+  def __init__(self, run_dir, first_step, graph=None):
     """Opens the writers.
 
     Args:
       run_dir: <logdir>/<run name>.
+      first_step: the first step this process will write. It is logged as
+        SessionLog.START, and it names the event files together with the pid:
+        TensorFlow names them by the second they were opened, and a process
+        that resumes within the same second would otherwise overwrite them.
       graph: written once to the train writer; pass it on a fresh start only.
-      resume_step: the first step this process will write, when resuming.
     """
     self.run_dir = run_dir
+    suffix = '.e%06d.%d' % (first_step, os.getpid())
+    self._writers = {}
     for split in (TRAIN, VALIDATION):
+      folder = os.path.join(run_dir, split)
       try:
-        os.makedirs(os.path.join(run_dir, split), exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
       except OSError as e:
         raise UserError('--logdir: cannot create %s: %s'
-                        % (os.path.join(run_dir, split), e.strerror)) from None
-    self._writers = {
-        TRAIN: tf.compat.v1.summary.FileWriter(
-            os.path.join(run_dir, TRAIN), graph),
-        VALIDATION: tf.compat.v1.summary.FileWriter(
-            os.path.join(run_dir, VALIDATION)),
-    }
-    if resume_step is not None:
-      for writer in self._writers.values():
-        writer.add_session_log(
-            tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START),
-            resume_step)
+                        % (folder, e.strerror)) from None
+      self._writers[split] = tf.compat.v1.summary.FileWriter(
+          folder, graph if split == TRAIN else None, filename_suffix=suffix)
+      self._writers[split].add_session_log(
+          tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START),
+          first_step)
 
   def scalars(self, split, step, loss, accuracy):
     summary = tf.compat.v1.Summary(value=[

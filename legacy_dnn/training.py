@@ -184,8 +184,8 @@ def _run(config, splits, run_dir):
     if not fresh:
       say('Training was interrupted. Continuing at epoch %d' %
           (state.epoch + 1))
-    writers = summaries.Writers(run_dir, graph if fresh else None,
-                                resume_step=state.epoch + 1)
+    writers = summaries.Writers(run_dir, state.epoch + 1,
+                                graph if fresh else None)
     say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
     try:
       with _Interrupts() as interrupts:
