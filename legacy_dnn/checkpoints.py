@@ -139,11 +139,7 @@ class Checkpointer:
                             ) from None
 
   def restore_best(self, sess):
-    path = tf.train.latest_checkpoint(self.model_dir, BEST_INDEX)
-    if path is None:
-      raise CheckpointError('%s: no best model (%s) to evaluate'
-                            % (self.model_dir, BEST_PREFIX))
-    self._restore(sess, self._best_saver, path)
+    self._restore(sess, self._best_saver, best_model(self.model_dir))
 
   @staticmethod
   def _restore(sess, saver, prefix):
@@ -203,6 +199,37 @@ class Checkpointer:
       atomic_write(path, '%d' % epoch)
 
 
+def check_shapes(prefix, variables):
+  """Raises CheckpointError unless prefix holds each variable, shaped alike.
+
+  Saver.restore would say the same in a page of graph dump; this names the
+  checkpoint and the first variable that does not fit.
+  """
+  try:
+    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+  except (tf.errors.OpError, ValueError) as e:
+    message = getattr(e, 'message', str(e)).strip().splitlines()[0]
+    raise CheckpointError('%s: cannot read: %s' % (prefix, message)) from None
+  for v in variables:
+    want = v.shape.as_list()
+    if v.op.name not in shapes:
+      raise CheckpointError('%s: has no variable %s (the model needs shape %s)'
+                            % (prefix, v.op.name, want))
+    if shapes[v.op.name] != want:
+      raise CheckpointError('%s: variable %s has shape %s, the model needs %s'
+                            % (prefix, v.op.name, shapes[v.op.name], want))
+
+
+def best_model(model_dir):
+  """The prefix of model_dir's best model."""
+  path = tf.train.latest_checkpoint(model_dir, BEST_INDEX)
+  if path is None:
+    raise CheckpointError('--model_dir=%s: no best model (%s) in it; train '
+                          'with scripts/train.py first' % (model_dir,
+                                                           BEST_PREFIX))
+  return path
+
+
 def lock(model_dir):
   """Takes model_dir for this process; returns a file to close to release it.
 
@@ -248,7 +275,11 @@ def move_aside(model_dir, now):
 
 
 def read_run_record(model_dir):
-  """The run.json of model_dir as a dict, or None if there is none."""
+  """The run.json of model_dir as a dict, or None if there is none.
+
+  Raises:
+    CheckpointError: it exists but is not a run record.
+  """
   path = os.path.join(model_dir, RUN_FILE)
   try:
     with open(path) as f:

@@ -71,8 +71,36 @@ def for_variant(variant, **overrides):
   return TrainConfig(**values)
 
 
+def from_record(settings, model_dir, data_dir=None, mirror=None):
+  """The TrainConfig of a run, from the settings its run.json recorded."""
+  fields = {f.name for f in dataclasses.fields(TrainConfig)}
+  values = {k: v for k, v in settings.items() if k in fields}
+  values.update(hidden_units=tuple(values['hidden_units']),
+                model_dir=model_dir, data_dir=data_dir, mirror=mirror,
+                logdir=DEFAULT_LOGDIR)
+  return TrainConfig(**values)
+
+
 def _is_hidden_units(value):
   return bool(value) and all(v.isdigit() and int(v) > 0 for v in value)
+
+
+def define_data_flags(flag_values):
+  """Defines --data_dir and --mirror, which say where IDX files come from."""
+  flags.DEFINE_string(
+      'data_dir', None,
+      'Folder holding the four IDX files (gzipped or raw). Default: the '
+      'per-user cache (%s), then Debian\'s package folder for fashion_mnist, '
+      'then a download into the cache.' % data.cache_root(),
+      flag_values=flag_values)
+  flags.DEFINE_string(
+      'mirror', None,
+      'Base URL to download the IDX files from instead of the dataset\'s '
+      'canonical mirror; the files must still match the published MD5 sums.',
+      flag_values=flag_values)
+  flags.register_validator(
+      'mirror', lambda v: v is None or v.startswith(('http://', 'https://')),
+      message='must be an http:// or https:// URL', flag_values=flag_values)
 
 
 def define_flags(flag_values):
@@ -85,16 +113,7 @@ def define_flags(flag_values):
   flags.DEFINE_enum(
       'dataset', 'mnist', sorted(data.DATASETS),
       'Which IDX dataset to train on.', flag_values=fv)
-  flags.DEFINE_string(
-      'data_dir', None,
-      'Folder holding the four IDX files (gzipped or raw). Default: the '
-      'per-user cache (%s), then Debian\'s package folder for fashion_mnist, '
-      'then a download into the cache.' % data.cache_root(), flag_values=fv)
-  flags.DEFINE_string(
-      'mirror', None,
-      'Base URL to download the IDX files from instead of the dataset\'s '
-      'canonical mirror; the files must still match the published MD5 sums.',
-      flag_values=fv)
+  define_data_flags(fv)
   flags.DEFINE_integer(
       'epochs', None, 'Epochs to train (preset).', lower_bound=1,
       flag_values=fv)
@@ -159,9 +178,6 @@ def define_flags(flag_values):
       'hidden_units', lambda v: v is None or _is_hidden_units(v),
       message='must be comma-separated positive integers, e.g. 512,512',
       flag_values=fv)
-  flags.register_validator(
-      'mirror', lambda v: v is None or v.startswith(('http://', 'https://')),
-      message='must be an http:// or https:// URL', flag_values=fv)
 
 
 def parse_or_exit(argv, flag_values):

@@ -45,6 +45,7 @@ class Dataset:
   md5: Dict[str, str]  # File name without .gz -> MD5 of the .gz file.
   system_dirs: Tuple[str, ...] = ()
   install_hint: str = ''
+  class_names: Tuple[str, ...] = tuple(str(i) for i in range(10))
 
 
 DATASETS = {
@@ -69,7 +70,9 @@ DATASETS = {
             't10k-labels-idx1-ubyte': 'bb300cfdad3c16e7a12a480ee83cd310',
         },
         system_dirs=('/usr/share/datasets/fashion-mnist',),
-        install_hint='apt-get install dataset-fashion-mnist'),
+        install_hint='apt-get install dataset-fashion-mnist',
+        class_names=('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+                     'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')),
 }
 
 

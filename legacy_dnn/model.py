@@ -37,29 +37,29 @@ def dense(inputs, units, name, kernel_init, bias_init, activation=None):
   """A fully connected layer named as tf.compat.v1.layers.dense names it.
 
   Args:
-    inputs: float32 [batch, n_in].
+    inputs: float [batch, n_in]; the variables take its dtype.
     units: n_out.
     name: the variable scope, e.g. 'hidden1'.
     kernel_init, bias_init: tf.compat.v1 initializers.
     activation: applied to the output, or None for a linear layer.
 
   Returns:
-    float32 [batch, units].
+    [batch, units], of the dtype of inputs.
   """
   with tf.compat.v1.variable_scope(name):
     kernel = tf.compat.v1.get_variable(
-        'kernel', [inputs.shape[-1], units], tf.float32, kernel_init)
-    bias = tf.compat.v1.get_variable('bias', [units], tf.float32, bias_init)
+        'kernel', [inputs.shape[-1], units], inputs.dtype, kernel_init)
+    bias = tf.compat.v1.get_variable('bias', [units], inputs.dtype, bias_init)
     outputs = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
     return activation(outputs) if activation else outputs
 
 
 def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
-              global_step=None):
+              global_step=None, activation=tf.nn.relu):
   """Builds the network up to its logits.
 
   Args:
-    X: float32 [batch, 784] placeholder.
+    X: float [batch, n_in] placeholder: float32 [batch, 784] for training.
     hidden_units: sizes of the ReLU hidden layers.
     kernel_init, bias_init: initializer names from presets.
     seed: int; each layer's initializers and dropout derive their seeds
@@ -68,9 +68,10 @@ def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
     global_step: int64 variable; with keep_prob, the dropout masks are a
       stateless function of (seed, layer, global_step), so a resumed run draws
       the masks an uninterrupted run would have drawn.
+    activation: of the hidden layers; ReLU in every seed.
 
   Returns:
-    float32 [batch, 10] logits.
+    [batch, 10] logits, of the dtype of X.
   """
   hidden = X
   with tf.name_scope('dnn'):
@@ -78,7 +79,7 @@ def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
       layer_seed = seed * 1000 + 10 * i
       hidden = dense(hidden, units, 'hidden%d' % (i + 1),
                      initializer(kernel_init, layer_seed),
-                     initializer(bias_init, layer_seed + 1), tf.nn.relu)
+                     initializer(bias_init, layer_seed + 1), activation)
       if keep_prob is not None:
         hidden = tf.nn.experimental.stateless_dropout(
             hidden, rate=1.0 - keep_prob,

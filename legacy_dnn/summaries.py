@@ -10,6 +10,7 @@ run is about to redo.
 import os
 
 import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
 
 from legacy_dnn.errors import UserError
 
@@ -92,3 +93,36 @@ class Writers:
   def close(self):
     for writer in self._writers.values():
       writer.close()
+
+
+def find_runs(logdir):
+  """Run folders under logdir (those with a train/ or validation/ folder)."""
+  runs = []
+  for root, dirs, _ in os.walk(logdir):
+    if TRAIN in dirs or VALIDATION in dirs:
+      runs.append(os.path.relpath(root, logdir))
+      dirs[:] = []
+  return sorted(runs)
+
+
+def read_curves(run_dir):
+  """{split: {tag: (steps, values)}} of a run, via TensorBoard's reader.
+
+  The reader applies SessionLog.START as TensorBoard does, so epochs redone
+  after a resume appear once.
+  """
+  curves = {}
+  for split in (TRAIN, VALIDATION):
+    folder = os.path.join(run_dir, split)
+    if not os.path.isdir(folder):
+      continue
+    accumulator = event_accumulator.EventAccumulator(
+        folder, size_guidance={event_accumulator.SCALARS: 0})
+    accumulator.Reload()
+    curves[split] = {}
+    for tag in (LOSS, ACCURACY):
+      if tag in accumulator.Tags()['scalars']:
+        events = accumulator.Scalars(tag)
+        curves[split][tag] = ([e.step for e in events],
+                              [e.value for e in events])
+  return curves

@@ -1,0 +1,134 @@
+"""Numerical gradients, as the seeds compute them, against TensorFlow's.
+
+The seeds teach two lessons: a forward difference with a tiny h rounds to
+nothing (numerical_diff with h = 1e-50 returns 0), and a central difference
+with h = 1e-4 is accurate. check_gradients() applies the central difference to
+every parameter of a network built by model.inference(), in float64, and
+compares it with tf.gradients.
+"""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+from legacy_dnn import model
+
+H = 1e-4
+
+Check = collections.namedtuple('Check', ['name', 'shape', 'max_rel_error'])
+
+
+def forward_difference(f, x, h):
+  """(f(x + h) - f(x)) / h: the seed's first, naive numerical derivative."""
+  return (f(x + h) - f(x)) / h
+
+
+def central_difference(f, x, h=H):
+  """(f(x + h) - f(x - h)) / 2h: the seed's numerical_diff."""
+  return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def numerical_gradient(f, x, h=H):
+  """The seed's numerical_gradient: a central difference per element of x.
+
+  Args:
+    f: a function of the whole array x returning a scalar.
+    x: float64 array; changed in place during the call, restored after.
+    h: the step.
+
+  Returns:
+    An array shaped like x.
+  """
+  grad = np.zeros_like(x)
+  for idx in np.ndindex(*x.shape):
+    saved = x[idx]
+    x[idx] = saved + h
+    f_plus = f(x)
+    x[idx] = saved - h
+    f_minus = f(x)
+    x[idx] = saved
+    grad[idx] = (f_plus - f_minus) / (2 * h)
+  return grad
+
+
+def relative_error(analytic, numeric):
+  """max |a - n| over the elements, relative to the largest |a| or |n|.
+
+  Elementwise ratios are useless where a saturated softmax makes a gradient
+  element tiny (1e-10, say): the central difference's own O(h^2) error is of
+  that size there. Scaling by the variable's largest gradient keeps the check
+  strict where it matters, and a wrong backward pass still shows as O(1).
+  """
+  scale = max(np.max(np.abs(analytic)), np.max(np.abs(numeric)), 1e-300)
+  return float(np.max(np.abs(analytic - numeric)) / scale)
+
+
+def check_gradients(sess, loss, variables, gradients, feed, h=H):
+  """Compares gradients with numerical gradients of loss, variable by variable.
+
+  Args:
+    sess: a session in which the variables are initialized.
+    loss: scalar tensor.
+    variables: the variables to perturb.
+    gradients: one analytic gradient tensor per variable.
+    feed: feed_dict for loss and gradients.
+    h: the central-difference step.
+
+  Returns:
+    A Check per variable.
+  """
+  with sess.graph.as_default():
+    values = [tf.compat.v1.placeholder(v.dtype.base_dtype, v.shape)
+              for v in variables]
+    assigns = [v.assign(p) for v, p in zip(variables, values)]
+  checks = []
+  for variable, gradient, value, assign in zip(variables, gradients, values,
+                                                assigns):
+    analytic = sess.run(gradient, feed)
+    original = sess.run(variable)
+
+    def f(x, value=value, assign=assign):
+      sess.run(assign, {value: x})
+      return sess.run(loss, feed)
+
+    numeric = numerical_gradient(f, original.copy(), h)
+    sess.run(assign, {value: original})
+    checks.append(Check(variable.op.name, tuple(original.shape),
+                        relative_error(analytic, numeric)))
+  return checks
+
+
+def small_network(cfg, n_inputs, n_examples, activation_grad_bug=False):
+  """A float64 network of cfg's kind, with data, ready for check_gradients.
+
+  Args:
+    cfg: a TrainConfig: its hidden_units, initializers and seed are used;
+      dropout is left out, as a gradient check needs a deterministic loss.
+    n_inputs: input features (784 for images; fewer keeps the check fast).
+    n_examples: rows of random input, with random labels.
+    activation_grad_bug: give ReLU the wrong gradient (that of the identity),
+      to show that the check catches a broken backward pass.
+
+  Returns:
+    (graph, loss, variables, gradients, feed).
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.compat.v1.set_random_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    X = tf.compat.v1.placeholder(tf.float64, [None, n_inputs], name='X')
+    y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
+    activation = tf.nn.relu
+    if activation_grad_bug:
+      @tf.custom_gradient
+      def activation(x):
+        return tf.nn.relu(x), lambda upstream: upstream
+    logits = model.inference(X, cfg.hidden_units, cfg.kernel_init,
+                             cfg.bias_init, cfg.seed, activation=activation)
+    loss = model.loss(logits, y)
+    variables = tf.compat.v1.trainable_variables()
+    gradients = tf.gradients(loss, variables)
+  feed = {X: rng.normal(size=(n_examples, n_inputs)),
+          y: rng.integers(0, 10, size=n_examples)}
+  return graph, loss, variables, gradients, feed

@@ -1,0 +1,85 @@
+"""PNG pictures, drawn with matplotlib's object API and the Agg canvas.
+
+No pyplot: nothing here needs a display or touches global figure state.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from legacy_dnn import data
+
+DPI = 100
+GRID_SIDE = 5  # Test images shown by predictions(): GRID_SIDE ** 2.
+
+
+def predictions(path, images, labels, predicted, confusion, class_names):
+  """Writes test images with labels and predictions beside a confusion matrix.
+
+  Args:
+    path: the PNG to write.
+    images: float32 [n, 784] with n >= GRID_SIDE ** 2.
+    labels, predicted: int [n].
+    confusion: int [10, 10], rows labels, columns predictions.
+    class_names: 10 names.
+
+  Returns:
+    The (width, height) of the picture in pixels.
+  """
+  fig = Figure(figsize=(14, 7), dpi=DPI)
+  grid = fig.add_gridspec(GRID_SIDE, 2 * GRID_SIDE, wspace=0.3, hspace=0.5)
+  for k in range(GRID_SIDE * GRID_SIDE):
+    ax = fig.add_subplot(grid[k // GRID_SIDE, k % GRID_SIDE])
+    ax.imshow(images[k].reshape(data.IMAGE_SIDE, data.IMAGE_SIDE),
+              cmap='gray_r', vmin=0, vmax=1)
+    wrong = labels[k] != predicted[k]
+    ax.set_title('%s%s\nas %s' % ('✗ ' if wrong else '', class_names[labels[k]],
+                                  class_names[predicted[k]]),
+                 fontsize=7, color='red' if wrong else 'black')
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if wrong:
+      for spine in ax.spines.values():
+        spine.set_color('red')
+        spine.set_linewidth(2)
+  ax = fig.add_subplot(grid[:, GRID_SIDE + 1:])
+  ax.imshow(confusion, cmap='Blues')
+  for (i, j), count in np.ndenumerate(confusion):
+    ax.text(j, i, str(count), ha='center', va='center', fontsize=7,
+            color='white' if count > confusion.max() / 2 else 'black')
+  ticks = range(len(class_names))
+  ax.set_xticks(ticks, class_names, rotation=90, fontsize=8)
+  ax.set_yticks(ticks, class_names, fontsize=8)
+  ax.set_xlabel('prediction')
+  ax.set_ylabel('label')
+  ax.set_title('Confusion matrix, %d test images' % confusion.sum())
+  fig.savefig(path, dpi=DPI)
+  return fig.canvas.get_width_height()
+
+
+def learning_curves(path, curves):
+  """Writes train and validation loss and accuracy per epoch, a row per run.
+
+  Args:
+    path: the PNG to write.
+    curves: {run name: {split: {tag: (steps, values)}}}, as
+      summaries.read_curves() returns for each run.
+
+  Returns:
+    The (width, height) of the picture in pixels.
+  """
+  fig = Figure(figsize=(12, 3.5 * len(curves)), dpi=DPI,
+               layout='constrained')
+  axes = fig.subplots(len(curves), 2, squeeze=False)
+  for row, (name, splits) in zip(axes, sorted(curves.items())):
+    for ax, tag in zip(row, ('loss', 'accuracy')):
+      for split, series in sorted(splits.items()):
+        if tag in series:
+          steps, values = series[tag]
+          ax.plot(steps, values, label=split, marker='.' if len(steps) < 30
+                  else None)
+      ax.set_title('%s: %s' % (name, tag), fontsize=10)
+      ax.set_xlabel('epoch')
+      ax.grid(alpha=0.3)
+      ax.legend()
+  fig.savefig(path, dpi=DPI)
+  return fig.canvas.get_width_height()

@@ -1,0 +1,95 @@
+"""Scores a trained model on the test set; predicts and draws test images.
+
+  python scripts/evaluate.py --model_dir=models/dropout --predict=3 \
+      --plot=predictions.png
+
+The model_dir's run.json says which network and dataset it holds, so
+--variant only picks the default model_dir (models/<variant>).
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from absl import flags  # pylint: disable=g-import-not-at-top
+
+from legacy_dnn import cli
+from legacy_dnn import config
+from legacy_dnn import data
+from legacy_dnn import evaluation
+from legacy_dnn import plots
+from legacy_dnn import presets
+from legacy_dnn.errors import CheckpointError
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum('variant', 'dropout', sorted(presets.PRESETS),
+                  'Picks the default --model_dir, models/<variant>; if given '
+                  'with --model_dir, it must match the run there.')
+flags.DEFINE_string('model_dir', None,
+                    'A model_dir written by scripts/train.py. Default: '
+                    'models/<variant>.')
+flags.DEFINE_string('checkpoint', None,
+                    'A checkpoint prefix to score, e.g. '
+                    'models/dropout/model.ckpt-8250. Default: the best model.')
+flags.DEFINE_integer('predict', 0, 'Also show this many random test images '
+                     'with label, prediction and probability.', lower_bound=0)
+flags.DEFINE_integer('seed', 0, 'Seed for choosing the images that --predict '
+                     'and --plot show.', lower_bound=0)
+flags.DEFINE_string('plot', None, 'Write a PNG of %d test images with labels '
+                    'and predictions (mistakes in red) and the confusion '
+                    'matrix.' % plots.GRID_SIDE ** 2)
+flags.register_validator('plot', lambda v: v is None or v.endswith('.png'),
+                         message='must name a .png file')
+config.define_data_flags(FLAGS)
+flags.adopt_module_key_flags(config)
+
+
+def main():
+  model_dir = FLAGS.model_dir or os.path.join(config.DEFAULT_MODELS_ROOT,
+                                              FLAGS.variant)
+  cfg = evaluation.run_config(model_dir, FLAGS.data_dir, FLAGS.mirror)
+  if FLAGS['variant'].present and FLAGS.variant != cfg.variant:
+    raise CheckpointError('--variant=%s, but --model_dir=%s holds a %s run'
+                          % (FLAGS.variant, model_dir, cfg.variant))
+  dataset = data.DATASETS[cfg.dataset]
+  splits = data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
+                     validation_size=cfg.validation_size)
+  images, labels = splits.test
+  saved = evaluation.restore(cfg, FLAGS.checkpoint)
+  try:
+    loss, accuracy = saved.loss_and_accuracy(images, labels)
+    probabilities = saved.predict(images)
+  finally:
+    saved.close()
+  predicted = probabilities.argmax(axis=1)
+  confusion = evaluation.confusion_matrix(labels, predicted)
+
+  print('Model: %s (%s on %s)' % (saved.checkpoint, cfg.variant, cfg.dataset))
+  print('Test loss: %.6f' % loss)
+  print('Accuracy: %.4f' % accuracy)
+  print('Per-class accuracy:')
+  for i, class_accuracy in enumerate(evaluation.per_class_accuracy(confusion)):
+    print('  %d %-12s %.4f' % (i, dataset.class_names[i], class_accuracy))
+  print('Confusion matrix (rows: label, columns: prediction):')
+  print(evaluation.format_confusion(confusion, dataset.class_names))
+
+  for index in evaluation.sample(len(images), FLAGS.predict, FLAGS.seed):
+    print('Test image %d (%s):' % (index, dataset.class_names[labels[index]]))
+    print('Label: [%d]' % labels[index])
+    print('Prediction: [%d] (probability %.4f)'
+          % (predicted[index], probabilities[index, predicted[index]]))
+
+  if FLAGS.plot:
+    shown = evaluation.sample(len(images), plots.GRID_SIDE ** 2, FLAGS.seed)
+    try:
+      size = plots.predictions(FLAGS.plot, images[shown], labels[shown],
+                               predicted[shown], confusion, dataset.class_names)
+    except OSError as e:
+      raise CheckpointError('--plot=%s: cannot write: %s'
+                            % (FLAGS.plot, e.strerror)) from None
+    print('Wrote %s (%dx%d)' % ((FLAGS.plot,) + size))
+  return 0
+
+
+if __name__ == '__main__':
+  cli.run(main)

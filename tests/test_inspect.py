@@ -1,0 +1,212 @@
+"""scripts/evaluate.py, gradcheck.py and plot_curves.py on a small trained
+model, checked against the graph evaluated directly."""
+
+import os
+import re
+import struct
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import error_lines, run_script, write_dataset
+from legacy_dnn import config
+from legacy_dnn import data
+from legacy_dnn import gradcheck
+from legacy_dnn import model
+from legacy_dnn import presets
+from legacy_dnn import training
+
+
+def png_size(path):
+  """(width, height) from a PNG's IHDR chunk; fails if it is not a PNG."""
+  with open(path, 'rb') as f:
+    head = f.read(24)
+  assert head[:8] == b'\x89PNG\r\n\x1a\n' and head[12:16] == b'IHDR'
+  return struct.unpack('>II', head[16:24])
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  """A dropout-preset run of one epoch on small synthetic data."""
+  root = tmp_path_factory.mktemp('trained')
+  cfg = config.for_variant(
+      'dropout', hidden_units=(32, 32), epochs=1, validation_size=100,
+      data_dir=write_dataset(str(root / 'data'), n_test=300),
+      model_dir=str(root / 'model'), logdir=str(root / 'logs'))
+  training.train(cfg)
+  return cfg
+
+
+def direct(cfg):
+  """Test loss, accuracy and logits from the best model, restored by hand."""
+  images, labels = data.load(data.DATASETS['mnist'], cfg.data_dir,
+                             validation_size=cfg.validation_size).test
+  with tf.Graph().as_default() as graph:
+    m = model.build(cfg)
+    saver = tf.compat.v1.train.Saver()  # The global step too, for dropout.
+  with tf.compat.v1.Session(graph=graph) as sess:
+    saver.restore(sess, os.path.join(cfg.model_dir, 'best.ckpt'))
+    loss, accuracy, logits = sess.run([m.loss, m.accuracy, m.logits],
+                                      {m.X: images, m.y: labels})
+  return loss, accuracy, logits, labels
+
+
+def test_evaluate_prints_what_the_graph_computes(trained, tmp_path):
+  plot = str(tmp_path / 'predictions.png')
+  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
+                      '--data_dir=' + trained.data_dir, '--predict=3',
+                      '--plot=' + plot)
+  assert result.returncode == 0, result.stderr
+  out = result.stdout
+  loss, accuracy, logits, labels = direct(trained)
+  assert 'Test loss: %.6f\n' % loss in out
+  assert 'Accuracy: %.4f\n' % accuracy in out
+
+  predicted = logits.argmax(axis=1)
+  for i in range(10):
+    mine = labels == i
+    row = np.bincount(predicted[mine], minlength=10)
+    assert re.search(r'^%d %s +%s$' % (i, i, ' +'.join(map(str, row))), out,
+                     re.M), 'row %d' % i
+    assert re.search(r'^  %d %-12s %.4f$' % (
+        i, i, (predicted[mine] == i).mean()), out, re.M)
+
+  probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+  probabilities /= probabilities.sum(axis=1, keepdims=True)
+  shown = re.findall(r'^Test image (\d+) \(\d\):\nLabel: \[(\d)\]\n'
+                     r'Prediction: \[(\d)\] \(probability (\d\.\d{4})\)$',
+                     out, re.M)
+  assert len(shown) == 3
+  for index, label, prediction, probability in shown:
+    index = int(index)
+    assert int(label) == labels[index]
+    assert int(prediction) == predicted[index]
+    assert float(probability) == pytest.approx(
+        probabilities[index].max(), abs=1e-4)
+  assert png_size(plot) == (1400, 700)
+  assert 'Wrote %s (1400x700)' % plot in out
+
+
+def test_evaluate_a_rolling_checkpoint(trained):
+  (prefix,) = [p[:-len('.index')] for p in os.listdir(trained.model_dir)
+               if p.startswith('model.ckpt-') and p.endswith('.index')]
+  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
+                      '--data_dir=' + trained.data_dir, '--checkpoint=' +
+                      os.path.join(trained.model_dir, prefix))
+  assert result.returncode == 0, result.stderr
+  # One epoch: the rolling checkpoint is the best model.
+  assert 'Accuracy: %.4f\n' % direct(trained)[1] in result.stdout
+
+
+def test_evaluate_a_checkpoint_of_other_shapes(trained, tmp_path):
+  other = config.for_variant(
+      'dropout', hidden_units=(16, 32), epochs=1, validation_size=100,
+      data_dir=trained.data_dir, model_dir=str(tmp_path / 'other'),
+      logdir=str(tmp_path / 'logs'))
+  training.train(other)
+  best = os.path.join(other.model_dir, 'best.ckpt')
+  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
+                      '--data_dir=' + trained.data_dir, '--checkpoint=' + best)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'evaluate.py: error: %s: variable hidden1/kernel has shape [784, 16], '
+      'the model needs [784, 32]' % best]
+
+
+def test_evaluate_without_a_model(tmp_path):
+  os.makedirs(str(tmp_path / 'empty'))
+  result = run_script('evaluate.py', '--model_dir=%s' % (tmp_path / 'empty'))
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'evaluate.py: error: --model_dir=%s: no run.json, so not a model_dir '
+      'that scripts/train.py wrote' % (tmp_path / 'empty')]
+
+
+def test_evaluate_with_the_wrong_variant(trained):
+  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
+                      '--variant=homl')
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'evaluate.py: error: --variant=homl, but --model_dir=%s holds a dropout '
+      'run' % trained.model_dir]
+
+
+def test_plot_curves(trained, tmp_path):
+  out = str(tmp_path / 'curves.png')
+  result = run_script('plot_curves.py', '--logdir=' + trained.logdir,
+                      '--out=' + out)
+  assert result.returncode == 0, result.stderr
+  (run,) = os.listdir(trained.logdir)
+  from tensorboard.backend.event_processing import event_accumulator
+  accumulator = event_accumulator.EventAccumulator(
+      os.path.join(trained.logdir, run, 'validation'))
+  accumulator.Reload()
+  (event,) = accumulator.Scalars('loss')
+  assert ('%s: 1 epochs; best validation loss %.6f at epoch 1'
+          % (run, event.value)) in result.stdout
+  assert png_size(out) == (1200, 350)
+
+
+def test_plot_curves_without_runs(tmp_path):
+  result = run_script('plot_curves.py', '--logdir=%s' % tmp_path,
+                      '--out=%s' % (tmp_path / 'c.png'))
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'plot_curves.py: error: --logdir=%s: no runs (folders with train/ or '
+      'validation/ event files)' % tmp_path]
+  assert not (tmp_path / 'c.png').exists()
+
+
+# Gradient checks.
+
+
+@pytest.mark.parametrize('variant', sorted(presets.PRESETS))
+def test_tensorflow_gradients_match_numerical_ones(variant):
+  preset = presets.PRESETS[variant]
+  cfg = config.for_variant(variant, hidden_units=(6,) * len(
+      preset.hidden_units))
+  graph, loss, variables, gradients, feed = gradcheck.small_network(cfg, 8, 4)
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(tf.compat.v1.variables_initializer(variables))
+    checks = gradcheck.check_gradients(sess, loss, variables, gradients, feed)
+  assert [c.name for c in checks] == [v.op.name for v in variables]
+  for check in checks:
+    assert check.max_rel_error < 1e-6, check
+
+
+def test_a_wrong_backward_pass_is_caught():
+  cfg = config.for_variant('xavier', hidden_units=(6, 6))
+  graph, loss, variables, gradients, feed = gradcheck.small_network(
+      cfg, 8, 4, activation_grad_bug=True)
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(tf.compat.v1.variables_initializer(variables))
+    checks = gradcheck.check_gradients(sess, loss, variables, gradients, feed)
+  errors = {c.name: c.max_rel_error for c in checks}
+  assert errors['hidden1/kernel'] > 1e-2 and errors['hidden2/bias'] > 1e-2
+  # Above the last ReLU, the backward pass is still right.
+  assert errors['outputs/kernel'] < 1e-6
+
+
+def test_numerical_gradient_of_a_known_function():
+  x = np.array([3.0, 4.0])
+  grad = gradcheck.numerical_gradient(lambda v: v[0] ** 2 + v[1] ** 2, x)
+  np.testing.assert_allclose(grad, [6.0, 8.0], atol=1e-6)
+  np.testing.assert_array_equal(x, [3.0, 4.0])
+
+
+def test_the_seeds_numeric_lessons():
+  def f(x):
+    return 2 * x ** 2 + 2
+  assert gradcheck.forward_difference(f, 4.0, 1e-50) == 0.0
+  assert gradcheck.central_difference(f, 4.0, 1e-4) == pytest.approx(
+      16.0, abs=1e-6)
+
+
+def test_gradcheck_script_passes_and_can_fail():
+  result = run_script('gradcheck.py', '--variant=deep')
+  assert result.returncode == 0, result.stderr
+  assert '10 of 10 variables within 1e-06' in result.stdout
+  strict = run_script('gradcheck.py', '--variant=deep', '--tolerance=0')
+  assert strict.returncode == 1
+  assert 'FAIL' in strict.stdout
