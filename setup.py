@@ -26,5 +26,8 @@ setuptools.setup(
             # real tf.compat.v1.layers.dense, which needs Keras 2.
             'tf-keras>=2.16,<2.22',
         ],
+        # scripts/benchmark.py's PyTorch contender (Keras 3 comes with
+        # TensorFlow). The CPU build the benchmark figures were taken with.
+        'bench': ['torch==2.13.0'],
     },
 )

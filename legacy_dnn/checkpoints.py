@@ -102,7 +102,14 @@ def _step_of(prefix):
 class Checkpointer:
   """The rolling checkpoints, the best model, and the epoch file of a run."""
 
-  def __init__(self, model_dir, run_state):
+  def __init__(self, model_dir, run_state, warm_start_variables=()):
+    """Builds the Savers; call in the graph, before it is finalized.
+
+    Args:
+      model_dir: the run's folder.
+      run_state: its RunState.
+      warm_start_variables: variables that warm_start() will restore.
+    """
     self.model_dir = model_dir
     self.run_state = run_state
     self._prefix = os.path.join(model_dir, CHECKPOINT_PREFIX)
@@ -111,6 +118,16 @@ class Checkpointer:
         max_to_keep=KEEP_CHECKPOINTS, save_relative_paths=True)
     self._best_saver = tf.compat.v1.train.Saver(
         max_to_keep=1, save_relative_paths=True)
+    self._warm_start_variables = list(warm_start_variables)
+    self._warm_saver = (tf.compat.v1.train.Saver(self._warm_start_variables)
+                        if self._warm_start_variables else None)
+
+  def warm_start(self, sess, source_dir):
+    """Copies the warm-start variables from source_dir's best model."""
+    prefix = best_model(source_dir, '--warm_start_from')
+    check_shapes(prefix, self._warm_start_variables)
+    self._restore(sess, self._warm_saver, prefix)
+    return prefix
 
   def checkpoints(self):
     """Rolling checkpoint prefixes on disk, newest (highest step) first."""
@@ -220,13 +237,13 @@ def check_shapes(prefix, variables):
                             % (prefix, v.op.name, shapes[v.op.name], want))
 
 
-def best_model(model_dir):
-  """The prefix of model_dir's best model."""
+def best_model(model_dir, flag='--model_dir'):
+  """The prefix of model_dir's best model; flag names model_dir in errors."""
   path = tf.train.latest_checkpoint(model_dir, BEST_INDEX)
   if path is None:
-    raise CheckpointError('--model_dir=%s: no best model (%s) in it; train '
-                          'with scripts/train.py first' % (model_dir,
-                                                           BEST_PREFIX))
+    raise CheckpointError('%s=%s: no best model (%s) in it; train with '
+                          'scripts/train.py first' % (flag, model_dir,
+                                                      BEST_PREFIX))
   return path
 
 

@@ -7,6 +7,7 @@ sees a TrainConfig.
 
 import dataclasses
 import os
+import re
 import sys
 from typing import Optional, Tuple
 
@@ -42,6 +43,17 @@ class TrainConfig:
   logdir: str
   restart: bool = False
   deterministic: bool = True
+  # Transfer learning: layers (e.g. 'hidden1') initialized from the best
+  # model in warm_start_from, layers left out of the optimizer's var_list.
+  warm_start_from: Optional[str] = None
+  warm_start_layers: Tuple[str, ...] = ()
+  freeze: Tuple[str, ...] = ()
+  # Train and evaluate on these classes only (labels kept), and on the first
+  # train_limit training examples of them.
+  classes: Optional[Tuple[int, ...]] = None
+  train_limit: Optional[int] = None
+  # The TensorBoard run folder under logdir; default <variant>-run-<time>.
+  run_name: Optional[str] = None
 
   def settings(self):
     """The values that define the run's results, as a JSON-ready dict.
@@ -51,10 +63,11 @@ class TrainConfig:
     are left out: moving a run or restarting it does not change what it is.
     """
     fields = dataclasses.asdict(self)
-    for key in ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart'):
+    for key in ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
+                'run_name'):
       del fields[key]
-    fields['hidden_units'] = list(self.hidden_units)
-    return fields
+    return {k: list(v) if isinstance(v, tuple) else v
+            for k, v in fields.items()}
 
 
 def for_variant(variant, **overrides):
@@ -67,22 +80,39 @@ def for_variant(variant, **overrides):
       model_dir=os.path.join(DEFAULT_MODELS_ROOT, variant),
       logdir=DEFAULT_LOGDIR)
   values.update(overrides)
-  values['hidden_units'] = tuple(values['hidden_units'])
-  return TrainConfig(**values)
+  return TrainConfig(**_tuples(values))
+
+
+_TUPLE_FIELDS = ('hidden_units', 'warm_start_layers', 'freeze', 'classes')
+
+
+def _tuples(values):
+  """values with the sequence fields as tuples, as a frozen config wants."""
+  return dict(values, **{k: tuple(values[k]) for k in _TUPLE_FIELDS
+                         if values.get(k) is not None})
 
 
 def from_record(settings, model_dir, data_dir=None, mirror=None):
   """The TrainConfig of a run, from the settings its run.json recorded."""
   fields = {f.name for f in dataclasses.fields(TrainConfig)}
   values = {k: v for k, v in settings.items() if k in fields}
-  values.update(hidden_units=tuple(values['hidden_units']),
-                model_dir=model_dir, data_dir=data_dir, mirror=mirror,
+  values.update(model_dir=model_dir, data_dir=data_dir, mirror=mirror,
                 logdir=DEFAULT_LOGDIR)
-  return TrainConfig(**values)
+  return TrainConfig(**_tuples(values))
 
 
 def _is_hidden_units(value):
   return bool(value) and all(v.isdigit() and int(v) > 0 for v in value)
+
+
+def _is_layer_list(value):
+  return all(re.fullmatch(r'hidden[1-9]\d*|outputs', v) for v in value)
+
+
+def _is_class_list(value):
+  return bool(value) and all(
+      v.isdigit() and int(v) < data.NUM_CLASSES for v in value) and len(
+          set(value)) == len(value)
 
 
 def define_data_flags(flag_values):
@@ -168,6 +198,26 @@ def define_flags(flag_values):
       'Turn on TensorFlow op determinism, so a resumed run ends bit-for-bit '
       'equal to an uninterrupted one.', flag_values=fv)
 
+  flags.DEFINE_string(
+      'warm_start_from', None,
+      'A model_dir whose best model initializes --warm_start_layers.',
+      flag_values=fv)
+  flags.DEFINE_list(
+      'warm_start_layers', None,
+      'Layers to copy from --warm_start_from, e.g. hidden1,hidden2. Default: '
+      'every hidden layer.', flag_values=fv)
+  flags.DEFINE_list(
+      'freeze', [], 'Layers the optimizer leaves alone, e.g. hidden1,hidden2.',
+      flag_values=fv)
+  flags.DEFINE_list(
+      'classes', None,
+      'Train and evaluate on these classes only, e.g. 0,1,2,3,4; labels '
+      'keep their numbers.', flag_values=fv)
+  flags.DEFINE_integer(
+      'train_limit', None,
+      'Train on the first this many training examples (after --classes).',
+      lower_bound=1, flag_values=fv)
+
   flags.register_validator(
       'learning_rate', lambda v: v is None or v > 0,
       message='must be a positive number', flag_values=fv)
@@ -178,6 +228,41 @@ def define_flags(flag_values):
       'hidden_units', lambda v: v is None or _is_hidden_units(v),
       message='must be comma-separated positive integers, e.g. 512,512',
       flag_values=fv)
+  for name in ('warm_start_layers', 'freeze'):
+    flags.register_validator(
+        name, lambda v: v is None or _is_layer_list(v),
+        message='must name layers: hidden1, hidden2, ..., outputs',
+        flag_values=fv)
+  flags.register_validator(
+      'classes', lambda v: v is None or _is_class_list(v),
+      message='must be distinct class numbers from 0 to 9', flag_values=fv)
+  flags.register_multi_flags_validator(
+      ['warm_start_from', 'warm_start_layers'],
+      lambda v: v['warm_start_from'] or not v['warm_start_layers'],
+      message='--warm_start_layers needs --warm_start_from', flag_values=fv)
+
+
+# Flags that say where a run lives, not what it is.
+PATH_FLAG_NAMES = ('model_dir', 'logdir', 'restart')
+
+
+def train_flag_names():
+  """The names of every flag define_flags() defines."""
+  fv = flags.FlagValues()
+  define_flags(fv)
+  return set(fv)
+
+
+def from_args(args):
+  """The TrainConfig that train.py would build from args (no program name).
+
+  Raises:
+    flags.Error: a flag is unknown or its value invalid.
+  """
+  fv = flags.FlagValues()
+  define_flags(fv)
+  fv(['train.py'] + list(args))
+  return from_flags(fv)
 
 
 def parse_or_exit(argv, flag_values):
@@ -228,4 +313,13 @@ def from_flags(fv):
       model_dir=fv.model_dir or os.path.join(DEFAULT_MODELS_ROOT, fv.variant),
       logdir=fv.logdir,
       restart=fv.restart,
-      deterministic=fv.deterministic)
+      deterministic=fv.deterministic,
+      warm_start_from=fv.warm_start_from,
+      warm_start_layers=tuple(
+          fv.warm_start_layers if fv.warm_start_layers is not None else
+          ['hidden%d' % (i + 1) for i in range(len(hidden_units))]
+          if fv.warm_start_from else ()),
+      freeze=tuple(fv.freeze),
+      classes=(tuple(sorted(int(c) for c in fv.classes))
+               if fv.classes is not None else None),
+      train_limit=fv.train_limit)

@@ -143,6 +143,42 @@ def read_idx(path, magic):
   return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
+def write_idx(path, array, magic):
+  """Writes a uint8 array as an IDX file, gzipped if path ends in .gz."""
+  array = np.asarray(array, dtype=np.uint8)
+  payload = (np.array([magic] + list(array.shape), dtype='>u4').tobytes() +
+             array.tobytes())
+  opener = gzip.open if path.endswith('.gz') else open
+  with opener(path, 'wb') as f:
+    f.write(payload)
+
+
+def write_random(folder, n_train, n_test, seed=0):
+  """Writes the four IDX files of random images and labels into folder."""
+  rng = np.random.default_rng(seed)
+  os.makedirs(folder, exist_ok=True)
+  for split, n in (('train', n_train), ('test', n_test)):
+    images_name, labels_name = FILES[split]
+    write_idx(os.path.join(folder, images_name),
+              rng.integers(0, 256, (n, IMAGE_SIDE, IMAGE_SIDE)),
+              IDX_IMAGES_MAGIC)
+    write_idx(os.path.join(folder, labels_name),
+              rng.integers(0, NUM_CLASSES, n), IDX_LABELS_MAGIC)
+  return folder
+
+
+def find_local(dataset, cache_dir=None):
+  """The folder holding dataset's files in the cache or system dirs, or None.
+
+  Unlike locate(), never downloads.
+  """
+  cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
+  for folder in (cache_dir,) + dataset.system_dirs:
+    if _find_in(folder) is not None:
+      return folder
+  return None
+
+
 def load_split(images_path, labels_path):
   """Reads one images/labels pair: float32 [n, 784] in [0, 1], int64 [n]."""
   images = read_idx(images_path, IDX_IMAGES_MAGIC)
@@ -249,10 +285,9 @@ def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
           % (data_dir, ', '.join(n for p in FILES.values() for n in p)))
     return data_dir, found
   cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
-  for folder in (cache_dir,) + dataset.system_dirs:
-    found = _find_in(folder)
-    if found is not None:
-      return folder, found
+  folder = find_local(dataset, cache_dir)
+  if folder is not None:
+    return folder, _find_in(folder)
   try:
     return cache_dir, download(dataset, cache_dir, mirror)
   except DataError as e:
@@ -300,3 +335,24 @@ def shuffle_batch(X, y, batch_size, rng):
   n_batches = max(1, len(X) // batch_size)
   for batch_idx in np.array_split(rng.permutation(len(X)), n_batches):
     yield X[batch_idx], y[batch_idx]
+
+
+def subset(splits, classes=None, train_limit=None):
+  """splits restricted to examples of classes, and to train_limit of training.
+
+  Labels keep their numbers, so a network still has 10 outputs and a model
+  trained on classes 0-4 can be warm-started for 5-9.
+  """
+  def keep(split):
+    images, labels = split
+    if classes is None:
+      return split
+    mask = np.isin(labels, classes)
+    return images[mask], labels[mask]
+
+  train = keep(splits.train)
+  if train_limit is not None:
+    train = (train[0][:train_limit], train[1][:train_limit])
+  return dataclasses.replace(splits, train=train,
+                             validation=keep(splits.validation),
+                             test=keep(splits.test))

@@ -99,8 +99,24 @@ def loss(logits, y):
     return tf.reduce_mean(xentropy, name='loss')
 
 
-def training(loss_op, optimizer, learning_rate, global_step):
-  """The op that takes one optimizer step and increments global_step."""
+def layer_names(hidden_units):
+  """The variable scopes of a network's layers: hidden1, ..., outputs."""
+  return ['hidden%d' % (i + 1) for i in range(len(hidden_units))] + [
+      'outputs']
+
+
+def layer_variables(layers, variables=None):
+  """The variables (default: all trainable ones) of the named layers."""
+  if variables is None:
+    variables = tf.compat.v1.trainable_variables()
+  return [v for v in variables if v.op.name.split('/')[0] in layers]
+
+
+def training(loss_op, optimizer, learning_rate, global_step, var_list=None):
+  """The op that takes one optimizer step and increments global_step.
+
+  var_list: the variables to train; default every trainable one.
+  """
   with tf.name_scope('train'):
     if optimizer == presets.ADAM:
       opt = tf.compat.v1.train.AdamOptimizer(learning_rate)
@@ -108,7 +124,7 @@ def training(loss_op, optimizer, learning_rate, global_step):
       opt = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
     else:
       raise ValueError('unknown optimizer %r' % optimizer)
-    return opt.minimize(loss_op, global_step=global_step)
+    return opt.minimize(loss_op, global_step=global_step, var_list=var_list)
 
 
 def evaluation(logits, y):
@@ -129,8 +145,10 @@ def build(config):
       X, config.hidden_units, config.kernel_init, config.bias_init,
       config.seed, keep_prob if config.keep_prob < 1 else None, global_step)
   loss_op = loss(logits, y)
+  trainable = tf.compat.v1.trainable_variables()
+  frozen = layer_variables(config.freeze, trainable)
   train_op = training(loss_op, config.optimizer, config.learning_rate,
-                      global_step)
+                      global_step, [v for v in trainable if v not in frozen])
   return Model(X, y, keep_prob, logits, loss_op, train_op,
                evaluation(logits, y), global_step)
 

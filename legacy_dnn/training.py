@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -25,7 +25,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import model
 from legacy_dnn import summaries
-from legacy_dnn.errors import TrainingError
+from legacy_dnn.errors import TrainingError, UserError
 
 say = functools.partial(print, flush=True)
 
@@ -40,6 +40,19 @@ class Result:
   stopped_early: bool
   interrupted_by: Optional[int]  # The signal number that stopped training.
   run_dir: str
+  timing: 'Timing'
+
+
+@dataclasses.dataclass
+class Timing:
+  """Where this call's time went; scripts/benchmark.py reads it."""
+  # time.time() when the first training step of this call returned.
+  first_step_at: Optional[float] = None
+  # Per epoch trained in this call: seconds in the batch loop alone (feeding,
+  # shuffling, the steps and their fetched cost), and the whole epoch with
+  # validation, summaries and checkpoints.
+  train_seconds: List[float] = dataclasses.field(default_factory=list)
+  epoch_seconds: List[float] = dataclasses.field(default_factory=list)
 
 
 def should_stop_early(wait, patience):
@@ -128,8 +141,8 @@ def _prepare_model_dir(config, now):
                                  settings)
       run_name = record['run_name']
     else:
-      run_name = (record or {}).get('run_name') or summaries.run_name(
-          config.logdir, config.variant, now)
+      run_name = ((record or {}).get('run_name') or config.run_name or
+                  summaries.run_name(config.logdir, config.variant, now))
     checkpoints.write_run_record(config.model_dir, settings, run_name)
   except BaseException:
     lock.close()
@@ -149,25 +162,47 @@ def train(config):
   Raises:
     errors.UserError: bad data, an unusable model_dir, or a diverged loss.
   """
+  _check_layers(config)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
   now = datetime.datetime.now(datetime.timezone.utc)
   run_name, lock = _prepare_model_dir(config, now)
   with lock:
-    splits = data.load(data.DATASETS[config.dataset], config.data_dir,
-                       mirror=config.mirror,
-                       validation_size=config.validation_size)
-    say('Data: %s (%d train, %d validation, %d test images)' % (
+    splits = data.subset(
+        data.load(data.DATASETS[config.dataset], config.data_dir,
+                  mirror=config.mirror,
+                  validation_size=config.validation_size),
+        config.classes, config.train_limit)
+    if not len(splits.train[0]):
+      raise UserError('--classes=%s: no training examples of those classes'
+                      % ','.join(map(str, config.classes)))
+    say('Data: %s (%d train, %d validation, %d test images%s)' % (
         splits.source, len(splits.train[0]), len(splits.validation[0]),
-        len(splits.test[0])))
+        len(splits.test[0]), '' if config.classes is None else
+        ' of classes %s' % ','.join(map(str, config.classes))))
     return _run(config, splits, os.path.join(config.logdir, run_name))
+
+
+def _check_layers(config):
+  layers = model.layer_names(config.hidden_units)
+  for flag in ('warm_start_layers', 'freeze'):
+    unknown = [l for l in getattr(config, flag) if l not in layers]
+    if unknown:
+      raise UserError('--%s=%s: the network has no layer %s (it has %s)'
+                      % (flag, ','.join(getattr(config, flag)), unknown[0],
+                         ', '.join(layers)))
+  if set(config.freeze) >= set(layers):
+    raise UserError('--freeze=%s leaves nothing to train'
+                    % ','.join(config.freeze))
 
 
 def _run(config, splits, run_dir):
   with tf.Graph().as_default() as graph:
     m = model.build(config)
     run_state = checkpoints.RunState()
-    ckpt = checkpoints.Checkpointer(config.model_dir, run_state)
+    ckpt = checkpoints.Checkpointer(
+        config.model_dir, run_state,
+        model.layer_variables(config.warm_start_layers))
     histogram_op = summaries.histograms(tf.compat.v1.trainable_variables())
     init_op = tf.compat.v1.global_variables_initializer()
     say(model_summary(tf.compat.v1.trainable_variables()))
@@ -176,11 +211,17 @@ def _run(config, splits, run_dir):
   with tf.compat.v1.Session(graph=graph) as sess:
     state = ckpt.restore_or_initialize(sess, init_op)
     fresh = state is None
+    if fresh and config.warm_start_from:
+      source = ckpt.warm_start(sess, config.warm_start_from)
+      say('Warm start: %s from %s%s' % (
+          ','.join(config.warm_start_layers), source,
+          '; frozen: ' + ','.join(config.freeze) if config.freeze else ''))
     state = state or checkpoints.INITIAL_STATE
+    timing = Timing()
     if is_finished(state, config):
       say('This run already finished after %d epochs; evaluating its best '
           'model. Pass --restart to train it again.' % state.epoch)
-      return _finish(sess, m, ckpt, splits, config, state, run_dir)
+      return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
     if not fresh:
       say('Training was interrupted. Continuing at epoch %d' %
           (state.epoch + 1))
@@ -190,7 +231,8 @@ def _run(config, splits, run_dir):
     try:
       with _Interrupts() as interrupts:
         state, signum = _train_epochs(sess, m, ckpt, writers, histogram_op,
-                                      splits, config, state, interrupts)
+                                      splits, config, state, interrupts,
+                                      timing)
     finally:
       writers.close()
     if signum is not None:
@@ -198,12 +240,12 @@ def _run(config, splits, run_dir):
           'the same command again to resume.'
           % (signal.Signals(signum).name, state.epoch + 1, config.model_dir))
       return Result(state.epoch, state.best_epoch, None, None, False, signum,
-                    run_dir)
-    return _finish(sess, m, ckpt, splits, config, state, run_dir)
+                    run_dir, timing)
+    return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
 
 
 def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
-                  state, interrupts):
+                  state, interrupts, timing):
   """The epoch loop; returns (final State, signal number or None)."""
   X_train, y_train = splits.train
   n_batches = max(1, len(X_train) // config.batch_size)
@@ -231,6 +273,8 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
             'high?); the last good checkpoint in %s is kept'
             % (epoch + 1, loss, config.learning_rate, config.model_dir))
       step += 1
+      if timing.first_step_at is None:
+        timing.first_step_at = time.time()
       loss_sum += float(loss)
       accuracy_sum += float(accuracy)
       if interrupts.signum is not None:
@@ -238,6 +282,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
         save(state)
         return state, interrupts.signum
 
+    timing.train_seconds.append(time.time() - start)
     epoch_no = epoch + 1
     val_loss, val_accuracy = evaluate(sess, m, splits.validation)
     if not math.isfinite(val_loss):
@@ -258,9 +303,10 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
     if (epoch_no % config.checkpoint_every == 0 or stop_early or
         epoch_no == config.epochs or interrupts.signum is not None):
       save(state)
+    timing.epoch_seconds.append(time.time() - start)
     say('Epoch: %04d cost = %.9f validation loss = %.6f accuracy = %.4f '
         '(%.1f s)%s' % (epoch_no, train_loss, val_loss, val_accuracy,
-                        time.time() - start,
+                        timing.epoch_seconds[-1],
                         ' *' if state.best_epoch == epoch_no else ''))
     if interrupts.signum is not None:
       return state, interrupts.signum
@@ -271,7 +317,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   return state, None
 
 
-def _finish(sess, m, ckpt, splits, config, state, run_dir):
+def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):
   """Scores the best model on the test set, in the seeds' words."""
   ckpt.restore_best(sess)
   test_loss, test_accuracy = evaluate(sess, m, splits.test)
@@ -285,4 +331,5 @@ def _finish(sess, m, ckpt, splits, config, state, run_dir):
   say('Label: [%d]' % labels[r])
   say('Prediction: [%d]' % np.argmax(logits, 1)[0])
   return Result(state.epoch, state.best_epoch, test_loss, test_accuracy,
-                should_stop_early(state.wait, config.patience), None, run_dir)
+                should_stop_early(state.wait, config.patience), None, run_dir,
+                timing)

@@ -52,8 +52,9 @@ def main():
     raise CheckpointError('--variant=%s, but --model_dir=%s holds a %s run'
                           % (FLAGS.variant, model_dir, cfg.variant))
   dataset = data.DATASETS[cfg.dataset]
-  splits = data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
-                     validation_size=cfg.validation_size)
+  splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
+                                 validation_size=cfg.validation_size),
+                       cfg.classes)
   images, labels = splits.test
   saved = evaluation.restore(cfg, FLAGS.checkpoint)
   try:

@@ -18,7 +18,8 @@ SCRIPTS = os.path.join(REPO, 'scripts')
 
 
 def idx_bytes(array, magic):
-  """The IDX encoding of a uint8 array: magic, big-endian dims, then data."""
+  """The IDX encoding of a uint8 array, written by hand: magic, big-endian
+  dims, then data (data.write_idx is checked against it)."""
   array = np.asarray(array, dtype=np.uint8)
   header = struct.pack('>I', magic) + struct.pack(
       '>%dI' % array.ndim, *array.shape)
@@ -106,6 +107,7 @@ class Proc:
     self._reader = threading.Thread(target=self._read, daemon=True)
     self._reader.start()
     self.stderr = ''
+    self._cursor = 0  # Lines before it were matched by wait_for_line.
 
   def _read(self):
     for line in self.popen.stdout:
@@ -114,13 +116,17 @@ class Proc:
         self._new_line.notify_all()
 
   def wait_for_line(self, prefix, timeout=120):
-    """Blocks until a line starting with prefix is printed; returns it."""
+    """Blocks until a line starting with prefix is printed; returns it.
+
+    Only lines after the one the previous call matched count.
+    """
     deadline = time.monotonic() + timeout
     with self._new_line:
       while True:
-        for line in self.lines:
-          if line.startswith(prefix):
-            return line
+        for i in range(self._cursor, len(self.lines)):
+          if self.lines[i].startswith(prefix):
+            self._cursor = i + 1
+            return self.lines[i]
         left = deadline - time.monotonic()
         if left <= 0 or (self.popen.poll() is not None and
                          not self._reader.is_alive()):

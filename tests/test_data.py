@@ -259,3 +259,26 @@ def test_batch_larger_than_the_data_is_one_batch():
   batches = list(data.shuffle_batch(np.zeros((5, 1)), np.arange(5), 100,
                                     np.random.default_rng(0)))
   assert [len(b[1]) for b in batches] == [5]
+
+
+def test_write_idx_matches_the_format(tmp_path):
+  images = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+  for name in ('raw', 'packed.gz'):
+    path = str(tmp_path / name)
+    data.write_idx(path, images, data.IDX_IMAGES_MAGIC)
+    opener = gzip.open if name.endswith('.gz') else open
+    with opener(path, 'rb') as f:
+      assert f.read() == idx_bytes(images, data.IDX_IMAGES_MAGIC)
+
+
+def test_write_random_is_loadable(tmp_path):
+  folder = data.write_random(str(tmp_path / 'r'), n_train=120, n_test=30)
+  splits = data.load(data.DATASETS['mnist'], data_dir=folder,
+                     validation_size=20)
+  assert splits.train[0].shape == (100, 784) and len(splits.test[1]) == 30
+
+
+def test_find_local_never_downloads(tmp_path):
+  dataset = data.Dataset('t', 'http://127.0.0.1:9/', {}, ())
+  assert data.find_local(dataset, cache_dir=str(tmp_path / 'none')) is None
+  assert os.listdir(str(tmp_path)) == []

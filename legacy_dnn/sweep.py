@@ -1,0 +1,335 @@
+"""Hyperparameter sweeps: each trial a normal training run, results in
+TensorBoard's HParams dashboard, a ranked table and a CSV.
+
+A sweep folder holds:
+  sweep.json              the trials (id and flags), written once
+  trials/<trial id>/      each trial's model_dir, with result.json when done
+  logs/                   the TensorBoard logdir: the HParams config, and a
+                          folder per trial with its hparams, test metrics and
+                          train/ and validation/ curves
+  results.csv             the ranked results
+"""
+
+import csv
+import dataclasses
+import itertools
+import json
+import math
+import os
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import tensorflow as tf
+from absl import flags
+from tensorboard.plugins.hparams import api_pb2
+from tensorboard.plugins.hparams import summary as hparams_summary
+
+from legacy_dnn import checkpoints
+from legacy_dnn import config as config_lib
+from legacy_dnn import summaries
+from legacy_dnn import training
+from legacy_dnn.errors import UserError
+
+SPEC_FILE = 'sweep.json'
+RESULT_FILE = 'result.json'
+CSV_FILE = 'results.csv'
+FINISHED, FAILED, INTERRUPTED = 'finished', 'failed', 'interrupted'
+# Pseudo-parameters of --random: the hidden layers are depth x units.
+DEPTH, UNITS = 'depth', 'units'
+TEST_ACCURACY, TEST_LOSS = 'test_accuracy', 'test_loss'
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+  trial_id: str
+  params: Dict[str, str]  # Flag name (or depth/units) -> value as typed.
+
+  def args(self, default_units):
+    """The train.py flags that set this trial's parameters."""
+    params = dict(self.params)
+    if DEPTH in params or UNITS in params:
+      depth = int(params.pop(DEPTH, 1))
+      units = params.pop(UNITS, str(default_units))
+      params['hidden_units'] = ','.join([units] * depth)
+    return ['--%s=%s' % item for item in params.items()]
+
+
+class SpecError(UserError):
+  """A --grid or --ranges spec that cannot be parsed."""
+
+
+def _split_params(spec, flag):
+  params = []
+  for part in filter(None, (p.strip() for p in spec.split(';'))):
+    name, sep, values = part.partition('=')
+    if not sep or not name.strip() or not values.strip():
+      raise SpecError('%s: %r is not name=values' % (flag, part))
+    params.append((name.strip(), values.strip()))
+  if not params:
+    raise SpecError('%s: no parameters' % flag)
+  return params
+
+
+def _check_names(names, flag):
+  known = config_lib.train_flag_names() | {DEPTH, UNITS}
+  for name in names:
+    if name not in known or name in config_lib.PATH_FLAG_NAMES:
+      raise SpecError('%s: %s is not a train.py setting' % (flag, name))
+
+
+def grid(spec):
+  """Every combination of --grid='a=1,2;b=x|y' (| when values hold commas)."""
+  params = _split_params(spec, '--grid')
+  _check_names([n for n, _ in params], '--grid')
+  names = [n for n, _ in params]
+  value_lists = [v.split('|') if '|' in v else v.split(',') for _, v in params]
+  return [Trial('trial-%03d' % i, dict(zip(names, combo)))
+            for i, combo in enumerate(itertools.product(*value_lists))]
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+  """One --ranges entry: how to draw a parameter."""
+  kind: str  # loguniform, uniform, int, choice.
+  low: float = 0.0
+  high: float = 0.0
+  choices: tuple = ()
+
+  def draw(self, rng):
+    if self.kind == 'loguniform':
+      return '%.4g' % math.exp(rng.uniform(math.log(self.low),
+                                           math.log(self.high)))
+    if self.kind == 'uniform':
+      return '%.4g' % rng.uniform(self.low, self.high)
+    if self.kind == 'int':
+      return str(int(rng.integers(self.low, self.high + 1)))
+    return self.choices[int(rng.integers(len(self.choices)))]
+
+
+def ranges(spec):
+  """Parses --ranges='lr=loguniform:3e-4:3e-2;depth=1..4;optimizer=choice:adam|sgd'."""
+  parsed = {}
+  params = _split_params(spec, '--ranges')
+  _check_names([n for n, _ in params], '--ranges')
+  for name, value in params:
+    try:
+      if value.startswith(('loguniform:', 'uniform:')):
+        kind, low, high = value.split(':')
+        low, high = float(low), float(high)
+        if not low < high or (kind == 'loguniform' and low <= 0):
+          raise ValueError
+        parsed[name] = Range(kind, low, high)
+      elif value.startswith('choice:'):
+        parsed[name] = Range('choice', choices=tuple(
+            value[len('choice:'):].split('|')))
+      else:
+        low, high = (int(v) for v in value.split('..'))
+        if low > high:
+          raise ValueError
+        parsed[name] = Range('int', low, high)
+    except ValueError:
+      raise SpecError(
+          '--ranges: %s=%s is not loguniform:LOW:HIGH, uniform:LOW:HIGH, '
+          'LOW..HIGH or choice:A|B' % (name, value)) from None
+  return parsed
+
+
+def random_trials(spec, count, seed):
+  """count trials drawn from --ranges spec with numpy's generator of seed."""
+  parsed = ranges(spec)
+  rng = np.random.default_rng(seed)
+  return [Trial('trial-%03d' % i, {name: r.draw(rng)
+                                   for name, r in parsed.items()})
+          for i in range(count)]
+
+
+def hparams_domain(trials):
+  """api_pb2.HParamInfo per parameter: discrete values, as the trials hold."""
+  infos = []
+  for name in trials[0].params:
+    values = sorted({t.params[name] for t in trials})
+    infos.append(api_pb2.HParamInfo(
+        name=name, type=api_pb2.DATA_TYPE_STRING,
+        domain_discrete=_string_list(values)))
+  return infos
+
+
+def _string_list(values):
+  from google.protobuf import struct_pb2  # pylint: disable=g-import-not-at-top
+  return struct_pb2.ListValue(values=[struct_pb2.Value(string_value=v)
+                                      for v in values])
+
+
+METRICS = [
+    api_pb2.MetricInfo(name=api_pb2.MetricName(tag=TEST_ACCURACY),
+                       display_name='test accuracy'),
+    api_pb2.MetricInfo(name=api_pb2.MetricName(tag=TEST_LOSS),
+                       display_name='test loss'),
+    api_pb2.MetricInfo(name=api_pb2.MetricName(
+        group=summaries.VALIDATION, tag=summaries.ACCURACY),
+                       display_name='validation accuracy'),
+    api_pb2.MetricInfo(name=api_pb2.MetricName(
+        group=summaries.VALIDATION, tag=summaries.LOSS),
+                       display_name='validation loss'),
+]
+
+
+def _write_summaries(folder, name, *summary_protos, step=0):
+  """Writes summary protos to a new event file in folder.
+
+  TensorFlow names event files by the second, so each file gets a name (and
+  the pid) in its suffix, or a second file of the same second would replace
+  the first.
+  """
+  with tf.Graph().as_default():
+    writer = tf.compat.v1.summary.FileWriter(
+        folder, filename_suffix='.%s.%d' % (name, os.getpid()))
+    for proto in summary_protos:
+      writer.add_summary(proto, step)
+    writer.close()
+
+
+class Sweep:
+  """A sweep folder and the trials it runs."""
+
+  def __init__(self, sweep_dir, trials, base_args):
+    self.sweep_dir = sweep_dir
+    self.trials = trials
+    self.base_args = list(base_args)
+    self.logdir = os.path.join(sweep_dir, 'logs')
+
+  def trial_dir(self, trial):
+    return os.path.join(self.sweep_dir, 'trials', trial.trial_id)
+
+  def prepare(self):
+    """Records the sweep, or checks that the folder holds this very sweep."""
+    spec = {'base_args': self.base_args,
+            'trials': [dataclasses.asdict(t) for t in self.trials]}
+    path = os.path.join(self.sweep_dir, SPEC_FILE)
+    if os.path.exists(path):
+      try:
+        with open(path) as f:
+          recorded = json.load(f)
+      except (OSError, ValueError) as e:
+        raise UserError('%s: unreadable (%s)' % (path, e)) from None
+      if recorded != spec:
+        raise UserError(
+            '--sweep_dir=%s holds another sweep (see %s); use another '
+            '--sweep_dir' % (self.sweep_dir, path))
+      return
+    try:
+      os.makedirs(self.logdir, exist_ok=True)
+    except OSError as e:
+      raise UserError('--sweep_dir=%s: cannot write there: %s'
+                      % (self.sweep_dir, e.strerror)) from None
+    _write_summaries(self.logdir, '0-experiment', hparams_summary.experiment_pb(
+        hparam_infos=hparams_domain(self.trials), metric_infos=METRICS))
+    checkpoints.atomic_write(path, json.dumps(spec, indent=2) + '\n')
+
+  def result(self, trial):
+    """The trial's recorded result dict, or None if it has not ended."""
+    try:
+      with open(os.path.join(self.trial_dir(trial), RESULT_FILE)) as f:
+        return json.load(f)
+    except FileNotFoundError:
+      return None
+
+  def run_trial(self, trial, say=print):
+    """Trains one trial (resuming it if need be) and records its result.
+
+    Returns:
+      The result dict; its status is INTERRUPTED, and nothing is recorded,
+      if a signal stopped the trial.
+    """
+    model_dir = self.trial_dir(trial)
+    os.makedirs(model_dir, exist_ok=True)
+    session_dir = os.path.join(self.logdir, trial.trial_id)
+    record = {'trial': trial.trial_id, 'params': trial.params}
+    start = time.time()
+    try:
+      cfg = config_lib.from_args(
+          self.base_args + trial.args(self.default_units()) +
+          ['--model_dir=' + model_dir, '--logdir=' + self.logdir])
+    except flags.Error as e:
+      return self._record_failure(trial, record, 'bad flags: %s' % e, say)
+    cfg = dataclasses.replace(cfg, run_name=trial.trial_id)
+    fresh = not os.path.exists(os.path.join(model_dir,
+                                            checkpoints.RUN_FILE))
+    if fresh:
+      _write_summaries(session_dir, '1-start', hparams_summary.session_start_pb(
+          hparams=trial.params, group_name=trial.trial_id))
+    try:
+      result = training.train(cfg)
+    except UserError as e:
+      return self._record_failure(trial, record, str(e), say)
+    if result.interrupted_by is not None:
+      return dict(record, status=INTERRUPTED, signal=result.interrupted_by)
+    record.update(status=FINISHED, test_accuracy=result.test_accuracy,
+                  test_loss=result.test_loss, epochs=result.epochs,
+                  best_epoch=result.best_epoch, wall_s=time.time() - start,
+                  resumed=not fresh)
+    _write_summaries(
+        session_dir, '2-end',
+        tf.compat.v1.Summary(value=[
+            tf.compat.v1.Summary.Value(tag=TEST_ACCURACY,
+                                       simple_value=result.test_accuracy),
+            tf.compat.v1.Summary.Value(tag=TEST_LOSS,
+                                       simple_value=result.test_loss)]),
+        hparams_summary.session_end_pb(api_pb2.STATUS_SUCCESS),
+        step=result.epochs)
+    self._save_result(trial, record)
+    return record
+
+  def default_units(self):
+    cfg = config_lib.from_args(self.base_args)
+    return cfg.hidden_units[0]
+
+  def _record_failure(self, trial, record, error, say):
+    say('%s failed: %s' % (trial.trial_id, error))
+    record.update(status=FAILED, error=error)
+    _write_summaries(os.path.join(self.logdir, trial.trial_id), '2-end',
+                     hparams_summary.session_end_pb(api_pb2.STATUS_FAILURE))
+    self._save_result(trial, record)
+    return record
+
+  def _save_result(self, trial, record):
+    checkpoints.atomic_write(os.path.join(self.trial_dir(trial), RESULT_FILE),
+                             json.dumps(record, indent=2) + '\n')
+
+
+def ranked(results):
+  """Finished trials by test accuracy, best first, then the failed ones."""
+  done = [r for r in results if r['status'] == FINISHED]
+  failed = [r for r in results if r['status'] != FINISHED]
+  return sorted(done, key=lambda r: -r['test_accuracy']) + failed
+
+
+def table(results, param_names):
+  """The ranked results as a markdown table."""
+  header = ['rank', 'trial'] + list(param_names) + [
+      'test accuracy', 'test loss', 'epochs', 'wall s', 'status']
+  lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+  for rank, r in enumerate(ranked(results), 1):
+    if r['status'] == FINISHED:
+      cells = ['%.4f' % r['test_accuracy'], '%.4f' % r['test_loss'],
+               str(r['epochs']), '%.1f%s' % (r['wall_s'],
+                                             ' (resumed)' if r['resumed']
+                                             else ''), FINISHED]
+    else:
+      cells = ['', '', '', '', 'failed: ' + r['error']]
+    lines.append('| ' + ' | '.join(
+        [str(rank), r['trial']] + [r['params'].get(n, '') for n in
+                                   param_names] + cells) + ' |')
+  return '\n'.join(lines)
+
+
+def write_csv(path, results, param_names):
+  columns = ['rank', 'trial'] + list(param_names) + [
+      'status', 'test_accuracy', 'test_loss', 'epochs', 'best_epoch',
+      'wall_s', 'error']
+  with open(path, 'w', newline='') as f:
+    writer = csv.DictWriter(f, columns, extrasaction='ignore')
+    writer.writeheader()
+    for rank, r in enumerate(ranked(results), 1):
+      writer.writerow(dict(r, rank=rank, **r['params']))

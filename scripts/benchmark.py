@@ -1,0 +1,196 @@
+"""Times the graph-mode training loop against Keras 3 and PyTorch.
+
+  python scripts/benchmark.py --presets=deep,dropout --json=bench.json
+
+Each contender trains each preset's network (same layers, initializers,
+optimizer, learning rate and batch size) on the same 55,000 in-memory
+examples (Fashion-MNIST when installed, else random images), in a process of
+its own, interleaved A B C A B C over --repetitions, and reports the median
+steady-state seconds per epoch (the first epoch excluded). Ratios are taken
+per repetition, then their median, so both sides of a ratio ran minutes apart
+at most on a shared machine. `limit` times tf.matmul alone at the network's
+GEMM shapes: the percent of it that a loop reaches is how close it comes to
+what this CPU can do.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from absl import flags  # pylint: disable=g-import-not-at-top
+
+from legacy_dnn import bench
+from legacy_dnn import cli
+from legacy_dnn import data
+from legacy_dnn import presets
+from legacy_dnn.errors import UserError
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list('presets', sorted(presets.PRESETS), 'Presets to time.')
+flags.DEFINE_list('contenders', ['ours', 'ours_nondeterministic', 'keras',
+                                 'torch'],
+                  'Loops to time: ours, ours_nondeterministic (op determinism '
+                  'off), keras, torch.')
+flags.DEFINE_integer('repetitions', 3, 'Rounds of A B C ...', lower_bound=1)
+flags.DEFINE_integer('epochs', 3, 'Epochs per run; the first is excluded.',
+                     lower_bound=2)
+flags.DEFINE_boolean('quick', False, 'A smoke run of about a minute per '
+                     'preset: 1 repetition, 2 epochs, 5,000 random examples.')
+flags.DEFINE_string('json', None, 'Also write the medians, per preset, here.')
+flags.DEFINE_string('child', None, 'Internal: run one contender and print '
+                    'its report as JSON.')
+flags.DEFINE_string('data_dir', None, 'Internal: the IDX files children read.')
+flags.DEFINE_string('dataset', 'fashion_mnist', 'Internal: their dataset.')
+flags.DEFINE_float('spawned_at', None, 'Internal: time.time() at spawn.')
+flags.register_validator(
+    'presets', lambda v: v and set(v) <= set(presets.PRESETS),
+    message='must be among %s' % ','.join(sorted(presets.PRESETS)))
+flags.register_validator(
+    'contenders', lambda v: v and set(v) <= set(bench.CONTENDERS) - {'limit'},
+    message='must be among ours,ours_nondeterministic,keras,torch')
+
+REPORT_PREFIX = 'BENCH '
+
+
+def _spawn(contender, preset, epochs, data_dir, dataset):
+  command = [sys.executable, os.path.abspath(__file__), '--child=' + contender,
+             '--presets=' + preset, '--epochs=%d' % epochs,
+             '--data_dir=' + data_dir, '--dataset=' + dataset,
+             '--spawned_at=%r' % time.time()]
+  result = subprocess.run(command, capture_output=True, text=True)
+  reports = [line[len(REPORT_PREFIX):] for line in result.stdout.splitlines()
+             if line.startswith(REPORT_PREFIX)]
+  if result.returncode or not reports:
+    tail = (result.stderr.strip().splitlines() or ['no output'])[-1]
+    raise UserError('%s on %s failed: %s' % (contender, preset, tail))
+  return json.loads(reports[-1])
+
+
+def _available(contender):
+  if contender != 'torch':
+    return True
+  try:
+    import torch  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    print('torch is not installed (pip install -e .[bench]); leaving it out')
+    return False
+  return True
+
+
+def _steady(report):
+  return statistics.median(report['train_s'][1:])
+
+
+def _summarize(preset, runs, limit):
+  """Medians and ratios of one preset's repetitions, as a dict."""
+  cfg = presets.PRESETS[preset]
+  examples = runs['examples']
+  summary = {'examples': examples, 'batch_size': cfg.batch_size}
+  epoch_s = {c: [_steady(r) for r in reports]
+             for c, reports in runs['reports'].items()}
+  for contender, times in epoch_s.items():
+    summary['%s_epoch_s' % contender] = statistics.median(times)
+  for peer in ('keras', 'torch', 'ours_nondeterministic'):
+    if 'ours' in epoch_s and peer in epoch_s:
+      ratios = [a / b for a, b in zip(epoch_s['ours'], epoch_s[peer])]
+      summary['ours_over_%s' % peer] = statistics.median(ratios)
+      summary['ours_over_%s_each' % peer] = ratios
+  flops = bench.flops_per_example(cfg.hidden_units)
+  summary['gflop_per_example'] = flops / 1e9
+  summary['limit_gflops'] = limit['gflops']
+  if 'ours' in epoch_s:
+    ours = runs['reports']['ours']
+    gflops = flops * examples / summary['ours_epoch_s'] / 1e9
+    summary['ours_gflops'] = gflops
+    summary['limit_pct'] = 100 * gflops / limit['gflops']
+    for key in ('first_step_s', 'eval_s', 'save_s', 'restore_s',
+                'peak_rss_mb'):
+      summary[key] = statistics.median(r[key] for r in ours)
+    summary['ours_full_epoch_s'] = statistics.median(
+        statistics.median(r['epoch_s'][1:]) for r in ours)
+  return summary
+
+
+def _table(summaries):
+  def cell(summary, key, fmt):
+    return fmt % summary[key] if key in summary else '—'
+
+  lines = [
+      '| preset | batch | ours s/epoch | ours, no determinism | Keras 3 fit | '
+      'PyTorch | ours/Keras | ours/PyTorch | ours GFLOP/s | matmul limit '
+      'GFLOP/s | % of limit |',
+      '|---|---|---|---|---|---|---|---|---|---|---|']
+  for preset, s in summaries.items():
+    lines.append('| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+        preset, s['batch_size'], cell(s, 'ours_epoch_s', '%.2f'),
+        cell(s, 'ours_nondeterministic_epoch_s', '%.2f'),
+        cell(s, 'keras_epoch_s', '%.2f'), cell(s, 'torch_epoch_s', '%.2f'),
+        cell(s, 'ours_over_keras', '%.2f'), cell(s, 'ours_over_torch', '%.2f'),
+        cell(s, 'ours_gflops', '%.1f'), cell(s, 'limit_gflops', '%.1f'),
+        cell(s, 'limit_pct', '%.0f%%')))
+  lines += [
+      '',
+      '| preset | start to first step s | ours epoch with validation, '
+      'summaries, checkpoint s | test-set eval s | checkpoint save s | '
+      'restore s | peak RSS MB |',
+      '|---|---|---|---|---|---|---|']
+  for preset, s in summaries.items():
+    if 'ours_epoch_s' in s:
+      lines.append('| %s | %.2f | %.2f | %.3f | %.3f | %.3f | %.0f |' % (
+          preset, s['first_step_s'], s['ours_full_epoch_s'], s['eval_s'],
+          s['save_s'], s['restore_s'], s['peak_rss_mb']))
+  return '\n'.join(lines)
+
+
+def main():
+  if FLAGS.child:
+    report = bench.run_child(FLAGS.child, FLAGS.presets[0], FLAGS.epochs,
+                             FLAGS.data_dir, FLAGS.dataset, FLAGS.spawned_at)
+    print(REPORT_PREFIX + json.dumps(report))
+    return 0
+
+  repetitions, epochs = FLAGS.repetitions, FLAGS.epochs
+  with tempfile.TemporaryDirectory() as scratch:
+    data_dir = data.find_local(data.DATASETS['fashion_mnist'])
+    dataset = 'fashion_mnist'
+    if FLAGS.quick:
+      repetitions, epochs = 1, 2
+      data_dir = data.write_random(os.path.join(scratch, 'data'),
+                                   n_train=10000, n_test=1000)
+    elif data_dir is None:
+      data_dir = data.write_random(os.path.join(scratch, 'data'),
+                                   n_train=60000, n_test=10000)
+    if data_dir.startswith(scratch):
+      dataset = 'mnist'
+    examples = len(data.load(data.DATASETS[dataset], data_dir).train[0])
+    print('Data: %s, %d training examples; %d repetitions of %d epochs'
+          % (data_dir if not data_dir.startswith(scratch) else 'random images',
+             examples, repetitions, epochs), flush=True)
+    contenders = [c for c in FLAGS.contenders if _available(c)]
+    summaries = {}
+    for preset in FLAGS.presets:
+      limit = _spawn('limit', preset, epochs, data_dir, dataset)
+      runs = {'examples': examples, 'reports': {c: [] for c in contenders}}
+      for rep in range(repetitions):
+        for contender in contenders:
+          report = _spawn(contender, preset, epochs, data_dir, dataset)
+          runs['reports'][contender].append(report)
+          print('%s %s repetition %d: %.2f s/epoch' % (
+              preset, contender, rep + 1, _steady(report)), flush=True)
+      summaries[preset] = _summarize(preset, runs, limit)
+  print()
+  print(_table(summaries))
+  if FLAGS.json:
+    with open(FLAGS.json, 'w') as f:
+      json.dump(summaries, f, indent=2, sort_keys=True)
+  return 0
+
+
+if __name__ == '__main__':
+  cli.run(main)

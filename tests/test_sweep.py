@@ -1,0 +1,185 @@
+"""Sweeps: spec parsing, trials as real runs, HParams summaries read back
+with TensorBoard's own reader, failures recorded, interrupted sweeps resumed."""
+
+import csv
+import os
+import re
+import signal
+
+import pytest
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.hparams import metadata
+
+from conftest import Proc, error_lines, run_script, write_dataset
+from legacy_dnn import sweep
+
+
+def test_grid_is_every_combination_in_order():
+  trials = sweep.grid('hidden_units=256,256|512,512;learning_rate=0.001,0.01')
+  assert [t.trial_id for t in trials] == ['trial-000', 'trial-001',
+                                          'trial-002', 'trial-003']
+  assert [t.params for t in trials] == [
+      {'hidden_units': '256,256', 'learning_rate': '0.001'},
+      {'hidden_units': '256,256', 'learning_rate': '0.01'},
+      {'hidden_units': '512,512', 'learning_rate': '0.001'},
+      {'hidden_units': '512,512', 'learning_rate': '0.01'}]
+  assert trials[3].args(100) == ['--hidden_units=512,512',
+                                 '--learning_rate=0.01']
+
+
+@pytest.mark.parametrize('spec, message', [
+    ('hidden_layers=1,2', 'hidden_layers is not a train.py setting'),
+    ('model_dir=a,b', 'model_dir is not a train.py setting'),
+    ('batch_size', "'batch_size' is not name=values"),
+    ('', 'no parameters'),
+])
+def test_bad_grid(spec, message):
+  with pytest.raises(sweep.SpecError, match=re.escape(message)):
+    sweep.grid(spec)
+
+
+def test_random_draws_are_reproducible_and_in_range():
+  spec = 'learning_rate=loguniform:3e-4:3e-2;depth=1..4;optimizer=choice:adam|sgd'
+  a = sweep.random_trials(spec, 20, seed=1)
+  assert a == sweep.random_trials(spec, 20, seed=1)
+  assert a != sweep.random_trials(spec, 20, seed=2)
+  rates = [float(t.params['learning_rate']) for t in a]
+  assert all(3e-4 <= r <= 3e-2 for r in rates)
+  assert min(rates) < 3e-3 < max(rates)  # Spread over the log range.
+  assert {t.params['depth'] for t in a} == {'1', '2', '3', '4'}
+  assert {t.params['optimizer'] for t in a} == {'adam', 'sgd'}
+  assert sweep.Trial('t', {'depth': '3', 'units': '64'}).args(512) == [
+      '--hidden_units=64,64,64']
+  assert sweep.Trial('t', {'depth': '2'}).args(512) == [
+      '--hidden_units=512,512']
+
+
+@pytest.mark.parametrize('spec', ['lr=loguniform:0:1', 'depth=4..1',
+                                  'learning_rate=uniform:1', 'depth=a..b'])
+def test_bad_ranges(spec):
+  with pytest.raises(sweep.SpecError):
+    sweep.ranges(spec)
+
+
+def hparams_content(folder):
+  accumulator = event_accumulator.EventAccumulator(folder)
+  accumulator.Reload()
+  return accumulator, accumulator.PluginTagToContent(metadata.PLUGIN_NAME)
+
+
+def common_args(tmp_path, data_dir):
+  return ['--variant=homl', '--data_dir=' + data_dir, '--validation_size=100',
+          '--hidden_units=16', '--epochs=2', '--sweep_dir=%s' % (
+              tmp_path / 'sweep')]
+
+
+def test_two_by_two_grid(tmp_path, dataset_dir):
+  args = common_args(tmp_path, dataset_dir) + [
+      '--grid=batch_size=25,50;learning_rate=0.01,0.1']
+  result = run_script('sweep.py', *args)
+  assert result.returncode == 0, result.stderr
+  sweep_dir = tmp_path / 'sweep'
+  with open(sweep_dir / 'results.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert len(rows) == 4 and {r['status'] for r in rows} == {'finished'}
+  accuracies = [float(r['test_accuracy']) for r in rows]
+  assert accuracies == sorted(accuracies, reverse=True)
+  assert [r['rank'] for r in rows] == ['1', '2', '3', '4']
+  assert '| rank | trial | batch_size | learning_rate | test accuracy |' in (
+      result.stdout)
+
+  _, experiment = hparams_content(str(sweep_dir / 'logs'))
+  info = metadata.parse_experiment_plugin_data(
+      experiment[metadata.EXPERIMENT_TAG])
+  assert [h.name for h in info.hparam_infos] == ['batch_size',
+                                                 'learning_rate']
+  assert [m.name.tag for m in info.metric_infos] == [
+      'test_accuracy', 'test_loss', 'accuracy', 'loss']
+  for row in rows:
+    folder = str(sweep_dir / 'logs' / row['trial'])
+    accumulator, content = hparams_content(folder)
+    start = metadata.parse_session_start_info_plugin_data(
+        content[metadata.SESSION_START_INFO_TAG])
+    assert start.hparams['batch_size'].string_value == row['batch_size']
+    assert start.hparams['learning_rate'].string_value == row['learning_rate']
+    (test_accuracy,) = accumulator.Scalars('test_accuracy')
+    assert test_accuracy.value == pytest.approx(float(row['test_accuracy']))
+    assert sorted(os.listdir(folder)) == sorted(
+        ['train', 'validation'] + [n for n in os.listdir(folder)
+                                   if n.startswith('events.')])
+
+  again = run_script('sweep.py', *args)
+  assert again.returncode == 0
+  assert again.stdout.count('finished already') == 4
+
+
+def test_random_sweep_of_three(tmp_path, dataset_dir):
+  args = common_args(tmp_path, dataset_dir) + [
+      '--random=3', '--seed=4',
+      '--ranges=learning_rate=loguniform:3e-3:3e-1;depth=1..3;units=8..16']
+  result = run_script('sweep.py', *args)
+  assert result.returncode == 0, result.stderr
+  expected = sweep.random_trials(
+      'learning_rate=loguniform:3e-3:3e-1;depth=1..3;units=8..16', 3, 4)
+  for trial in expected:
+    assert '=== %s: %s' % (trial.trial_id, ' '.join(trial.args(16))) in (
+        result.stdout)
+  with open(tmp_path / 'sweep' / 'results.csv') as f:
+    assert len(list(csv.DictReader(f))) == 3
+
+
+def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path,
+                                                          dataset_dir):
+  args = common_args(tmp_path, dataset_dir) + [
+      '--grid=keep_prob=1.5,1;learning_rate=0.01,1e30']
+  result = run_script('sweep.py', *args)
+  assert result.returncode == 0, result.stderr
+  with open(tmp_path / 'sweep' / 'results.csv') as f:
+    rows = {(r['keep_prob'], r['learning_rate']): r
+            for r in csv.DictReader(f)}
+  assert rows[('1', '0.01')]['status'] == 'finished'
+  assert 'bad flags: flag --keep_prob=1.5: must be in (0, 1]' in (
+      rows[('1.5', '0.01')]['error'])
+  assert re.match(r'epoch 1: the training loss became (nan|inf)',
+                  rows[('1', '1e30')]['error'])
+  assert rows[('1', '1e30')]['status'] == 'failed'
+
+
+def test_interrupted_sweep_resumes_the_unfinished_trial(tmp_path,
+                                                        dataset_dir):
+  args = common_args(tmp_path, dataset_dir)
+  args[args.index('--epochs=2')] = '--epochs=60'
+  args += ['--patience=0', '--grid=learning_rate=0.01,0.02,0.03']
+  proc = Proc('sweep.py', *args)
+  proc.wait_for_line('=== trial-001')
+  proc.wait_for_line('Epoch: 0005')
+  proc.popen.send_signal(signal.SIGTERM)
+  assert proc.wait() == 128 + signal.SIGTERM
+  assert 'Sweep interrupted in trial-001; run the same command again' in (
+      proc.output)
+  again = run_script('sweep.py', *args)
+  assert again.returncode == 0, again.stderr
+  assert 'trial-000: finished already' in again.stdout
+  assert re.search(r'Training was interrupted\. Continuing at epoch \d+',
+                   again.stdout)
+  assert '(resumed)' in again.stdout
+
+
+def test_another_sweep_in_the_same_folder_is_refused(tmp_path, dataset_dir):
+  args = common_args(tmp_path, dataset_dir)
+  assert run_script('sweep.py', *args, '--grid=epochs=1').returncode == 0
+  result = run_script('sweep.py', *args, '--grid=epochs=2')
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'sweep.py: error: --sweep_dir=%s holds another sweep (see %s); use '
+      'another --sweep_dir' % (tmp_path / 'sweep',
+                               tmp_path / 'sweep' / 'sweep.json')]
+
+
+def test_grid_and_random_together_is_a_usage_error(tmp_path):
+  result = run_script('sweep.py', '--grid=epochs=1', '--random=2',
+                      '--sweep_dir=%s' % tmp_path)
+  assert result.returncode == 2
+  assert error_lines(result.stderr) == [
+      'sweep.py: error: flags grid=epochs=1, random=2: pass exactly one of '
+      '--grid and --random (see --help)']
