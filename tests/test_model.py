@@ -51,8 +51,8 @@ def test_dropout_only_where_the_preset_asks():
     with tf.Graph().as_default() as g:
       model.build(config.for_variant(variant))
       return [op for op in g.get_operations()
-              if op.type == 'StatelessRandomUniformV2']
-  assert len(dropout_ops('dropout')) == 4
+              if op.type.startswith('StatelessRandomUniform')]
+  assert len(dropout_ops('dropout')) == 1  # One draw for all four layers.
   assert not dropout_ops('deep')
 
 
@@ -166,3 +166,18 @@ def test_checkpoint_of_real_layers_dense_restores_without_renaming(tmp_path):
     x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
     np.testing.assert_allclose(sess.run(m.logits, {m.X: x}), expected,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_dropout_masks_keep_about_keep_prob_and_scale():
+  with tf.Graph().as_default() as graph:
+    masks = model.dropout_masks(tf.constant(1000), (512, 300), 0.7,
+                                tf.constant([3, 4], tf.int64))
+    everything = model.dropout_masks(tf.constant(10), (512,), 1.0,
+                                     tf.constant([3, 4], tf.int64))
+  with tf.compat.v1.Session(graph=graph) as sess:
+    values, ones = sess.run([masks, everything])
+  assert values.shape == (2, 1000, 512)
+  assert set(np.unique(values)) == {0.0, np.float32(1 / 0.7)}
+  assert abs((values > 0).mean() - 0.7) < 0.005
+  assert not np.array_equal(values[0], values[1])
+  np.testing.assert_array_equal(ones, 1.0)
