@@ -83,16 +83,21 @@ def evaluate(sess, m, split):
   return float(loss), float(accuracy)
 
 
-def model_summary(variables):
-  """The seed-style table of trainable variables and their sizes."""
+def model_summary(variables, frozen=()):
+  """The seed-style table of trainable variables and their sizes.
+
+  frozen: those of the variables the optimizer leaves alone (--freeze).
+  """
   rows = [(v.op.name, str(tuple(v.shape.as_list())),
            model.parameter_count([v])) for v in variables]
   width = max(len(r[0]) for r in rows) + 2
   lines = ['%-*s %-12s %12s' % (width, 'Variable', 'Shape', 'Parameters')]
   lines += ['%-*s %-12s %12s' % (width, name, shape, format(n, ','))
             for name, shape, n in rows]
-  lines.append('Total trainable parameters: %s'
-               % format(model.parameter_count(variables), ','))
+  lines.append('Total trainable parameters: %s%s' % (
+      format(model.parameter_count(variables), ','),
+      ' (%s frozen)' % format(model.parameter_count(frozen), ',')
+      if frozen else ''))
   return '\n'.join(lines)
 
 
@@ -205,7 +210,8 @@ def _run(config, splits, run_dir):
         model.layer_variables(config.warm_start_layers))
     histogram_op = summaries.histograms(tf.compat.v1.trainable_variables())
     init_op = tf.compat.v1.global_variables_initializer()
-    say(model_summary(tf.compat.v1.trainable_variables()))
+    say(model_summary(tf.compat.v1.trainable_variables(),
+                      model.layer_variables(config.freeze)))
     graph.finalize()
 
   with tf.compat.v1.Session(graph=graph) as sess:

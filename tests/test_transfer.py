@@ -33,8 +33,10 @@ def test_frozen_layers_stay_bit_for_bit_and_the_rest_trains(
       warm_start_from=source_cfg.model_dir,
       warm_start_layers=('hidden1', 'hidden2'), freeze=('hidden1',))
   training.train(target)
+  out = capsys.readouterr().out
   assert 'Warm start: hidden1,hidden2 from %s' % (
-      checkpoints.best_model(source_cfg.model_dir)) in capsys.readouterr().out
+      checkpoints.best_model(source_cfg.model_dir)) in out
+  assert 'Total trainable parameters: 26,506 (25,120 frozen)' in out
   after = checkpoint_tensors(target.model_dir)
   for name in ('hidden1/kernel', 'hidden1/bias'):
     np.testing.assert_array_equal(after[name], source_tensors[name])
