@@ -47,10 +47,6 @@ def flops_per_example(hidden_units):
   return sum(2 * m * k * n for m, k, n in gemm_shapes(hidden_units, 1))
 
 
-def _process_seconds(spawned_at):
-  return time.time() - spawned_at
-
-
 def run_ours(cfg, spawned_at, work_dir):
   """training.train() for cfg; returns its timings and the extra figures."""
   from legacy_dnn import evaluation  # pylint: disable=g-import-not-at-top

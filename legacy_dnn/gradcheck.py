@@ -99,6 +99,12 @@ def check_gradients(sess, loss, variables, gradients, feed, h=H):
   return checks
 
 
+@tf.custom_gradient
+def _relu_with_identity_gradient(x):
+  """ReLU forward, but the gradient of the identity: a broken backward pass."""
+  return tf.nn.relu(x), lambda upstream: upstream
+
+
 def small_network(cfg, n_inputs, n_examples, activation_grad_bug=False):
   """A float64 network of cfg's kind, with data, ready for check_gradients.
 
@@ -119,13 +125,11 @@ def small_network(cfg, n_inputs, n_examples, activation_grad_bug=False):
     rng = np.random.default_rng(cfg.seed)
     X = tf.compat.v1.placeholder(tf.float64, [None, n_inputs], name='X')
     y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
-    activation = tf.nn.relu
-    if activation_grad_bug:
-      @tf.custom_gradient
-      def activation(x):
-        return tf.nn.relu(x), lambda upstream: upstream
     logits = model.inference(X, cfg.hidden_units, cfg.kernel_init,
-                             cfg.bias_init, cfg.seed, activation=activation)
+                             cfg.bias_init, cfg.seed,
+                             activation=(_relu_with_identity_gradient
+                                         if activation_grad_bug
+                                         else tf.nn.relu))
     loss = model.loss(logits, y)
     variables = tf.compat.v1.trainable_variables()
     gradients = tf.gradients(loss, variables)

@@ -17,7 +17,7 @@ import json
 import math
 import os
 import time
-from typing import Dict, List, Optional
+from typing import Dict
 
 import numpy as np
 import tensorflow as tf

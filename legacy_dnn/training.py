@@ -14,7 +14,6 @@ import itertools
 import math
 import os
 import signal
-import sys
 import time
 from typing import List, Optional
 

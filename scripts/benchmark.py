@@ -13,6 +13,7 @@ GEMM shapes: the percent of it that a loop reaches is how close it comes to
 what this CPU can do.
 """
 
+import importlib.util
 import json
 import os
 import statistics
@@ -73,11 +74,7 @@ def _spawn(contender, preset, epochs, data_dir, dataset):
 
 
 def _available(contender):
-  if contender != 'torch':
-    return True
-  try:
-    import torch  # pylint: disable=g-import-not-at-top,unused-import
-  except ImportError:
+  if contender == 'torch' and importlib.util.find_spec('torch') is None:
     print('torch is not installed (pip install -e .[bench]); leaving it out')
     return False
   return True

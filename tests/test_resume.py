@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import Proc, error_lines, run_script, write_dataset
+from conftest import Proc, write_dataset
 from legacy_dnn import checkpoints
 
 EPOCHS = 30

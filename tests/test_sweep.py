@@ -10,7 +10,7 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata
 
-from conftest import Proc, error_lines, run_script, write_dataset
+from conftest import Proc, error_lines, run_script
 from legacy_dnn import sweep
 
 
