@@ -247,19 +247,20 @@ def best_model(model_dir, flag='--model_dir'):
   return path
 
 
-def lock(model_dir):
+def lock(model_dir, flag='--model_dir', user='training'):
   """Takes model_dir for this process; returns a file to close to release it.
 
   The lock is an flock, which the kernel releases when the process dies, so a
-  killed run never leaves a stale lock behind.
+  killed run never leaves a stale lock behind. flag and user name the folder
+  and its kind of owner in errors.
   """
   path = os.path.join(model_dir, LOCK_FILE)
   try:
     os.makedirs(model_dir, exist_ok=True)
     f = open(path, 'a+')
   except OSError as e:
-    raise CheckpointError('--model_dir=%s: cannot write there: %s'
-                          % (model_dir, e.strerror)) from None
+    raise CheckpointError('%s=%s: cannot write there: %s'
+                          % (flag, model_dir, e.strerror)) from None
   try:
     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
   except OSError as e:
@@ -268,8 +269,8 @@ def lock(model_dir):
     f.close()
     if e.errno in (errno.EAGAIN, errno.EACCES):
       raise CheckpointError(
-          '--model_dir=%s is in use by another training process (pid %s)'
-          % (model_dir, owner)) from None
+          '%s=%s is in use by another %s process (pid %s)'
+          % (flag, model_dir, user, owner)) from None
     raise
   f.seek(0)
   f.truncate()

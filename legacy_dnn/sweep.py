@@ -247,6 +247,11 @@ class Sweep:
     session_dir = os.path.join(self.logdir, trial.trial_id)
     record = {'trial': trial.trial_id, 'params': trial.params}
     start = time.time()
+    fresh = not os.path.exists(os.path.join(model_dir,
+                                            checkpoints.RUN_FILE))
+    if fresh:  # Failed trials, too, belong in the HParams table.
+      _write_summaries(session_dir, '1-start', hparams_summary.session_start_pb(
+          hparams=trial.params, group_name=trial.trial_id))
     try:
       cfg = config_lib.from_args(
           self.base_args + trial.args(self.default_units()) +
@@ -254,11 +259,6 @@ class Sweep:
     except flags.Error as e:
       return self._record_failure(trial, record, 'bad flags: %s' % e, say)
     cfg = dataclasses.replace(cfg, run_name=trial.trial_id)
-    fresh = not os.path.exists(os.path.join(model_dir,
-                                            checkpoints.RUN_FILE))
-    if fresh:
-      _write_summaries(session_dir, '1-start', hparams_summary.session_start_pb(
-          hparams=trial.params, group_name=trial.trial_id))
     try:
       result = training.train(cfg)
     except UserError as e:

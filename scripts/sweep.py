@@ -17,6 +17,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 
+from legacy_dnn import checkpoints
 from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import sweep
@@ -54,12 +55,18 @@ def main():
       config.train_flag_names()) if FLAGS[name].present and
                name not in config.PATH_FLAG_NAMES]
   sweep_dir = FLAGS.sweep_dir or os.path.join('sweeps', FLAGS.variant)
-  run = sweep.Sweep(sweep_dir, trials, base_args)
+  with checkpoints.lock(sweep_dir, '--sweep_dir', 'sweep'):
+    return _run(sweep.Sweep(sweep_dir, trials, base_args))
+
+
+def _run(run):
+  """Runs the trials that have not ended, then reports them all."""
   run.prepare()
+  sweep_dir = run.sweep_dir
   print('Sweep: %d trials in %s; tensorboard --logdir %s'
-        % (len(trials), sweep_dir, run.logdir), flush=True)
+        % (len(run.trials), sweep_dir, run.logdir), flush=True)
   results = []
-  for trial in trials:
+  for trial in run.trials:
     result = run.result(trial)
     if result is not None:
       print('%s: %s already' % (trial.trial_id, result['status']))
@@ -72,7 +79,7 @@ def main():
               % trial.trial_id)
         return 128 + result['signal']
     results.append(result)
-  names = list(trials[0].params)
+  names = list(run.trials[0].params)
   print()
   print(sweep.table(results, names))
   csv_path = os.path.join(sweep_dir, sweep.CSV_FILE)

@@ -11,6 +11,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata
 
 from conftest import Proc, error_lines, run_script
+from legacy_dnn import checkpoints
 from legacy_dnn import sweep
 
 
@@ -183,3 +184,15 @@ def test_grid_and_random_together_is_a_usage_error(tmp_path):
   assert error_lines(result.stderr) == [
       'sweep.py: error: flags grid=epochs=1, random=2: pass exactly one of '
       '--grid and --random (see --help)']
+
+
+def test_a_second_sweep_process_on_the_folder_is_refused(tmp_path,
+                                                         dataset_dir):
+  args = common_args(tmp_path, dataset_dir) + ['--grid=epochs=1']
+  with checkpoints.lock(str(tmp_path / 'sweep'), '--sweep_dir', 'sweep'):
+    result = run_script('sweep.py', *args)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'sweep.py: error: --sweep_dir=%s is in use by another sweep process '
+      '(pid %d)' % (tmp_path / 'sweep', os.getpid())]
+  assert os.listdir(str(tmp_path / 'sweep')) == ['.lock']
