@@ -22,6 +22,7 @@ from typing import Dict
 import numpy as np
 import tensorflow as tf
 from absl import flags
+from google.protobuf import struct_pb2
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import summary as hparams_summary
 
@@ -144,21 +145,38 @@ def random_trials(spec, count, seed):
           for i in range(count)]
 
 
+def _number(value):
+  try:
+    return float(value)
+  except ValueError:
+    return None
+
+
+def _is_numeric(name, trials):
+  return all(_number(t.params[name]) is not None for t in trials)
+
+
+def hparams_values(trial, trials):
+  """The trial's parameters as HParams values: numbers where every trial's
+  value of that parameter is one, so TensorBoard draws a numeric axis."""
+  return {name: _number(value) if _is_numeric(name, trials) else value
+          for name, value in trial.params.items()}
+
+
 def hparams_domain(trials):
-  """api_pb2.HParamInfo per parameter: discrete values, as the trials hold."""
+  """api_pb2.HParamInfo per parameter: the discrete values the trials hold."""
   infos = []
   for name in trials[0].params:
-    values = sorted({t.params[name] for t in trials})
+    if _is_numeric(name, trials):
+      values = sorted({_number(t.params[name]) for t in trials})
+      kind, field = api_pb2.DATA_TYPE_FLOAT64, 'number_value'
+    else:
+      values = sorted({t.params[name] for t in trials})
+      kind, field = api_pb2.DATA_TYPE_STRING, 'string_value'
     infos.append(api_pb2.HParamInfo(
-        name=name, type=api_pb2.DATA_TYPE_STRING,
-        domain_discrete=_string_list(values)))
+        name=name, type=kind, domain_discrete=struct_pb2.ListValue(
+            values=[struct_pb2.Value(**{field: v}) for v in values])))
   return infos
-
-
-def _string_list(values):
-  from google.protobuf import struct_pb2  # pylint: disable=g-import-not-at-top
-  return struct_pb2.ListValue(values=[struct_pb2.Value(string_value=v)
-                                      for v in values])
 
 
 METRICS = [
@@ -251,7 +269,8 @@ class Sweep:
                                             checkpoints.RUN_FILE))
     if fresh:  # Failed trials, too, belong in the HParams table.
       _write_summaries(session_dir, '1-start', hparams_summary.session_start_pb(
-          hparams=trial.params, group_name=trial.trial_id))
+          hparams=hparams_values(trial, self.trials),
+          group_name=trial.trial_id))
     try:
       cfg = config_lib.from_args(
           self.base_args + trial.args(self.default_units()) +

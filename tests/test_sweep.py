@@ -94,6 +94,8 @@ def test_two_by_two_grid(tmp_path, dataset_dir):
       experiment[metadata.EXPERIMENT_TAG])
   assert [h.name for h in info.hparam_infos] == ['batch_size',
                                                  'learning_rate']
+  assert [v.number_value for v in info.hparam_infos[0].domain_discrete.values
+          ] == [25.0, 50.0]
   assert [m.name.tag for m in info.metric_infos] == [
       'test_accuracy', 'test_loss', 'accuracy', 'loss']
   for row in rows:
@@ -101,8 +103,10 @@ def test_two_by_two_grid(tmp_path, dataset_dir):
     accumulator, content = hparams_content(folder)
     start = metadata.parse_session_start_info_plugin_data(
         content[metadata.SESSION_START_INFO_TAG])
-    assert start.hparams['batch_size'].string_value == row['batch_size']
-    assert start.hparams['learning_rate'].string_value == row['learning_rate']
+    assert start.hparams['batch_size'].number_value == float(
+        row['batch_size'])
+    assert start.hparams['learning_rate'].number_value == float(
+        row['learning_rate'])
     (test_accuracy,) = accumulator.Scalars('test_accuracy')
     assert test_accuracy.value == pytest.approx(float(row['test_accuracy']))
     assert sorted(os.listdir(folder)) == sorted(
@@ -196,3 +200,12 @@ def test_a_second_sweep_process_on_the_folder_is_refused(tmp_path,
       'sweep.py: error: --sweep_dir=%s is in use by another sweep process '
       '(pid %d)' % (tmp_path / 'sweep', os.getpid())]
   assert os.listdir(str(tmp_path / 'sweep')) == ['.lock']
+
+
+def test_hparams_values_are_numbers_where_every_trial_has_one():
+  trials = sweep.grid('hidden_units=8|16,16;optimizer=adam,sgd;epochs=1,2')
+  values = sweep.hparams_values(trials[0], trials)
+  assert values == {'hidden_units': '8', 'optimizer': 'adam', 'epochs': 1.0}
+  domain = {h.name: h for h in sweep.hparams_domain(trials)}
+  assert [v.string_value for v in domain['hidden_units'].domain_discrete.values
+          ] == ['16,16', '8']
