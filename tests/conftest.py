@@ -1,12 +1,15 @@
 """Shared test helpers: small real IDX files, and running the scripts."""
 
 import gzip
+import json
 import os
+import socket
 import struct
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -143,3 +146,45 @@ class Proc:
   @property
   def output(self):
     return '\n'.join(self.lines)
+
+
+class TensorBoard:
+  """The real `tensorboard` program serving logdir on a free local port."""
+
+  def __init__(self, logdir):
+    with socket.socket() as s:
+      s.bind(('127.0.0.1', 0))
+      port = s.getsockname()[1]
+    self.base = 'http://127.0.0.1:%d/data/' % port
+    self._popen = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), 'tensorboard'),
+         '--logdir', logdir, '--host', '127.0.0.1', '--port', str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    self._popen.terminate()
+    self._popen.wait(30)
+
+  def get(self, path, post=None):
+    """GETs (or POSTs the JSON post to) base + path; returns parsed JSON."""
+    request = urllib.request.Request(self.base + path)
+    if post is not None:
+      request.data = json.dumps(post).encode()
+      request.add_header('Content-Type', 'application/json')
+    with urllib.request.urlopen(request, timeout=10) as response:
+      return json.loads(response.read())
+
+  def wait_for(self, ready, what, timeout=120):
+    """Polls ready() until it is true, while TensorBoard starts and loads."""
+    deadline = time.monotonic() + timeout
+    while True:
+      try:
+        if ready():
+          return
+      except (OSError, ValueError):
+        pass
+      assert time.monotonic() < deadline, 'TensorBoard never showed ' + what
+      time.sleep(0.5)

@@ -12,18 +12,14 @@ import os
 import random
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
-import urllib.request
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import Proc, write_dataset
+from conftest import Proc, TensorBoard, write_dataset
 from legacy_dnn import checkpoints
 
 EPOCHS = 30
@@ -131,52 +127,25 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(runs):
   assert 'Continuing at epoch %s' % match.group(1) in following
 
 
-def _free_port():
-  with socket.socket() as s:
-    s.bind(('127.0.0.1', 0))
-    return s.getsockname()[1]
-
-
-def _get_json(url):
-  with urllib.request.urlopen(url, timeout=10) as response:
-    return json.loads(response.read())
-
-
 def test_tensorboard_shows_each_epoch_once(runs):
   names = {}
   for key, model_dir in (('straight', runs.straight_dir),
                          ('killed', runs.killed_dir)):
     with open(os.path.join(model_dir, checkpoints.RUN_FILE)) as f:
       names[key] = json.load(f)['run_name']
-  port = _free_port()
-  tensorboard = subprocess.Popen(
-      [os.path.join(os.path.dirname(sys.executable), 'tensorboard'),
-       '--logdir', runs.logdir, '--host', '127.0.0.1', '--port', str(port)],
-      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  base = 'http://127.0.0.1:%d/data/' % port
-  try:
-    expected_runs = {'%s/%s' % (names[k], split) for k in names
-                     for split in ('train', 'validation')}
-    deadline = time.monotonic() + 120
-    while True:
-      try:
-        if expected_runs <= set(_get_json(base + 'runs')):
-          break
-      except OSError:
-        pass
-      assert time.monotonic() < deadline, 'TensorBoard never listed the runs'
-      time.sleep(0.5)
+  expected_runs = {'%s/%s' % (names[k], split) for k in names
+                   for split in ('train', 'validation')}
+  with TensorBoard(runs.logdir) as tensorboard:
+    tensorboard.wait_for(
+        lambda: expected_runs <= set(tensorboard.get('runs')), 'the runs')
     for split in ('train', 'validation'):
       for tag in ('loss', 'accuracy'):
         series = {}
         for key, name in names.items():
           query = urllib.parse.urlencode({'run': '%s/%s' % (name, split),
                                           'tag': tag})
-          points = _get_json(base + 'plugin/scalars/scalars?' + query)
+          points = tensorboard.get('plugin/scalars/scalars?' + query)
           series[key] = [(step, value) for _, step, value in points]
         steps = [step for step, _ in series['killed']]
         assert steps == list(range(1, EPOCHS + 1)), (split, tag)
         assert series['killed'] == series['straight'], (split, tag)
-  finally:
-    tensorboard.terminate()
-    tensorboard.wait(30)

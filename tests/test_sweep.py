@@ -10,7 +10,7 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata
 
-from conftest import Proc, error_lines, run_script
+from conftest import Proc, TensorBoard, error_lines, run_script
 from legacy_dnn import checkpoints
 from legacy_dnn import sweep
 
@@ -112,6 +112,32 @@ def test_two_by_two_grid(tmp_path, dataset_dir):
     assert sorted(os.listdir(folder)) == sorted(
         ['train', 'validation'] + [n for n in os.listdir(folder)
                                    if n.startswith('events.')])
+
+  # What the HParams dashboard of the real TensorBoard shows.
+  query = {'experimentName': '', 'startIndex': 0, 'sliceSize': 10,
+           'allowedStatuses': ['STATUS_SUCCESS', 'STATUS_FAILURE'],
+           'colParams': [{'metric': {'tag': 'test_accuracy'}}]}
+  with TensorBoard(str(sweep_dir / 'logs')) as tensorboard:
+    tensorboard.wait_for(lambda: len(tensorboard.get(
+        'plugin/hparams/session_groups', query)['sessionGroups']) == 4,
+                         'four trials in the HParams dashboard')
+    groups = tensorboard.get('plugin/hparams/session_groups',
+                             query)['sessionGroups']
+    experiment = tensorboard.get('plugin/hparams/experiment',
+                                 {'experimentName': ''})
+  assert [(h['name'], h['type'], h['domainDiscrete'])
+          for h in experiment['hparamInfos']] == [
+              ('batch_size', 'DATA_TYPE_FLOAT64', [25.0, 50.0]),
+              ('learning_rate', 'DATA_TYPE_FLOAT64', [0.01, 0.1])]
+  shown = {g['name']: (g['hparams'], {
+      m['name']['tag']: m['value'] for m in g['metricValues']
+      if not m['name'].get('group')}) for g in groups}
+  for row in rows:
+    hparams, metrics = shown[row['trial']]
+    assert hparams == {'batch_size': float(row['batch_size']),
+                       'learning_rate': float(row['learning_rate'])}
+    assert metrics['test_accuracy'] == pytest.approx(
+        float(row['test_accuracy']))
 
   again = run_script('sweep.py', *args)
   assert again.returncode == 0
