@@ -210,3 +210,23 @@ def test_gradcheck_script_passes_and_can_fail():
   strict = run_script('gradcheck.py', '--variant=deep', '--tolerance=0')
   assert strict.returncode == 1
   assert 'FAIL' in strict.stdout
+
+
+def test_evaluate_plot_to_an_unwritable_place(trained, tmp_path):
+  plot = str(tmp_path / 'no' / 'such' / 'dir' / 'p.png')
+  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
+                      '--data_dir=' + trained.data_dir, '--plot=' + plot)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'evaluate.py: error: --plot=%s: cannot write: No such file or '
+      'directory' % plot]
+
+
+def test_plot_curves_to_an_unwritable_place(trained, tmp_path):
+  out = str(tmp_path / 'no' / 'c.png')
+  result = run_script('plot_curves.py', '--logdir=' + trained.logdir,
+                      '--out=' + out)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'plot_curves.py: error: --out=%s: cannot write: No such file or '
+      'directory' % out]

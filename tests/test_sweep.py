@@ -235,3 +235,12 @@ def test_hparams_values_are_numbers_where_every_trial_has_one():
   domain = {h.name: h for h in sweep.hparams_domain(trials)}
   assert [v.string_value for v in domain['hidden_units'].domain_discrete.values
           ] == ['16,16', '8']
+
+
+def test_bad_grid_on_the_command_line_is_one_line(tmp_path):
+  result = run_script('sweep.py', '--grid=layers=1,2',
+                      '--sweep_dir=%s' % (tmp_path / 's'))
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'sweep.py: error: --grid: layers is not a train.py setting']
+  assert not (tmp_path / 's').exists()

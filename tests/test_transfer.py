@@ -1,6 +1,9 @@
 """Transfer learning: warm start, frozen layers, class subsets."""
 
+import os
+
 import numpy as np
+from absl import flags
 import pytest
 import tensorflow as tf
 
@@ -118,3 +121,23 @@ def test_flags_for_transfer():
   assert cfg.warm_start_layers == ('hidden1', 'hidden2')
   assert cfg.freeze == ('hidden1',) and cfg.classes == (5, 7)
   assert cfg.train_limit == 500
+
+
+def test_classes_without_examples(tmp_path):
+  folder = str(tmp_path / 'zeros')
+  os.makedirs(folder)
+  for split, n in (('train', 120), ('test', 10)):  # Every label is 0.
+    images_name, labels_name = data.FILES[split]
+    data.write_idx(os.path.join(folder, images_name), np.zeros((n, 28, 28)),
+                   data.IDX_IMAGES_MAGIC)
+    data.write_idx(os.path.join(folder, labels_name), np.zeros(n),
+                   data.IDX_LABELS_MAGIC)
+  with pytest.raises(UserError, match=r'--classes=5,6: no training examples '
+                     r'of those classes'):
+    training.train(small_config(tmp_path, folder, classes=(5, 6)))
+
+
+def test_warm_start_layers_need_a_source():
+  with pytest.raises(flags.IllegalFlagValueError,
+                     match='--warm_start_layers needs --warm_start_from'):
+    config.from_args(['--warm_start_layers=hidden1'])
