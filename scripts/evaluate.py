@@ -1,6 +1,6 @@
 """Scores a trained model on the test set; predicts and draws test images.
 
-  python scripts/evaluate.py --model_dir=models/dropout --predict=3 \
+  python scripts/evaluate.py --model_dir=models/dropout --predict=3 \\
       --plot=predictions.png
 
 The model_dir's run.json says which network and dataset it holds, so

@@ -1,9 +1,10 @@
 """Runs a hyperparameter sweep: every combination of --grid, or --random
 draws from --ranges; each trial a normal train.py run.
 
-  python scripts/sweep.py --variant=xavier --dataset=fashion_mnist --epochs=5 \
+  python scripts/sweep.py --variant=xavier --dataset=fashion_mnist --epochs=5 \\
       --grid='hidden_units=256,256|512,512;learning_rate=0.001,0.01'
-  python scripts/sweep.py --random=8 --seed=1 --dataset=fashion_mnist
+  python scripts/sweep.py --random=8 --seed=1 --dataset=fashion_mnist \\
+      --sweep_dir=sweeps/random
   tensorboard --logdir sweeps/xavier/logs     # the HParams tab
 
 Every train.py flag given here applies to every trial. Run the same command
