@@ -126,7 +126,7 @@ class Checkpointer:
     """Copies the warm-start variables from source_dir's best model."""
     prefix = best_model(source_dir, '--warm_start_from')
     check_shapes(prefix, self._warm_start_variables)
-    self._restore(sess, self._warm_saver, prefix)
+    restore(sess, self._warm_saver, prefix)
     return prefix
 
   def checkpoints(self):
@@ -156,16 +156,7 @@ class Checkpointer:
                             ) from None
 
   def restore_best(self, sess):
-    self._restore(sess, self._best_saver, best_model(self.model_dir))
-
-  @staticmethod
-  def _restore(sess, saver, prefix):
-    try:
-      saver.restore(sess, prefix)
-    except (tf.errors.OpError, ValueError) as e:
-      message = getattr(e, 'message', str(e)).strip().splitlines()[0]
-      raise CheckpointError('%s: cannot restore: %s' % (prefix, message)
-                            ) from None
+    restore(sess, self._best_saver, best_model(self.model_dir))
 
   def restore_or_initialize(self, sess, init_op):
     """Restores the newest readable checkpoint, or initializes the variables.
@@ -182,7 +173,7 @@ class Checkpointer:
     prefixes = self.checkpoints()
     for i, prefix in enumerate(prefixes):
       try:
-        self._restore(sess, self._saver, prefix)
+        restore(sess, self._saver, prefix)
       except CheckpointError as e:
         fallback = (('falling back to ' + os.path.basename(prefixes[i + 1]))
                     if i + 1 < len(prefixes) else 'no older checkpoint left')
@@ -216,6 +207,21 @@ class Checkpointer:
       atomic_write(path, '%d' % epoch)
 
 
+def _first_line(error):
+  """The first line of a TensorFlow error, without its graph dump."""
+  return getattr(error, 'message', str(error)).strip().splitlines()[0]
+
+
+def restore(sess, saver, prefix):
+  """saver.restore(sess, prefix), failing with one line naming prefix."""
+  try:
+    with sess.graph.as_default():  # Outside it, Saver.restore acts eagerly.
+      saver.restore(sess, prefix)
+  except (tf.errors.OpError, ValueError) as e:
+    raise CheckpointError('%s: cannot restore: %s'
+                          % (prefix, _first_line(e))) from None
+
+
 def check_shapes(prefix, variables):
   """Raises CheckpointError unless prefix holds each variable, shaped alike.
 
@@ -225,8 +231,8 @@ def check_shapes(prefix, variables):
   try:
     shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
   except (tf.errors.OpError, ValueError) as e:
-    message = getattr(e, 'message', str(e)).strip().splitlines()[0]
-    raise CheckpointError('%s: cannot read: %s' % (prefix, message)) from None
+    raise CheckpointError('%s: cannot read: %s'
+                          % (prefix, _first_line(e))) from None
   for v in variables:
     want = v.shape.as_list()
     if v.op.name not in shapes:

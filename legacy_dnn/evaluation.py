@@ -80,13 +80,10 @@ def restore(cfg, checkpoint=None):
     graph.finalize()
   sess = tf.compat.v1.Session(graph=graph)
   try:
-    with graph.as_default():  # Outside it, Saver.restore acts eagerly.
-      saver.restore(sess, checkpoint)
-  except (tf.errors.OpError, ValueError) as e:
+    checkpoints.restore(sess, saver, checkpoint)
+  except CheckpointError:
     sess.close()
-    message = getattr(e, 'message', str(e)).strip().splitlines()[0]
-    raise CheckpointError('%s: cannot restore: %s' % (checkpoint, message)
-                          ) from None
+    raise
   return SavedModel(cfg, checkpoint, sess, m, probabilities)
 
 
