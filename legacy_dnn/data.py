@@ -172,10 +172,17 @@ def find_local(dataset, cache_dir=None):
 
   Unlike locate(), never downloads.
   """
+  found = _find_local(dataset, cache_dir)
+  return found and found[0]
+
+
+def _find_local(dataset, cache_dir):
+  """(folder, {name: path}) of the first cache or system dir with the files."""
   cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
   for folder in (cache_dir,) + dataset.system_dirs:
-    if _find_in(folder) is not None:
-      return folder
+    found = _find_in(folder)
+    if found is not None:
+      return folder, found
   return None
 
 
@@ -285,9 +292,9 @@ def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
           % (data_dir, ', '.join(n for p in FILES.values() for n in p)))
     return data_dir, found
   cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
-  folder = find_local(dataset, cache_dir)
-  if folder is not None:
-    return folder, _find_in(folder)
+  found = _find_local(dataset, cache_dir)
+  if found is not None:
+    return found
   try:
     return cache_dir, download(dataset, cache_dir, mirror)
   except DataError as e:
