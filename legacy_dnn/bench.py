@@ -95,9 +95,8 @@ def _examples(cfg):
   return splits.train
 
 
-def run_keras(cfg, spawned_at):
+def run_keras(cfg):
   """The same network as keras.Sequential, trained with model.fit."""
-  del spawned_at
   import keras  # pylint: disable=g-import-not-at-top
   X, y = _examples(cfg)
   keras.utils.set_random_seed(cfg.seed)
@@ -141,9 +140,8 @@ def run_keras(cfg, spawned_at):
           'jit_compile': bool(model.jit_compile)}
 
 
-def run_torch(cfg, spawned_at):
+def run_torch(cfg):
   """The same network in PyTorch, with a standard loop over index batches."""
-  del spawned_at
   import torch  # pylint: disable=g-import-not-at-top
   X, y = _examples(cfg)
   torch.manual_seed(cfg.seed)
@@ -192,14 +190,13 @@ def run_torch(cfg, spawned_at):
   return {'train_s': times, 'threads': torch.get_num_threads()}
 
 
-def run_limit(cfg, spawned_at):
+def run_limit(cfg):
   """GFLOP/s of tf.matmul alone at the network's GEMM shapes.
 
   Each shape runs MATMUL_REPEATS times inside one graph-mode while loop (so
   no per-call overhead is counted); each iteration's input depends on the
   last, so nothing is hoisted out of the loop.
   """
-  del spawned_at
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   total_flops = total_seconds = 0.0
   for m, k, n in gemm_shapes(cfg.hidden_units, cfg.batch_size):
@@ -222,13 +219,10 @@ def run_limit(cfg, spawned_at):
   return {'gflops': total_flops / total_seconds / 1e9}
 
 
-CONTENDERS = {
-    'ours': run_ours,
-    'ours_nondeterministic': run_ours,
-    'keras': run_keras,
-    'torch': run_torch,
-    'limit': run_limit,
-}
+# Training loops that scripts/benchmark.py can time; 'limit' runs with them.
+OURS = ('ours', 'ours_nondeterministic')
+PEERS = {'keras': run_keras, 'torch': run_torch, 'limit': run_limit}
+CONTENDERS = OURS + ('keras', 'torch')
 
 
 def child_config(preset, epochs, data_dir, dataset, contender, work_dir,
@@ -244,6 +238,6 @@ def run_child(contender, preset, epochs, data_dir, dataset, spawned_at):
   """Runs one contender in this process; returns its report dict."""
   with tempfile.TemporaryDirectory() as work_dir:
     cfg = child_config(preset, epochs, data_dir, dataset, contender, work_dir)
-    if contender.startswith('ours'):
+    if contender in OURS:
       return run_ours(cfg, spawned_at, work_dir)
-    return CONTENDERS[contender](cfg, spawned_at)
+    return PEERS[contender](cfg)

@@ -34,8 +34,7 @@ from legacy_dnn.errors import UserError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list('presets', sorted(presets.PRESETS), 'Presets to time.')
-flags.DEFINE_list('contenders', ['ours', 'ours_nondeterministic', 'keras',
-                                 'torch'],
+flags.DEFINE_list('contenders', list(bench.CONTENDERS),
                   'Loops to time: ours, ours_nondeterministic (op determinism '
                   'off), keras, torch.')
 flags.DEFINE_integer('repetitions', 3, 'Rounds of A B C ...', lower_bound=1)
@@ -53,8 +52,8 @@ flags.register_validator(
     'presets', lambda v: v and set(v) <= set(presets.PRESETS),
     message='must be among %s' % ','.join(sorted(presets.PRESETS)))
 flags.register_validator(
-    'contenders', lambda v: v and set(v) <= set(bench.CONTENDERS) - {'limit'},
-    message='must be among ours,ours_nondeterministic,keras,torch')
+    'contenders', lambda v: v and set(v) <= set(bench.CONTENDERS),
+    message='must be among %s' % ','.join(bench.CONTENDERS))
 
 REPORT_PREFIX = 'BENCH '
 
