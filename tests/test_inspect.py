@@ -99,6 +99,15 @@ def test_evaluate_a_rolling_checkpoint(trained):
   assert 'Accuracy: %.4f\n' % direct(trained)[1] in result.stdout
 
 
+def evaluate_error(trained, *args):
+  """Runs evaluate.py on the trained model; returns its one error line."""
+  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
+                      '--data_dir=' + trained.data_dir, *args)
+  assert result.returncode == 1
+  (line,) = error_lines(result.stderr)
+  return line
+
+
 def test_evaluate_a_checkpoint_of_other_shapes(trained, tmp_path):
   other = config.for_variant(
       'dropout', hidden_units=(16, 32), epochs=1, validation_size=100,
@@ -106,12 +115,9 @@ def test_evaluate_a_checkpoint_of_other_shapes(trained, tmp_path):
       logdir=str(tmp_path / 'logs'))
   training.train(other)
   best = os.path.join(other.model_dir, 'best.ckpt')
-  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
-                      '--data_dir=' + trained.data_dir, '--checkpoint=' + best)
-  assert result.returncode == 1
-  assert error_lines(result.stderr) == [
+  assert evaluate_error(trained, '--checkpoint=' + best) == (
       'evaluate.py: error: %s: variable hidden1/kernel has shape [784, 16], '
-      'the model needs [784, 32]' % best]
+      'the model needs [784, 32]' % best)
 
 
 def test_evaluate_without_a_model(tmp_path):
@@ -124,12 +130,9 @@ def test_evaluate_without_a_model(tmp_path):
 
 
 def test_evaluate_with_the_wrong_variant(trained):
-  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
-                      '--variant=homl')
-  assert result.returncode == 1
-  assert error_lines(result.stderr) == [
+  assert evaluate_error(trained, '--variant=homl') == (
       'evaluate.py: error: --variant=homl, but --model_dir=%s holds a dropout '
-      'run' % trained.model_dir]
+      'run' % trained.model_dir)
 
 
 def test_plot_curves(trained, tmp_path):
@@ -214,12 +217,9 @@ def test_gradcheck_script_passes_and_can_fail():
 
 def test_evaluate_plot_to_an_unwritable_place(trained, tmp_path):
   plot = str(tmp_path / 'no' / 'such' / 'dir' / 'p.png')
-  result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
-                      '--data_dir=' + trained.data_dir, '--plot=' + plot)
-  assert result.returncode == 1
-  assert error_lines(result.stderr) == [
+  assert evaluate_error(trained, '--plot=' + plot) == (
       'evaluate.py: error: --plot=%s: cannot write: No such file or '
-      'directory' % plot]
+      'directory' % plot)
 
 
 def test_plot_curves_to_an_unwritable_place(trained, tmp_path):
