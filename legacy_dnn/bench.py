@@ -26,27 +26,6 @@ from legacy_dnn import presets
 MATMUL_REPEATS = 50
 
 
-def gemm_shapes(hidden_units, batch_size):
-  """The (m, k, n) of every matmul in one training step of the network.
-
-  Per dense layer: the forward product, the kernel gradient and, except for
-  the first layer (whose input needs no gradient), the input gradient.
-  """
-  sizes = [data.IMAGE_PIXELS] + list(hidden_units) + [data.NUM_CLASSES]
-  shapes = []
-  for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-    shapes.append((batch_size, n_in, n_out))  # X W
-    shapes.append((n_in, batch_size, n_out))  # X^T dY
-    if i:
-      shapes.append((batch_size, n_out, n_in))  # dY W^T
-  return shapes
-
-
-def flops_per_example(hidden_units):
-  """Multiply-add FLOPs (2 per MAC) of the matmuls of one example's step."""
-  return sum(2 * m * k * n for m, k, n in gemm_shapes(hidden_units, 1))
-
-
 def run_ours(cfg, spawned_at, work_dir):
   """training.train() for cfg; returns its timings and the extra figures."""
   from legacy_dnn import evaluation  # pylint: disable=g-import-not-at-top
@@ -199,7 +178,7 @@ def run_limit(cfg):
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   total_flops = total_seconds = 0.0
-  for m, k, n in gemm_shapes(cfg.hidden_units, cfg.batch_size):
+  for m, k, n in model.gemm_shapes(cfg.hidden_units, cfg.batch_size):
     graph = tf.Graph()
     with graph.as_default():
       a = tf.constant(np.random.default_rng(0).random((m, k), np.float32))

@@ -19,6 +19,11 @@ from legacy_dnn import presets
 DEFAULT_LOGDIR = 'tf_logs'
 DEFAULT_MODELS_ROOT = 'models'
 
+# Below these sizes, one thread per op and one op at a time are faster on
+# the 2-core machines this project is measured on (docs/benchmarks.md).
+SMALL_BATCH_ACTIVATIONS = 2**18
+SMALL_STEP_FLOPS = 1e8
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -54,6 +59,10 @@ class TrainConfig:
   train_limit: Optional[int] = None
   # The TensorBoard run folder under logdir; default <variant>-run-<time>.
   run_name: Optional[str] = None
+  # TensorFlow's thread pools: threads inside one op, and ops run at once.
+  # 0 is TensorFlow's default (one per core); None lets training choose.
+  intra_op_threads: Optional[int] = None
+  inter_op_threads: Optional[int] = None
 
   def settings(self):
     """The values that define the run's results, as a JSON-ready dict.
@@ -61,10 +70,12 @@ class TrainConfig:
     A model_dir records them; resuming with different settings would silently
     mix two experiments, so training compares them first. Paths and --restart
     are left out: moving a run or restarting it does not change what it is.
+    So are the thread counts, which change the speed but not one bit of the
+    variables (tests/test_training.py).
     """
     fields = dataclasses.asdict(self)
     for key in ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
-                'run_name'):
+                'run_name', 'intra_op_threads', 'inter_op_threads'):
       del fields[key]
     return {k: list(v) if isinstance(v, tuple) else v
             for k, v in fields.items()}
@@ -193,6 +204,19 @@ def define_flags(flag_values):
       'restart', False,
       'Start over instead of resuming: the old model_dir is moved aside to '
       '<model_dir>.old-<UTC timestamp>, never deleted.', flag_values=fv)
+  flags.DEFINE_integer(
+      'intra_op_threads', None,
+      'Threads TensorFlow may split one op (a matmul, an update) across; 0 '
+      'is one per core. Default: 1 when batch_size x the widest layer is at '
+      'most %d, where handing small ops to other threads costs more than it '
+      'saves, else 0.' % SMALL_BATCH_ACTIVATIONS, lower_bound=0,
+      flag_values=fv)
+  flags.DEFINE_integer(
+      'inter_op_threads', None,
+      'Ops TensorFlow may run at once (e.g. a layer\'s kernel and input '
+      'gradients); 0 is one per core. Default: 1 when a step\'s matmuls '
+      'are under %g FLOPs, else 0.' % SMALL_STEP_FLOPS, lower_bound=0,
+      flag_values=fv)
   flags.DEFINE_boolean(
       'deterministic', True,
       'Turn on TensorFlow op determinism, so a resumed run ends bit-for-bit '
@@ -314,6 +338,8 @@ def from_flags(fv):
       logdir=fv.logdir,
       restart=fv.restart,
       deterministic=fv.deterministic,
+      intra_op_threads=fv.intra_op_threads,
+      inter_op_threads=fv.inter_op_threads,
       warm_start_from=fv.warm_start_from,
       warm_start_layers=tuple(
           fv.warm_start_layers if fv.warm_start_layers is not None else

@@ -123,10 +123,22 @@ def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
 
 
 def loss(logits, y):
-  """Mean softmax cross-entropy of logits against int64 labels y [batch]."""
+  """Mean softmax cross-entropy of logits against int64 labels y [batch].
+
+  With op determinism on, tf.nn.sparse_softmax_cross_entropy_with_logits
+  swaps its fused kernel for about thirty ops (log-softmax, gather, label
+  checks, and their gradients), because the GPU kernel is not deterministic.
+  The CPU kernel is: each row's loss and gradient come from that row alone.
+  So on a machine without a GPU the fused op is used directly, which makes
+  the seed networks' steps 5-8% faster (docs/benchmarks.md).
+  """
   with tf.name_scope('loss'):
-    xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=y, logits=logits)
+    if tf.config.list_physical_devices('GPU'):
+      xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+          labels=y, logits=logits)
+    else:
+      xentropy, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(
+          features=logits, labels=y, name='SparseSoftmaxCrossEntropyWithLogits')
     return tf.reduce_mean(xentropy, name='loss')
 
 
@@ -182,6 +194,27 @@ def build(config):
                       global_step, [v for v in trainable if v not in frozen])
   return Model(X, y, keep_prob, logits, loss_op, train_op,
                evaluation(logits, y), global_step)
+
+
+def gemm_shapes(hidden_units, batch_size):
+  """The (m, k, n) of every matmul in one training step of the network.
+
+  Per dense layer: the forward product, the kernel gradient and, except for
+  the first layer (whose input needs no gradient), the input gradient.
+  """
+  sizes = [data.IMAGE_PIXELS] + list(hidden_units) + [data.NUM_CLASSES]
+  shapes = []
+  for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+    shapes.append((batch_size, n_in, n_out))  # X W
+    shapes.append((n_in, batch_size, n_out))  # X^T dY
+    if i:
+      shapes.append((batch_size, n_out, n_in))  # dY W^T
+  return shapes
+
+
+def flops_per_example(hidden_units):
+  """Multiply-add FLOPs (2 per MAC) of the matmuls of one example's step."""
+  return sum(2 * m * k * n for m, k, n in gemm_shapes(hidden_units, 1))
 
 
 def parameter_count(variables):

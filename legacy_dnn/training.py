@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_dnn import checkpoints
+from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import model
 from legacy_dnn import summaries
@@ -127,6 +128,32 @@ class _Interrupts:
       signal.signal(s, handler)
 
 
+def session_threads(config):
+  """(intra-op, inter-op) thread counts for the run; 0 is one per core.
+
+  The flags win. Otherwise a small network gets one thread per op and, if
+  its step is tiny, one op at a time: on the 2-core machines this project is
+  measured on, waking another thread costs tens of microseconds, more than
+  splitting a 100x512 op or overlapping two small matmuls saves. TensorFlow's
+  oneDNN matmuls already run single-threaded below the L2 cache size. The
+  seed networks' steps are 4-22% faster so (docs/benchmarks.md); big batches
+  keep TensorFlow's defaults. The counts never change the results.
+  """
+  widest = max((data.IMAGE_PIXELS,) + tuple(config.hidden_units))
+  small_batch = (config.batch_size * widest <=
+                 config_lib.SMALL_BATCH_ACTIVATIONS)
+  small_step = (config.batch_size * model.flops_per_example(
+      config.hidden_units) < config_lib.SMALL_STEP_FLOPS)
+  intra, inter = config.intra_op_threads, config.inter_op_threads
+  return (1 if intra is None and small_batch else intra or 0,
+          1 if inter is None and small_batch and small_step else inter or 0)
+
+
+# TensorFlow sizes its thread pools at a process's first session and keeps
+# them, so later runs in the process (a sweep's trials) report those.
+_process_threads = {}
+
+
 def _prepare_model_dir(config, now):
   """Moves an old run aside for --restart; returns (run name, lock file)."""
   if config.restart and os.path.isdir(config.model_dir) and os.listdir(
@@ -213,7 +240,11 @@ def _run(config, splits, run_dir):
                       model.layer_variables(config.freeze)))
     graph.finalize()
 
-  with tf.compat.v1.Session(graph=graph) as sess:
+  intra, inter = _process_threads.setdefault('threads',
+                                            session_threads(config))
+  session_config = tf.compat.v1.ConfigProto(
+      intra_op_parallelism_threads=intra, inter_op_parallelism_threads=inter)
+  with tf.compat.v1.Session(graph=graph, config=session_config) as sess:
     state = ckpt.restore_or_initialize(sess, init_op)
     fresh = state is None
     if fresh and config.warm_start_from:
@@ -232,6 +263,8 @@ def _run(config, splits, run_dir):
           (state.epoch + 1))
     writers = summaries.Writers(run_dir, state.epoch + 1,
                                 graph if fresh else None)
+    say('Threads: intra-op %d, inter-op %d (0 is one per core)'
+        % (intra, inter))
     say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
     try:
       with _Interrupts() as interrupts:

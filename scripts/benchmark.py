@@ -29,6 +29,7 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 from legacy_dnn import bench
 from legacy_dnn import cli
 from legacy_dnn import data
+from legacy_dnn import model
 from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 
@@ -97,7 +98,7 @@ def _summarize(preset, runs, limit):
       ratios = [a / b for a, b in zip(epoch_s['ours'], epoch_s[peer])]
       summary['ours_over_%s' % peer] = statistics.median(ratios)
       summary['ours_over_%s_each' % peer] = ratios
-  flops = bench.flops_per_example(cfg.hidden_units)
+  flops = model.flops_per_example(cfg.hidden_units)
   summary['gflop_per_example'] = flops / 1e9
   summary['limit_gflops'] = limit['gflops']
   if 'ours' in epoch_s:

@@ -1,22 +1,9 @@
-"""scripts/benchmark.py: its arithmetic, and a --quick run whose table and
-JSON parse. No timing is asserted: speed lives in docs/benchmarks.md."""
+"""scripts/benchmark.py: a --quick run whose table and JSON parse. No timing is asserted: speed lives in docs/benchmarks.md."""
 
 import json
 import re
 
 from conftest import run_script
-from legacy_dnn import bench
-
-
-def test_gemm_shapes_and_flops():
-  assert bench.gemm_shapes((300, 100), 50) == [
-      (50, 784, 300), (784, 50, 300),
-      (50, 300, 100), (300, 50, 100), (50, 100, 300),
-      (50, 100, 10), (100, 50, 10), (50, 10, 100)]
-  # deep: forward and kernel gradient of 784x512, all three products of
-  # three 512x512 layers and of 512x10, two FLOPs per multiply-add.
-  assert bench.flops_per_example((512,) * 4) == 2 * (
-      2 * 784 * 512 + 3 * 3 * 512 * 512 + 3 * 512 * 10)
 
 
 def test_quick_run_prints_a_table_and_writes_json(tmp_path):

@@ -181,3 +181,38 @@ def test_dropout_masks_keep_about_keep_prob_and_scale():
   assert abs((values > 0).mean() - 0.7) < 0.005
   assert not np.array_equal(values[0], values[1])
   np.testing.assert_array_equal(ones, 1.0)
+
+
+def test_gemm_shapes_and_flops():
+  assert model.gemm_shapes((300, 100), 50) == [
+      (50, 784, 300), (784, 50, 300),
+      (50, 300, 100), (300, 50, 100), (50, 100, 300),
+      (50, 100, 10), (100, 50, 10), (50, 10, 100)]
+  # deep: forward and kernel gradient of 784x512, all three products of
+  # three 512x512 layers and of 512x10, two FLOPs per multiply-add.
+  assert model.flops_per_example((512,) * 4) == 2 * (
+      2 * 784 * 512 + 3 * 3 * 512 * 512 + 3 * 512 * 10)
+
+
+def test_loss_is_the_fused_op_with_the_public_apis_values():
+  tf.config.experimental.enable_op_determinism()
+  rng = np.random.default_rng(0)
+  logits_value = rng.normal(0, 5, (64, 10)).astype(np.float32)
+  labels_value = rng.integers(0, 10, 64)
+  with tf.Graph().as_default() as graph:
+    logits = tf.constant(logits_value)
+    labels = tf.constant(labels_value)
+    ours = model.loss(logits, labels)
+    public = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=logits))
+    ours_grad, = tf.gradients(ours, logits)
+    public_grad, = tf.gradients(public, logits)
+  op_types = [op.type for op in graph.get_operations()
+              if op.name.startswith('loss/')]
+  # Determinism made the public API fall back to log-softmax and a gather.
+  assert op_types.count('SparseSoftmaxCrossEntropyWithLogits') == 1
+  assert 'GatherV2' not in op_types
+  with tf.compat.v1.Session(graph=graph) as sess:
+    values = sess.run([ours, public, ours_grad, public_grad])
+  np.testing.assert_allclose(values[0], values[1], rtol=1e-6)
+  np.testing.assert_allclose(values[2], values[3], rtol=1e-5, atol=1e-8)

@@ -6,6 +6,7 @@ import re
 from conftest import error_lines, run_script
 from legacy_dnn import data
 from test_data import _closed_port, _serve
+from test_training import assert_same_tensors, checkpoint_tensors
 
 FASHION = data.DATASETS['fashion_mnist'].system_dirs[0]
 
@@ -22,10 +23,31 @@ def test_one_epoch_on_real_fashion_mnist(tmp_path):
   assert 'Data: %s (55000 train, 5000 validation, 10000 test images)' % (
       FASHION) in out
   assert 'Total trainable parameters: 269,322' in out
+  assert 'Threads: intra-op 1, inter-op 0 (0 is one per core)' in out
   assert re.search(r'^Epoch: 0001 cost = \d+\.\d{9} ', out, re.M)
   accuracy = float(re.search(r'^Accuracy: (\d\.\d{4})$', out, re.M).group(1))
   assert accuracy > 0.80  # One epoch; 15 reach 0.88.
   assert re.search(r'^Label: \[\d\]\nPrediction: \[\d\]$', out, re.M)
+
+
+def test_thread_counts_change_the_speed_not_the_results(tmp_path,
+                                                       dataset_dir):
+  # TensorFlow keeps a process's first thread pools, so one process each.
+  runs = {'default': [], 'flags': ['--intra_op_threads=2',
+                                   '--inter_op_threads=2']}
+  for name, flags in runs.items():
+    result = run_script('train.py', '--variant=dropout', '--epochs=2',
+                        '--hidden_units=64,64', '--validation_size=100',
+                        '--data_dir=' + dataset_dir, *flags,
+                        '--model_dir=%s' % (tmp_path / name),
+                        '--logdir=%s' % (tmp_path / 'logs'))
+    assert result.returncode == 0, result.stderr
+    runs[name] = re.search('^Threads: .*$', result.stdout, re.M).group(0)
+  assert runs == {
+      'default': 'Threads: intra-op 1, inter-op 1 (0 is one per core)',
+      'flags': 'Threads: intra-op 2, inter-op 2 (0 is one per core)'}
+  assert_same_tensors(checkpoint_tensors(str(tmp_path / 'default')),
+                      checkpoint_tensors(str(tmp_path / 'flags')))
 
 
 def test_diverging_loss_is_one_line_and_non_zero(tmp_path, dataset_dir):

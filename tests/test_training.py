@@ -218,3 +218,16 @@ def test_unwritable_logdir_is_a_user_error(tmp_path, dataset_dir):
   with pytest.raises(UserError, match=r'--logdir: cannot create .*file/'
                      r'dropout-run-\d+/train: Not a directory'):
     training.train(cfg)
+
+
+@pytest.mark.parametrize('variant, overrides, threads', [
+    ('homl', {}, (1, 1)),  # 50 x 784 activations, 56 MFLOPs a step.
+    ('plain', {}, (1, 0)),  # 100 x 784, 121 MFLOPs: overlap the gradients.
+    ('dropout', {}, (1, 0)),
+    ('dropout', {'batch_size': 5000}, (0, 0)),  # Big ops: split them.
+    ('homl', {'intra_op_threads': 3, 'inter_op_threads': 0}, (3, 0)),
+    ('dropout', {'batch_size': 5000, 'intra_op_threads': 1}, (1, 0)),
+])
+def test_session_threads(variant, overrides, threads):
+  cfg = config.for_variant(variant, **overrides)
+  assert training.session_threads(cfg) == threads
