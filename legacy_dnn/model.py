@@ -79,8 +79,10 @@ def dropout_masks(batch, hidden_units, keep_prob, seed):
         maxval=None, dtype=tf.uint32)
     samples = tf.reshape(tf.bitcast(bits, tf.uint16),
                          tf.stack([len(hidden_units), batch, 2 * pairs]))
-    keep = tf.cast(samples, tf.float32) < keep_prob * 65536.0
-    return tf.cast(keep, tf.float32) / keep_prob
+    # sample < keep_prob * 2^16 exactly when sample <= ceil(keep_prob * 2^16)
+    # - 1, which fits in 16 bits: compared so, the samples need no float copy.
+    threshold = tf.cast(tf.math.ceil(keep_prob * 65536.0) - 1.0, tf.uint16)
+    return tf.cast(samples <= threshold, tf.float32) / keep_prob
 
 
 def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
