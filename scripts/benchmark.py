@@ -8,9 +8,9 @@ examples (Fashion-MNIST when installed, else random images), in a process of
 its own, interleaved A B C A B C over --repetitions, and reports the median
 steady-state seconds per epoch (the first epoch excluded). Ratios are taken
 per repetition, then their median, so both sides of a ratio ran minutes apart
-at most on a shared machine. `limit` times tf.matmul alone at the network's
-GEMM shapes: the percent of it that a loop reaches is how close it comes to
-what this CPU can do.
+at most on a shared machine. `limit`, timed in every repetition too, runs
+tf.matmul alone at the network's GEMM shapes: the percent of it that a loop
+reaches is how close it comes to what this CPU can do.
 """
 
 import importlib.util
@@ -84,7 +84,7 @@ def _steady(report):
   return statistics.median(report['train_s'][1:])
 
 
-def _summarize(preset, runs, limit):
+def _summarize(preset, runs):
   """Medians and ratios of one preset's repetitions, as a dict."""
   cfg = presets.PRESETS[preset]
   examples = runs['examples']
@@ -100,12 +100,14 @@ def _summarize(preset, runs, limit):
       summary['ours_over_%s_each' % peer] = ratios
   flops = model.flops_per_example(cfg.hidden_units)
   summary['gflop_per_example'] = flops / 1e9
-  summary['limit_gflops'] = limit['gflops']
+  summary['limit_gflops'] = statistics.median(runs['limits'])
   if 'ours' in epoch_s:
     ours = runs['reports']['ours']
-    gflops = flops * examples / summary['ours_epoch_s'] / 1e9
-    summary['ours_gflops'] = gflops
-    summary['limit_pct'] = 100 * gflops / limit['gflops']
+    summary['ours_gflops'] = flops * examples / summary['ours_epoch_s'] / 1e9
+    pcts = [100 * flops * examples / seconds / 1e9 / limit
+            for seconds, limit in zip(epoch_s['ours'], runs['limits'])]
+    summary['limit_pct'] = statistics.median(pcts)
+    summary['limit_pct_each'] = pcts
     for key in ('first_step_s', 'eval_s', 'save_s', 'restore_s',
                 'peak_rss_mb'):
       summary[key] = statistics.median(r[key] for r in ours)
@@ -172,15 +174,20 @@ def main():
     contenders = [c for c in FLAGS.contenders if _available(c)]
     summaries = {}
     for preset in FLAGS.presets:
-      limit = _spawn('limit', preset, epochs, data_dir, dataset)
-      runs = {'examples': examples, 'reports': {c: [] for c in contenders}}
+      runs = {'examples': examples, 'reports': {c: [] for c in contenders},
+              'limits': []}
       for rep in range(repetitions):
         for contender in contenders:
           report = _spawn(contender, preset, epochs, data_dir, dataset)
           runs['reports'][contender].append(report)
           print('%s %s repetition %d: %.2f s/epoch' % (
               preset, contender, rep + 1, _steady(report)), flush=True)
-      summaries[preset] = _summarize(preset, runs, limit)
+        # The limit is as noisy as the loops, so it is timed beside them.
+        runs['limits'].append(
+            _spawn('limit', preset, epochs, data_dir, dataset)['gflops'])
+        print('%s limit repetition %d: %.1f GFLOP/s' % (
+            preset, rep + 1, runs['limits'][-1]), flush=True)
+      summaries[preset] = _summarize(preset, runs)
   print()
   print(_table(summaries))
   if FLAGS.json:
