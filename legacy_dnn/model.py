@@ -132,7 +132,7 @@ def loss(logits, y):
   checks, and their gradients), because the GPU kernel is not deterministic.
   The CPU kernel is: each row's loss and gradient come from that row alone.
   So on a machine without a GPU the fused op is used directly, which makes
-  the seed networks' steps 5-8% faster (docs/benchmarks.md).
+  homl's step 5-8% faster (docs/benchmarks.md).
   """
   with tf.name_scope('loss'):
     if tf.config.list_physical_devices('GPU'):

@@ -136,7 +136,7 @@ def session_threads(config):
   measured on, waking another thread costs tens of microseconds, more than
   splitting a 100x512 op or overlapping two small matmuls saves. TensorFlow's
   oneDNN matmuls already run single-threaded below the L2 cache size. The
-  seed networks' steps are 4-22% faster so (docs/benchmarks.md); big batches
+  seed networks' steps are 2-24% faster so (docs/benchmarks.md); big batches
   keep TensorFlow's defaults. The counts never change the results.
   """
   widest = max((data.IMAGE_PIXELS,) + tuple(config.hidden_units))
