@@ -58,6 +58,8 @@ def test_every_preset_value_can_be_overridden():
     (['--optimizer=rmsprop'], 'value should be one of'),
     (['--dataset=cifar'], 'value should be one of'),
     (['--mirror=ftp://x/'], 'must be an http:// or https:// URL'),
+    (['--intra_op_threads=-1'], 'not a non-negative integer'),
+    (['--inter_op_threads=-2'], 'not a non-negative integer'),
 ])
 def test_bad_flags_are_rejected_at_parse_time(args, message):
   fv = flags.FlagValues()
@@ -90,5 +92,15 @@ def test_help_lists_the_flags():
                '--batch_size', '--learning_rate', '--optimizer', '--keep_prob',
                '--hidden_units', '--seed', '--validation_size', '--model_dir',
                '--logdir', '--[no]restart', '--patience', '--checkpoint_every',
-               '--mirror', '--[no]deterministic'):
+               '--mirror', '--[no]deterministic', '--intra_op_threads',
+               '--inter_op_threads'):
     assert flag in result.stdout
+
+
+def test_thread_counts_are_not_run_settings():
+  # They change speed only, so a run may be resumed with other counts.
+  plain = config.for_variant('homl')
+  threaded = config.for_variant('homl', intra_op_threads=3,
+                                inter_op_threads=0)
+  assert threaded.settings() == plain.settings()
+  assert 'intra_op_threads' not in plain.settings()
