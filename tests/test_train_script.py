@@ -35,6 +35,7 @@ def test_thread_counts_change_the_speed_not_the_results(tmp_path,
   # TensorFlow keeps a process's first thread pools, so one process each.
   runs = {'default': [], 'flags': ['--intra_op_threads=2',
                                    '--inter_op_threads=2']}
+  threads = {}
   for name, flags in runs.items():
     result = run_script('train.py', '--variant=dropout', '--epochs=2',
                         '--hidden_units=64,64', '--validation_size=100',
@@ -42,8 +43,8 @@ def test_thread_counts_change_the_speed_not_the_results(tmp_path,
                         '--model_dir=%s' % (tmp_path / name),
                         '--logdir=%s' % (tmp_path / 'logs'))
     assert result.returncode == 0, result.stderr
-    runs[name] = re.search('^Threads: .*$', result.stdout, re.M).group(0)
-  assert runs == {
+    threads[name] = re.search('^Threads: .*$', result.stdout, re.M).group(0)
+  assert threads == {
       'default': 'Threads: intra-op 1, inter-op 1 (0 is one per core)',
       'flags': 'Threads: intra-op 2, inter-op 2 (0 is one per core)'}
   assert_same_tensors(checkpoint_tensors(str(tmp_path / 'default')),
