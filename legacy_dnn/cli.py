@@ -2,12 +2,17 @@
 one-line errors.
 
 A script defines its flags on absl's FLAGS and calls cli.run(main); main()
-takes no arguments and returns an exit status.
+takes no arguments and returns an exit status. Scripts import the modules
+that need TensorFlow inside main(), so that --help and a bad flag answer
+without TensorFlow's few seconds of start-up.
 """
 
+import contextlib
 import logging
 import os
+import re
 import sys
+import tempfile
 
 from absl import app
 from absl import flags
@@ -15,6 +20,73 @@ from absl import logging as absl_logging
 
 from legacy_dnn import config
 from legacy_dnn import errors
+
+# What TensorFlow's C++ side prints while it loads on a machine without a GPU.
+# Its logging is not set up yet then, so TF_CPP_MIN_LOG_LEVEL cannot hide
+# these: absl's notice (once per shared library), oneDNN's and CUDA's
+# notices, and the "error" of looking for a GPU driver that is not there.
+STARTUP_CHATTER = re.compile(
+    r'WARNING: All log messages before absl::InitializeLog\(\) is called '
+    r'are written to STDERR$'
+    r'|[IE]\d{4} [\d:.]+ +\d+ (port\.cc:\d+\] oneDNN custom operations are on'
+    r'|cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine'
+    r'|cuda_(platform|executor)\.cc:\d+\] failed call to cuInit)')
+LOG_LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
+# The default: TensorFlow's C++ INFO and WARNING lines hidden, ERROR shown.
+QUIET_LOG_LEVEL = '2'
+# Asks for every line TensorFlow logs, the start-up chatter included.
+VERBOSE_LOG_LEVEL = '0'
+
+
+@contextlib.contextmanager
+def _without_lines(pattern):
+  """Drops the lines matching pattern from what is written to fd 2 inside.
+
+  The file descriptor itself is redirected, since TensorFlow's C++ code
+  writes to it directly; everything else is replayed to stderr afterwards,
+  so a real warning or error still shows, in order.
+  """
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as capture:
+    os.dup2(capture.fileno(), 2)
+    try:
+      yield
+    finally:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      capture.seek(0)
+      for line in capture.read().decode(errors='replace').splitlines(True):
+        if not pattern.match(line):
+          sys.stderr.write(line)
+      sys.stderr.flush()
+
+
+def import_tensorflow():
+  """Imports TensorFlow and finds its devices, without its start-up chatter.
+
+  TF_CPP_MIN_LOG_LEVEL=0 in the environment shows all of TensorFlow's
+  logging as TensorFlow prints it, for debugging; unset, it becomes 2.
+  Python-side INFO lines and deprecation warnings (one per Saver call) are
+  hidden either way.
+
+  Returns:
+    The tensorflow module.
+  """
+  # Before the import, which logs too (Keras 3 has matplotlib build its font
+  # cache, for one, at INFO).
+  absl_logging.set_verbosity(absl_logging.WARNING)
+  os.environ.setdefault(LOG_LEVEL_VARIABLE, QUIET_LOG_LEVEL)
+  quiet = (contextlib.nullcontext()
+           if os.environ[LOG_LEVEL_VARIABLE] == VERBOSE_LOG_LEVEL
+           else _without_lines(STARTUP_CHATTER))
+  with quiet:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    # The first look for a GPU is what prints the cuInit line.
+    tf.config.list_physical_devices('GPU')
+  tf.get_logger().setLevel(logging.ERROR)
+  return tf
 
 
 def run(main):
@@ -24,11 +96,7 @@ def run(main):
   def wrapped(argv):
     if len(argv) > 1:
       raise app.UsageError('Too many command-line arguments: %s' % argv[1:])
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    # Library INFO lines (TensorBoard's file watcher, say) are not for users;
-    # TensorFlow's own logger would also warn of deprecations per Saver call.
-    absl_logging.set_verbosity(absl_logging.WARNING)
-    tf.get_logger().setLevel(logging.ERROR)
+    import_tensorflow()
     try:
       return main()
     except errors.UserError as e:

@@ -6,6 +6,7 @@ sees a TrainConfig.
 """
 
 import dataclasses
+import json
 import os
 import re
 import sys
@@ -57,7 +58,8 @@ class TrainConfig:
   # train_limit training examples of them.
   classes: Optional[Tuple[int, ...]] = None
   train_limit: Optional[int] = None
-  # The TensorBoard run folder under logdir; default <variant>-run-<time>.
+  # The TensorBoard run folder under logdir; default
+  # <variant>-<dataset>-run-<time>.
   run_name: Optional[str] = None
   # TensorFlow's thread pools: threads inside one op, and ops run at once.
   # 0 is TensorFlow's default (one per core); None lets training choose.
@@ -81,6 +83,33 @@ class TrainConfig:
             for k, v in fields.items()}
 
 
+def run_label(variant, dataset):
+  """<variant>-<dataset>: what default model_dirs and run folders start with.
+
+  Naming the dataset keeps a run on MNIST and one on Fashion-MNIST apart.
+  """
+  return '%s-%s' % (variant, dataset)
+
+
+def default_model_dir(variant, dataset, root=DEFAULT_MODELS_ROOT):
+  """models/<variant>-<dataset>, or the older default that holds such a run.
+
+  Until model_dirs named their dataset, the default was models/<variant>. A
+  run there on the same dataset is still found and resumed; one on another
+  dataset is left alone.
+  """
+  new = os.path.join(root, run_label(variant, dataset))
+  old = os.path.join(root, variant)
+  if not os.path.exists(new):
+    try:
+      with open(os.path.join(old, 'run.json')) as f:
+        if json.load(f)['settings']['dataset'] == dataset:
+          return old
+    except (OSError, ValueError, KeyError, TypeError):
+      pass
+  return new
+
+
 def for_variant(variant, **overrides):
   """A TrainConfig for a preset, as the command line would build it."""
   preset = presets.PRESETS[variant]
@@ -88,9 +117,9 @@ def for_variant(variant, **overrides):
   values.update(
       variant=variant, seed=0, validation_size=data.VALIDATION_SIZE,
       dataset='mnist', data_dir=None, mirror=None,
-      model_dir=os.path.join(DEFAULT_MODELS_ROOT, variant),
       logdir=DEFAULT_LOGDIR)
   values.update(overrides)
+  values.setdefault('model_dir', default_model_dir(variant, values['dataset']))
   return TrainConfig(**_tuples(values))
 
 
@@ -195,11 +224,13 @@ def define_flags(flag_values):
   flags.DEFINE_string(
       'model_dir', None,
       'Where checkpoints, the epoch file and the best model go. Default: '
-      '%s/<variant>.' % DEFAULT_MODELS_ROOT, flag_values=fv)
+      '%s/<variant>-<dataset> (or %s/<variant>, if it holds a run on the '
+      'dataset from before model_dirs named it).'
+      % (DEFAULT_MODELS_ROOT, DEFAULT_MODELS_ROOT), flag_values=fv)
   flags.DEFINE_string(
       'logdir', DEFAULT_LOGDIR,
       'Root folder for TensorBoard event files; each run gets '
-      '<variant>-run-<UTC timestamp> under it.', flag_values=fv)
+      '<variant>-<dataset>-run-<UTC timestamp> under it.', flag_values=fv)
   flags.DEFINE_boolean(
       'restart', False,
       'Start over instead of resuming: the old model_dir is moved aside to '
@@ -334,7 +365,7 @@ def from_flags(fv):
       dataset=fv.dataset,
       data_dir=fv.data_dir,
       mirror=fv.mirror,
-      model_dir=fv.model_dir or os.path.join(DEFAULT_MODELS_ROOT, fv.variant),
+      model_dir=fv.model_dir or default_model_dir(fv.variant, fv.dataset),
       logdir=fv.logdir,
       restart=fv.restart,
       deterministic=fv.deterministic,

@@ -15,6 +15,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from typing import Dict, Tuple
 
 import numpy as np
@@ -104,7 +105,7 @@ def _read_file(path):
     raise DataError('%s: named .gz but is not gzip data' % path)
   try:
     return gzip.decompress(raw)
-  except (EOFError, OSError, gzip.BadGzipFile) as e:
+  except (EOFError, OSError, zlib.error) as e:  # BadGzipFile is an OSError.
     raise DataError('%s: corrupt or truncated gzip data (%s)' % (path, e)) from None
 
 

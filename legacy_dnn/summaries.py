@@ -20,13 +20,13 @@ TRAIN = 'train'
 VALIDATION = 'validation'
 
 
-def run_name(logdir, variant, now):
-  """A new run folder name in the seed's form, <variant>-run-<UTC timestamp>.
+def run_name(logdir, label, now):
+  """A new run folder name in the seed's form, <label>-run-<UTC timestamp>.
 
   Two runs started in the same second get -2, -3, ... so that they never
   share event files.
   """
-  name = base = '%s-run-%s' % (variant, now.strftime('%Y%m%d%H%M%S'))
+  name = base = '%s-run-%s' % (label, now.strftime('%Y%m%d%H%M%S'))
   suffix = 1
   while os.path.exists(os.path.join(logdir, name)):
     suffix += 1

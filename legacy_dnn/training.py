@@ -173,7 +173,9 @@ def _prepare_model_dir(config, now):
       run_name = record['run_name']
     else:
       run_name = ((record or {}).get('run_name') or config.run_name or
-                  summaries.run_name(config.logdir, config.variant, now))
+                  summaries.run_name(
+                      config.logdir,
+                      config_lib.run_label(config.variant, config.dataset), now))
     checkpoints.write_run_record(config.model_dir, settings, run_name)
   except BaseException:
     lock.close()

@@ -22,12 +22,16 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # pylint: disable=g-import-not-at-top
-
-from legacy_dnn import bench
 from legacy_dnn import cli
+
+# The contenders' table (bench.CONTENDERS) and FLOP counts (model) need
+# TensorFlow even for --help; imported so, its start-up stays quiet.
+cli.import_tensorflow()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from legacy_dnn import bench
 from legacy_dnn import data
 from legacy_dnn import model
 from legacy_dnn import presets

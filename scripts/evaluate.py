@@ -4,30 +4,32 @@
       --plot=predictions.png
 
 The model_dir's run.json says which network and dataset it holds, so
---variant only picks the default model_dir (models/<variant>).
+--variant and --dataset only pick the default model_dir, as train.py does
+(models/<variant>-<dataset>).
 """
 
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-from absl import flags  # pylint: disable=g-import-not-at-top
+from absl import flags
 
 from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import data
-from legacy_dnn import evaluation
 from legacy_dnn import plots
 from legacy_dnn import presets
 from legacy_dnn.errors import CheckpointError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum('variant', 'dropout', sorted(presets.PRESETS),
-                  'Picks the default --model_dir, models/<variant>; if given '
+                  'With --dataset, picks the default --model_dir as train.py '
+                  'does; if given with --model_dir, it must match the run '
+                  'there.')
+flags.DEFINE_enum('dataset', 'mnist', sorted(data.DATASETS),
+                  'With --variant, picks the default --model_dir; if given '
                   'with --model_dir, it must match the run there.')
 flags.DEFINE_string('model_dir', None,
                     'A model_dir written by scripts/train.py. Default: '
-                    'models/<variant>.')
+                    'models/<variant>-<dataset>, as train.py picks it.')
 flags.DEFINE_string('checkpoint', None,
                     'A checkpoint prefix to score, e.g. '
                     'models/dropout/model.ckpt-8250. Default: the best model.')
@@ -45,12 +47,16 @@ flags.adopt_module_key_flags(config)
 
 
 def main():
-  model_dir = FLAGS.model_dir or os.path.join(config.DEFAULT_MODELS_ROOT,
-                                              FLAGS.variant)
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import evaluation
+  model_dir = FLAGS.model_dir or config.default_model_dir(FLAGS.variant,
+                                                         FLAGS.dataset)
   cfg = evaluation.run_config(model_dir, FLAGS.data_dir, FLAGS.mirror)
-  if FLAGS['variant'].present and FLAGS.variant != cfg.variant:
-    raise CheckpointError('--variant=%s, but --model_dir=%s holds a %s run'
-                          % (FLAGS.variant, model_dir, cfg.variant))
+  for name in ('variant', 'dataset'):
+    if FLAGS[name].present and FLAGS[name].value != getattr(cfg, name):
+      raise CheckpointError('--%s=%s, but --model_dir=%s holds a %s run'
+                            % (name, FLAGS[name].value, model_dir,
+                               getattr(cfg, name)))
   dataset = data.DATASETS[cfg.dataset]
   splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
                                  validation_size=cfg.validation_size),

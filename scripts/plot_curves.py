@@ -9,15 +9,12 @@ Reads the event files with TensorBoard's own reader: the picture to answer
 import fnmatch
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-from absl import flags  # pylint: disable=g-import-not-at-top
+from absl import flags
 
 from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import errors
 from legacy_dnn import plots
-from legacy_dnn import summaries
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('logdir', config.DEFAULT_LOGDIR,
@@ -30,6 +27,7 @@ flags.register_validator('out', lambda v: v.endswith('.png'),
 
 
 def main():
+  from legacy_dnn import summaries  # pylint: disable=g-import-not-at-top
   runs = fnmatch.filter(summaries.find_runs(FLAGS.logdir), FLAGS.runs)
   if not runs:
     raise errors.UserError(

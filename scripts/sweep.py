@@ -14,14 +14,10 @@ one resumes.
 
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # pylint: disable=g-import-not-at-top
-
-from legacy_dnn import checkpoints
 from legacy_dnn import cli
 from legacy_dnn import config
-from legacy_dnn import sweep
 
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
@@ -47,6 +43,9 @@ flags.register_multi_flags_validator(
 
 
 def main():
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import checkpoints
+  from legacy_dnn import sweep
   if FLAGS.grid is not None:
     trials = sweep.grid(FLAGS.grid)
   else:
@@ -62,6 +61,7 @@ def main():
 
 def _run(run):
   """Runs the trials that have not ended, then reports them all."""
+  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
   run.prepare()
   sweep_dir = run.sweep_dir
   print('Sweep: %d trials in %s; tensorboard --logdir %s'

@@ -6,15 +6,10 @@ Run the same command again to resume an interrupted run; --helpfull lists
 every flag.
 """
 
-import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-from absl import flags  # pylint: disable=g-import-not-at-top
+from absl import flags
 
 from legacy_dnn import cli
 from legacy_dnn import config
-from legacy_dnn import training
 
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
@@ -22,6 +17,7 @@ flags.adopt_module_key_flags(config)  # So --help lists them.
 
 
 def main():
+  from legacy_dnn import training  # pylint: disable=g-import-not-at-top
   result = training.train(config.from_flags(FLAGS))
   if result.interrupted_by is not None:
     return 128 + result.interrupted_by

@@ -1,5 +1,7 @@
 """Flags: validation at parse time, and the TrainConfig built from them."""
 
+import json
+import os
 import re
 
 import pytest
@@ -23,8 +25,33 @@ def test_defaults_are_the_dropout_preset():
   assert cfg.variant == 'dropout'
   assert cfg.hidden_units == preset.hidden_units == (512, 512, 512, 512)
   assert (cfg.keep_prob, cfg.epochs, cfg.batch_size) == (0.7, 15, 100)
-  assert cfg.model_dir == 'models/dropout' and cfg.logdir == 'tf_logs'
+  assert cfg.model_dir == 'models/dropout-mnist' and cfg.logdir == 'tf_logs'
   assert cfg.patience is None and cfg.checkpoint_every == 1
+
+
+def test_default_model_dirs_tell_datasets_apart(tmp_path, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  assert parse('--dataset=fashion_mnist').model_dir == (
+      'models/dropout-fashion_mnist')
+  assert parse().model_dir == 'models/dropout-mnist'
+
+
+def _old_default_run(dataset):
+  os.makedirs('models/dropout')
+  with open('models/dropout/run.json', 'w') as f:
+    json.dump({'settings': {'dataset': dataset}, 'run_name': 'r'}, f)
+
+
+def test_a_run_in_the_old_default_model_dir_is_still_found(tmp_path,
+                                                          monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  _old_default_run('fashion_mnist')
+  assert parse('--dataset=fashion_mnist').model_dir == 'models/dropout'
+  # ... only for its own dataset, and only until the new folder exists.
+  assert parse().model_dir == 'models/dropout-mnist'
+  os.makedirs('models/dropout-fashion_mnist')
+  assert parse('--dataset=fashion_mnist').model_dir == (
+      'models/dropout-fashion_mnist')
 
 
 def test_homl_preset():

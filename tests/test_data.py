@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import idx_bytes, write_dataset
+from conftest import error_lines, idx_bytes, run_script, write_dataset
 from legacy_dnn import data
 from legacy_dnn.errors import DataError
 
@@ -100,6 +100,33 @@ def test_truncated_gzip(tmp_path):
   path = _write(tmp_path / 'labels.gz', packed[:len(packed) // 2])
   with pytest.raises(DataError, match='labels.gz: corrupt or truncated gzip'):
     data.read_idx(path, data.IDX_LABELS_MAGIC)
+
+
+def test_corrupt_gzip_stream_with_a_valid_header(tmp_path):
+  packed = bytearray(gzip.compress(idx_bytes(np.arange(1000) % 10,
+                                             data.IDX_LABELS_MAGIC)))
+  packed[20:60] = bytes(b ^ 0x5a for b in packed[20:60])  # Past the header.
+  path = _write(tmp_path / 'labels.gz', bytes(packed))
+  with pytest.raises(DataError, match=r'labels.gz: corrupt or truncated gzip '
+                     r'data \(Error -3 while decompressing'):
+    data.read_idx(path, data.IDX_LABELS_MAGIC)
+
+
+def test_corrupt_gzip_through_train_py_is_one_line(tmp_path):
+  folder = write_dataset(str(tmp_path / 'data'), n_train=200, n_test=50)
+  path = os.path.join(folder, 't10k-images-idx3-ubyte.gz')
+  with open(path, 'rb') as f:
+    packed = bytearray(f.read())
+  packed[30:90] = bytes(b ^ 0x5a for b in packed[30:90])
+  with open(path, 'wb') as f:
+    f.write(packed)
+  result = run_script('train.py', '--data_dir=' + folder,
+                      '--model_dir=%s' % (tmp_path / 'm'),
+                      '--logdir=%s' % (tmp_path / 'l'))
+  assert result.returncode == 1, result.stderr
+  (line,) = error_lines(result.stderr)
+  assert line.startswith('train.py: error: %s: corrupt or truncated gzip '
+                         'data (Error -3 while decompressing' % path), line
 
 
 def test_image_label_count_mismatch(tmp_path):

@@ -230,3 +230,9 @@ def test_plot_curves_to_an_unwritable_place(trained, tmp_path):
   assert error_lines(result.stderr) == [
       'plot_curves.py: error: --out=%s: cannot write: No such file or '
       'directory' % out]
+
+
+def test_evaluate_with_the_wrong_dataset(trained):
+  assert evaluate_error(trained, '--dataset=fashion_mnist') == (
+      'evaluate.py: error: --dataset=fashion_mnist, but --model_dir=%s holds '
+      'a mnist run' % trained.model_dir)

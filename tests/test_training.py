@@ -59,7 +59,7 @@ def test_short_run_learns_and_writes_everything(tmp_path, dataset_dir,
   with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
     assert f.read() == '3'
   (run,) = os.listdir(cfg.logdir)
-  assert run.startswith('dropout-run-') and run == os.path.basename(
+  assert run.startswith('dropout-mnist-run-') and run == os.path.basename(
       result.run_dir)
   assert sorted(os.listdir(result.run_dir)) == ['train', 'validation']
 
@@ -216,7 +216,7 @@ def test_unwritable_logdir_is_a_user_error(tmp_path, dataset_dir):
   (tmp_path / 'file').write_text('')
   cfg = small_config(tmp_path, dataset_dir, logdir=str(tmp_path / 'file'))
   with pytest.raises(UserError, match=r'--logdir: cannot create .*file/'
-                     r'dropout-run-\d+/train: Not a directory'):
+                     r'dropout-mnist-run-\d+/train: Not a directory'):
     training.train(cfg)
 
 

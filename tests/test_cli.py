@@ -1,0 +1,116 @@
+"""What every script shows a user first: --help fast, no TensorFlow chatter."""
+
+import ast
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SCRIPTS, run_script, script_env
+from legacy_dnn import cli
+
+SCRIPT_NAMES = ['train.py', 'evaluate.py', 'sweep.py', 'gradcheck.py',
+                'plot_curves.py']
+# What TensorFlow 2.21 prints while it loads on a machine without a GPU.
+CHATTER = [
+    'WARNING: All log messages before absl::InitializeLog() is called are '
+    'written to STDERR',
+    'I0000 00:00:1795476885.261987    2335 port.cc:153] oneDNN custom '
+    'operations are on. You may see slightly different numerical results due '
+    'to floating-point round-off errors from different computation orders. '
+    'To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.',
+    'I0000 00:00:1795476885.262763    2335 cudart_stub.cc:31] Could not find '
+    'cuda drivers on your machine, GPU will not be used.',
+    'E0000 00:00:1795476892.986459    2383 cuda_platform.cc:52] failed call '
+    'to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR '
+    '(303)',
+]
+
+
+@pytest.mark.parametrize('script', SCRIPT_NAMES)
+def test_help_needs_no_tensorflow_and_prints_nothing_else(script):
+  # Runs the script as __main__ in a process that then reports whether
+  # TensorFlow was ever imported.
+  probe = ('import runpy, sys\n'
+           'sys.argv = [%r, "--help"]\n'
+           'try:\n'
+           '  runpy.run_path(sys.argv[0], run_name="__main__")\n'
+           'except SystemExit:\n'
+           '  pass\n'
+           'print("tensorflow imported:", "tensorflow" in sys.modules)\n'
+           % os.path.join(SCRIPTS, script))
+  result = subprocess.run([sys.executable, '-c', probe], env=script_env(),
+                          capture_output=True, text=True, timeout=120)
+  assert result.stderr == ''
+  assert result.stdout.splitlines()[-1] == 'tensorflow imported: False'
+  with open(os.path.join(SCRIPTS, script)) as f:
+    summary = ast.get_docstring(ast.parse(f.read())).splitlines()[0]
+  assert result.stdout.splitlines()[0] == summary
+  assert '--helpfull' in result.stdout
+
+
+def test_chatter_pattern_is_exactly_the_known_lines():
+  for line in CHATTER:
+    assert cli.STARTUP_CHATTER.match(line), line
+  for line in [
+      'W0000 00:00:1795476931.477946    2507 port.cc:148] '
+      'TF_ENABLE_ONEDNN_OPTS is not set to either 0 or 1',
+      'E0000 00:00:1795476892.986459    2383 cuda_platform.cc:52] out of '
+      'memory',
+      'Traceback (most recent call last):',
+      'train.py: error: oneDNN custom operations are on']:
+    assert not cli.STARTUP_CHATTER.match(line), line
+
+
+def test_lines_other_than_the_chatter_pass_through_in_order():
+  probe = ('import os, sys\n'
+           'from legacy_dnn import cli\n'
+           'with cli._without_lines(cli.STARTUP_CHATTER):\n'
+           '  os.write(2, b"first\\n")\n'
+           '  for line in %r:\n'
+           '    os.write(2, line.encode() + b"\\n")\n'
+           '  print("second", file=sys.stderr)\n'
+           'print("third", file=sys.stderr)\n' % CHATTER)
+  result = subprocess.run([sys.executable, '-c', probe], env=script_env(),
+                          capture_output=True, text=True, timeout=60)
+  assert result.stderr == 'first\nsecond\nthird\n'
+
+
+def _short_run(tmp_path, dataset_dir, env):
+  return subprocess.run(
+      [sys.executable, os.path.join(SCRIPTS, 'train.py'), '--variant=homl',
+       '--epochs=1', '--hidden_units=8', '--validation_size=100',
+       '--data_dir=' + dataset_dir, '--model_dir=%s' % (tmp_path / 'm'),
+       '--logdir=%s' % (tmp_path / 'l'), '--restart'],
+      env=dict(script_env(), **env), capture_output=True, text=True,
+      timeout=300)
+
+
+def test_a_run_is_quiet_but_real_warnings_and_the_debug_switch_show(
+    tmp_path, dataset_dir):
+  quiet = _short_run(tmp_path, dataset_dir, {})
+  assert quiet.returncode == 0, quiet.stderr
+  assert quiet.stderr == ''
+  assert quiet.stdout.startswith('Data: ')
+
+  # A real TensorFlow warning, printed while it loads, still shows.
+  warned = _short_run(tmp_path, dataset_dir,
+                      {'TF_ENABLE_ONEDNN_OPTS': 'maybe'})
+  assert warned.returncode == 0, warned.stderr
+  lines = warned.stderr.splitlines()
+  assert lines and all(
+      "port.cc:148] TF_ENABLE_ONEDNN_OPTS is not set to either '0', 'false', "
+      "'1', or 'true'" in line for line in lines), warned.stderr
+
+  # TF_CPP_MIN_LOG_LEVEL=0 gives everything back, for debugging.
+  verbose = _short_run(tmp_path, dataset_dir, {'TF_CPP_MIN_LOG_LEVEL': '0'})
+  assert verbose.returncode == 0, verbose.stderr
+  assert 'oneDNN custom operations are on' in verbose.stderr
+
+
+def test_a_bad_flag_is_one_line_without_tensorflow(tmp_path):
+  result = run_script('train.py', '--keep_prob=2')
+  assert result.returncode == 2
+  assert result.stderr == ('train.py: error: flag --keep_prob=2.0: must be in '
+                           '(0, 1] (see --help)\n')
