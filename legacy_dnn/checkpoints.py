@@ -15,6 +15,7 @@ with the weights; the epoch file is only ever written from it.
 """
 
 import collections
+import contextlib
 import datetime
 import errno
 import fcntl
@@ -23,6 +24,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -40,6 +42,19 @@ KEEP_CHECKPOINTS = 2
 # Settings that may change between invocations of one run: asking for more
 # epochs extends a finished run.
 MUTABLE_SETTINGS = ('epochs',)
+
+# What a save killed half-way leaves in a model_dir, among our own names
+# only (a model_dir may hold a user's files too). TensorFlow's bundle writer
+# writes <file>.tempstate<n> and renames it; tf.io's atomic writes (the
+# checkpoint index, .meta files) use <file>.tmp<uuid hex>; a sharded Saver
+# writes into <prefix>_temp/; atomic_write() below uses .<file><random>.
+_OURS = r'(%s-\d+|%s|checkpoint|%s)' % (
+    re.escape(CHECKPOINT_PREFIX), re.escape(BEST_PREFIX), re.escape(BEST_INDEX))
+_TEMPORARY = re.compile(
+    _OURS + r'(\..+\.tempstate\d+|(\.meta)?\.tmp[0-9a-f]{32}|_temp)'
+    r'|\.(%s|%s).+' % (re.escape(EPOCH_FILE), re.escape(RUN_FILE)))
+# A checkpoint's other files, orphaned if a kill came before its .index.
+_CHECKPOINT_PART = re.compile(_OURS + r'\.(data-\d+-of-\d+|meta)')
 
 State = collections.namedtuple('State', [
     'epoch',           # Epochs completed.
@@ -94,6 +109,30 @@ def atomic_write(path, text):
     raise
 
 
+def remove_orphans(model_dir):
+  """Deletes what killed saves left in model_dir; returns the names removed.
+
+  Call it only while holding the model_dir's lock, after a save: no other
+  process writes there then, so every temporary file is an orphan, and so
+  is a checkpoint's data file without its .index (written last).
+  """
+  names = os.listdir(model_dir)
+  orphans = []
+  for name in names:
+    part = _CHECKPOINT_PART.fullmatch(name)
+    if _TEMPORARY.fullmatch(name) or (part and part.group(1) + '.index'
+                                      not in names):
+      orphans.append(name)
+  for name in orphans:
+    path = os.path.join(model_dir, name)
+    if os.path.isdir(path):
+      shutil.rmtree(path, ignore_errors=True)
+    else:
+      with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+  return orphans
+
+
 def _step_of(prefix):
   match = re.search(r'-(\d+)$', prefix)
   return int(match.group(1)) if match else -1
@@ -141,6 +180,7 @@ class Checkpointer:
       self._saver.save(sess, self._prefix, global_step=global_step)
       atomic_write(os.path.join(self.model_dir, EPOCH_FILE),
                    '%d' % self.run_state.read(sess).epoch)
+      remove_orphans(self.model_dir)
     except (tf.errors.OpError, OSError) as e:
       raise CheckpointError('%s: cannot save a checkpoint: %s'
                             % (self.model_dir, getattr(e, 'message', e))

@@ -3,6 +3,7 @@ checkpoint interval of training."""
 
 import glob
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -40,6 +41,49 @@ def test_truncated_latest_checkpoint_falls_back_to_the_previous(two_runs,
   assert 'Continuing at epoch 3' in captured.out
   assert_same_tensors(checkpoint_tensors(straight.model_dir),
                       checkpoint_tensors(resumed.model_dir))
+
+
+def test_files_of_killed_saves_are_never_restored_and_then_removed(
+    two_runs, capsys):
+  """The names are those TensorFlow 2.21's Saver and tf.io write (strace)."""
+  straight, resumed = two_runs
+  folder = resumed.model_dir
+  (data_file,) = glob.glob(os.path.join(folder, 'model.ckpt-30.data-*'))
+  real = {'data': data_file, 'index': os.path.join(folder,
+                                                   'model.ckpt-30.index')}
+  # A newer checkpoint killed at each point of its save: bundle files not
+  # yet renamed, its data renamed but not its index, index files half
+  # written; and the same for the best model, the epoch file and run.json.
+  orphans = {
+      'model.ckpt-40.data-00000-of-00001.tempstate1245612406602803433': 'data',
+      'model.ckpt-40.index.tempstate11841296739167954356': 'index',
+      'model.ckpt-50.data-00000-of-00001': 'data',
+      'model.ckpt-50.meta': 'index',
+      'checkpoint.tmpc618d407a4534a5da7dfa0e251efdfdb': 'index',
+      'model.ckpt-40.meta.tmpfbeb803f06764d8bb5c6b2e65042bd29': 'index',
+      'best.ckpt.index.tempstate99': 'index',
+      'best_checkpoint.tmp0123456789abcdef0123456789abcdef': 'index',
+      '.model.ckpt.epochx8_3kq': 'index',
+      '.run.jsonab12cd': 'index',
+  }
+  for name, kind in orphans.items():
+    shutil.copy(real[kind], os.path.join(folder, name))
+  os.makedirs(os.path.join(folder, 'model.ckpt-60_temp'))
+  shutil.copy(data_file, os.path.join(folder, 'model.ckpt-60_temp', 'part'))
+  # Files of the user's own, which look alike but are not ours.
+  users = ['notes_temp', 'notes.tmp0123456789abcdef0123456789abcdef']
+  os.makedirs(os.path.join(folder, users[0]))
+  shutil.copy(real['index'], os.path.join(folder, users[1]))
+
+  training.train(resumed)
+  captured = capsys.readouterr()
+  assert captured.err == ''
+  assert 'Continuing at epoch 4' in captured.out
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(folder))
+  left = set(os.listdir(folder))
+  assert not left & (set(orphans) | {'model.ckpt-60_temp'})
+  assert set(users) <= left
 
 
 def test_checkpoint_index_naming_a_missing_file(two_runs, capsys):
