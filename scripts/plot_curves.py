@@ -8,6 +8,7 @@ Reads the event files with TensorBoard's own reader: the picture to answer
 
 import fnmatch
 import os
+import sys
 
 from absl import flags
 
@@ -36,6 +37,14 @@ def main():
                     else ' matching --runs=%s' % FLAGS.runs))
   curves = {run: summaries.read_curves(os.path.join(FLAGS.logdir, run))
             for run in runs}
+  for run in runs:
+    for split, tags in curves[run].items():
+      if summaries.LOSS not in tags:
+        # TensorBoard's reader stops quietly at a bad record: a file still
+        # being written ends in one.
+        print('warning: %s: no loss values could be read (a corrupt or '
+              'truncated event file?)' % os.path.join(FLAGS.logdir, run, split),
+              file=sys.stderr)
   try:
     size = plots.learning_curves(FLAGS.out, curves)
   except OSError as e:

@@ -125,10 +125,11 @@ def test_no_readable_checkpoint_is_an_error_that_deletes_nothing(two_runs):
   assert sorted(os.listdir(resumed.model_dir)) == before
 
 
-def test_unreadable_run_record(two_runs):
+@pytest.mark.parametrize('content', [b'{not json', b'\xff\xfe\x00binary'])
+def test_unreadable_run_record(two_runs, content):
   _, resumed = two_runs
-  with open(os.path.join(resumed.model_dir, checkpoints.RUN_FILE), 'w') as f:
-    f.write('{not json')
+  with open(os.path.join(resumed.model_dir, checkpoints.RUN_FILE), 'wb') as f:
+    f.write(content)
   with pytest.raises(CheckpointError, match=r'run.json: unreadable .*pass '
                      r'--restart'):
     training.train(resumed)

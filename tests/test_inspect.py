@@ -3,6 +3,7 @@ model, checked against the graph evaluated directly."""
 
 import os
 import re
+import shutil
 import struct
 
 import numpy as np
@@ -149,6 +150,25 @@ def test_plot_curves(trained, tmp_path):
   assert ('%s: 1 epochs; best validation loss %.6f at epoch 1'
           % (run, event.value)) in result.stdout
   assert png_size(out) == (1200, 350)
+
+
+def test_plot_curves_with_a_corrupt_event_file_warns(trained, tmp_path):
+  logdir = str(tmp_path / 'logs')
+  shutil.copytree(trained.logdir, logdir)
+  (run,) = os.listdir(logdir)
+  folder = os.path.join(logdir, run, 'validation')
+  (events,) = os.listdir(folder)
+  with open(os.path.join(folder, events), 'r+b') as f:
+    head = bytearray(f.read(120))
+    f.seek(40)
+    f.write(bytes(b ^ 0xff for b in head[40:]))
+  result = run_script('plot_curves.py', '--logdir=' + logdir,
+                      '--out=%s' % (tmp_path / 'c.png'))
+  assert result.returncode == 0, result.stderr
+  assert error_lines(result.stderr) == [
+      'warning: %s: no loss values could be read (a corrupt or truncated '
+      'event file?)' % folder]
+  assert '%s: 0 epochs;' % run in result.stdout
 
 
 def test_plot_curves_without_runs(tmp_path):
