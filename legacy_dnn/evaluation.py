@@ -15,6 +15,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import model
+from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
 
 
@@ -29,13 +30,16 @@ class SavedModel:
 
   def predict(self, images):
     """Softmax probabilities, float32 [n, 10], for float32 [n, 784] images."""
-    return self.sess.run(self.probabilities, {self.model.X: images})
+    chunk = training.EVAL_CHUNK
+    return np.concatenate(
+        [self.sess.run(self.probabilities,
+                       {self.model.X: images[start:start + chunk]})
+         for start in range(0, len(images), chunk)] or
+        [np.zeros((0, data.NUM_CLASSES), np.float32)])
 
   def loss_and_accuracy(self, images, labels):
-    loss, accuracy = self.sess.run(
-        [self.model.loss, self.model.accuracy],
-        {self.model.X: images, self.model.y: labels})
-    return float(loss), float(accuracy)
+    """Mean loss and accuracy, computed as training computes them."""
+    return training.evaluate(self.sess, self.model, (images, labels))
 
   def close(self):
     self.sess.close()

@@ -29,6 +29,9 @@ from legacy_dnn.errors import TrainingError, UserError
 
 say = functools.partial(print, flush=True)
 
+# Examples per session call in validation and test passes.
+EVAL_CHUNK = 1000
+
 
 @dataclasses.dataclass(frozen=True)
 class Result:
@@ -75,12 +78,27 @@ def next_state(state, epoch, val_loss):
       wait=0 if improved else state.wait + 1)
 
 
-def evaluate(sess, m, split):
-  """Mean loss and accuracy of the model on (images, labels), no dropout."""
+def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
+  """Mean loss and accuracy of the model on (images, labels), no dropout.
+
+  The pass runs in chunks so that its memory stays bounded: the training
+  graph draws dropout masks for every example even at keep_prob 1, and a
+  whole test set's masks and activations cost a few hundred MB. The loss is
+  the chunks' means weighted by their sizes, equal to one pass's up to
+  float32 rounding; the accuracy counts the right answers exactly.
+  """
   images, labels = split
-  loss, accuracy = sess.run([m.loss, m.accuracy],
-                            {m.X: images, m.y: labels})
-  return float(loss), float(accuracy)
+  loss_sum, correct = 0.0, 0
+  for start in range(0, len(images), chunk_size):
+    feed = {m.X: images[start:start + chunk_size],
+            m.y: labels[start:start + chunk_size]}
+    loss, accuracy = sess.run([m.loss, m.accuracy], feed)
+    n = len(feed[m.y])
+    loss_sum += float(loss) * n
+    correct += round(float(accuracy) * n)
+  if not len(images):
+    return math.nan, math.nan
+  return loss_sum / len(images), correct / len(images)
 
 
 def model_summary(variables, frozen=()):

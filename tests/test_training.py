@@ -13,6 +13,7 @@ from conftest import write_dataset
 from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import config
+from legacy_dnn import model
 from legacy_dnn import summaries
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError, TrainingError, UserError
@@ -135,6 +136,24 @@ def test_diverging_loss_stops_with_the_epoch_and_saves_nothing(tmp_path,
                      r'last good checkpoint in .*/model is kept'):
     training.train(cfg)
   assert not [n for n in os.listdir(cfg.model_dir) if n.startswith('model.')]
+
+
+def test_chunked_evaluation_equals_one_pass(tmp_path):
+  """Dropout preset, so the masks the chunks bound are in the graph."""
+  cfg = config.for_variant('dropout', hidden_units=(16, 16), seed=2)
+  rng = np.random.default_rng(0)
+  images = rng.random((1234, data.IMAGE_PIXELS), dtype=np.float32)
+  labels = rng.integers(0, data.NUM_CLASSES, 1234)
+  with tf.Graph().as_default() as graph:
+    m = model.build(cfg)
+    init = tf.compat.v1.global_variables_initializer()
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(init)
+    whole = sess.run([m.loss, m.accuracy], {m.X: images, m.y: labels})
+    chunked = training.evaluate(sess, m, (images, labels), chunk_size=100)
+  assert chunked[0] == pytest.approx(float(whole[0]), rel=1e-6)
+  assert chunked[1] * len(labels) == round(float(whole[1]) * len(labels))
+  assert 0 < chunked[1] < 1
 
 
 def test_early_stopping():
