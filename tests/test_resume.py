@@ -2,9 +2,13 @@
 
 Each variant's fixture trains one run straight through and the same command
 again under interruptions: SIGKILL just after an epoch line, SIGTERM and then
-SIGKILL at random moments (the seed of those moments is in the test id), and
-a last run to the end. Both runs log into one folder, which the TensorBoard
-test serves with the real `tensorboard` program.
+SIGKILL at random moments (drawn from KILL_SEED), and a last run to the end.
+Both runs log into one folder, which the TensorBoard test serves with the real
+`tensorboard` program.
+
+The moments are waits on printed lines plus a random part of one epoch's
+time, never fractions of a whole run: on a loaded machine a run's speed
+changes, and a signal meant for mid-run must not arrive after the end.
 """
 
 import json
@@ -70,7 +74,7 @@ def runs(request, tmp_path_factory):
   straight.wait_for_line('TensorBoard logs')
   started = time.monotonic()
   assert straight.wait() == 0, straight.stderr
-  duration = time.monotonic() - started
+  epoch_seconds = (time.monotonic() - started) / EPOCHS
   runs.straight_output = straight.output
 
   rng = random.Random(KILL_SEED)
@@ -80,7 +84,11 @@ def runs(request, tmp_path_factory):
   for signum in (signal.SIGTERM, signal.SIGKILL, signal.SIGKILL):
     proc = runs.start()
     proc.wait_for_line('Training was interrupted')
-    time.sleep(rng.uniform(0.05, 0.25) * duration)
+    # SIGTERM is handled once training runs; before, it would just kill.
+    # A SIGKILL may land anywhere, start-up included.
+    if signum == signal.SIGTERM:
+      proc.wait_for_line('Epoch: ')
+    time.sleep(rng.uniform(0, 1.5) * epoch_seconds)
     runs.interrupt(proc, signum)
   final = runs.start()
   assert final.wait() == 0, final.stderr
