@@ -28,6 +28,7 @@ MATMUL_REPEATS = 50
 
 def run_ours(cfg, spawned_at, work_dir):
   """training.train() for cfg; returns its timings and the extra figures."""
+  from legacy_dnn import checkpoints  # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation  # pylint: disable=g-import-not-at-top
   from legacy_dnn import training  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -39,7 +40,7 @@ def run_ours(cfg, spawned_at, work_dir):
       'epoch_s': timing.epoch_seconds,
       'first_step_s': timing.first_step_at - spawned_at,
   }
-  saved = evaluation.restore(cfg)
+  saved = evaluation.restore(cfg, checkpoints.best_model(cfg.model_dir))
   images, labels = data.load(data.DATASETS[cfg.dataset], cfg.data_dir,
                              validation_size=cfg.validation_size).test
   report['eval_s'] = _median_time(

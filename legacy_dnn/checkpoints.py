@@ -162,8 +162,13 @@ class Checkpointer:
                         if self._warm_start_variables else None)
 
   def warm_start(self, sess, source_dir):
-    """Copies the warm-start variables from source_dir's best model."""
-    prefix = best_model(source_dir, '--warm_start_from')
+    """Copies the warm-start variables from a checkpoint.
+
+    source_dir may be a model_dir (its best model), a checkpoint prefix, or a
+    folder with a checkpoint index (its latest checkpoint): any TF1
+    checkpoint that names the variables as tf.compat.v1.layers does.
+    """
+    prefix = resolve_prefix(source_dir, '--warm_start_from')
     check_shapes(prefix, self._warm_start_variables)
     restore(sess, self._warm_saver, prefix)
     return prefix
@@ -266,21 +271,48 @@ def check_shapes(prefix, variables):
   """Raises CheckpointError unless prefix holds each variable, shaped alike.
 
   Saver.restore would say the same in a page of graph dump; this names the
-  checkpoint and the first variable that does not fit.
+  checkpoint and the first variable that does not fit, and lists what the
+  checkpoint holds, which is what a user needs to map other names.
   """
   try:
-    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    shapes = dict(tf.train.list_variables(prefix))
   except (tf.errors.OpError, ValueError) as e:
     raise CheckpointError('%s: cannot read: %s'
                           % (prefix, _first_line(e))) from None
+  held = 'it holds %s' % (', '.join(
+      '%s %s' % (name, shape) for name, shape in sorted(shapes.items()))
+                          or 'no variables')
+  if not any(v.op.name in shapes for v in variables):
+    held += ('; to map other names, see "Checkpoints from other code" in '
+             'the README')
   for v in variables:
     want = v.shape.as_list()
     if v.op.name not in shapes:
-      raise CheckpointError('%s: has no variable %s (the model needs shape %s)'
-                            % (prefix, v.op.name, want))
+      raise CheckpointError('%s: has no variable %s (the model needs shape '
+                            '%s); %s' % (prefix, v.op.name, want, held))
     if shapes[v.op.name] != want:
-      raise CheckpointError('%s: variable %s has shape %s, the model needs %s'
-                            % (prefix, v.op.name, shapes[v.op.name], want))
+      raise CheckpointError('%s: variable %s has shape %s, the model needs %s;'
+                            ' %s' % (prefix, v.op.name, shapes[v.op.name],
+                                     want, held))
+
+
+def resolve_prefix(path, flag):
+  """The checkpoint prefix that path names, for flag's error messages.
+
+  path may be a checkpoint prefix, a model_dir of ours (its best model), or
+  another folder with a `checkpoint` index (its latest checkpoint).
+  """
+  if os.path.isdir(path):
+    found = (tf.train.latest_checkpoint(path, BEST_INDEX) or
+             tf.train.latest_checkpoint(path))
+    if found is None:
+      raise CheckpointError('%s=%s: a folder with no checkpoint in it (no %s '
+                            'or checkpoint index)' % (flag, path, BEST_INDEX))
+    return found
+  if not os.path.exists(path + '.index'):
+    raise CheckpointError('%s=%s: no such checkpoint (no %s.index) or folder'
+                          % (flag, path, os.path.basename(path)))
+  return path
 
 
 def best_model(model_dir, flag='--model_dir'):

@@ -173,6 +173,56 @@ def define_data_flags(flag_values):
       message='must be an http:// or https:// URL', flag_values=flag_values)
 
 
+def define_model_flags(flag_values):
+  """Defines the flags that pick a trained model: evaluate.py, export.py.
+
+  A model_dir's run.json describes its network; a checkpoint written by
+  other TF1 code is described by --variant, --dataset and --hidden_units.
+  """
+  fv = flag_values
+  flags.DEFINE_string(
+      'model_dir', None,
+      'A model_dir written by scripts/train.py; its run.json says which '
+      'network and dataset it holds. Default: %s/<variant>-<dataset>, as '
+      'train.py picks it.' % DEFAULT_MODELS_ROOT, flag_values=fv)
+  flags.DEFINE_string(
+      'checkpoint', None,
+      'A checkpoint prefix, e.g. models/dropout-mnist/model.ckpt-8250 or '
+      'the /tmp/my_model_final.ckpt of another TF1 script (or a folder with '
+      'a checkpoint index). Default: the best model of --model_dir. Without '
+      'a run.json beside it, --variant, --dataset and --hidden_units '
+      'describe the network.', flag_values=fv)
+  flags.DEFINE_enum(
+      'variant', 'dropout', sorted(presets.PRESETS),
+      'The network of a --checkpoint without run.json; otherwise picks the '
+      'default --model_dir, and must match a run.json if given.',
+      flag_values=fv)
+  flags.DEFINE_enum(
+      'dataset', 'mnist', sorted(data.DATASETS),
+      'The test data of a --checkpoint without run.json; otherwise picks the '
+      'default --model_dir, and must match a run.json if given.',
+      flag_values=fv)
+  flags.DEFINE_list(
+      'hidden_units', None,
+      'Hidden layer sizes of a --checkpoint without run.json, if not the '
+      'variant\'s, e.g. 300,100.', flag_values=fv)
+  flags.register_validator(
+      'hidden_units', lambda v: v is None or _is_hidden_units(v),
+      message='must be comma-separated positive integers, e.g. 512,512',
+      flag_values=fv)
+
+
+def model_flags(fv):
+  """locate_model()'s keyword arguments from define_model_flags()' flags."""
+  return dict(
+      model_dir=fv.model_dir, checkpoint=fv.checkpoint, variant=fv.variant,
+      dataset=fv.dataset,
+      hidden_units=(tuple(int(v) for v in fv.hidden_units)
+                    if fv.hidden_units is not None else None),
+      given=[name for name in ('variant', 'dataset', 'hidden_units')
+             if fv[name].present])
+
+
 def define_flags(flag_values):
   """Defines the training flags on flag_values, with their validators."""
   fv = flag_values

@@ -1,8 +1,10 @@
 """Scoring a saved model: restore into a fresh graph, predict, summarize.
 
 A model_dir records its run's settings (run.json), so a model is restored
-from the model_dir alone; the Saver covers the trainable variables only, so
-any checkpoint holding them works, best model or rolling checkpoint.
+from the model_dir alone. A checkpoint without one, written by other TF1
+code, is described by the flags instead. The Saver covers the trainable
+variables only, so any checkpoint holding them works: best model, rolling
+checkpoint, or the Hands-On ML notebook's `saver.save(sess, path)`.
 """
 
 import dataclasses
@@ -56,23 +58,66 @@ def run_config(model_dir, data_dir=None, mirror=None):
                                 mirror)
 
 
-def restore(cfg, checkpoint=None):
+def locate_model(model_dir, checkpoint, variant, dataset, hidden_units=None,
+                 data_dir=None, mirror=None, given=()):
+  """The TrainConfig and checkpoint prefix of the model a user asks for.
+
+  Args:
+    model_dir: a model_dir of ours, or None.
+    checkpoint: a checkpoint prefix (or a folder holding one), or None.
+    variant, dataset, hidden_units: describe the network and its data when
+      the checkpoint has no run.json beside it; variant and dataset also
+      pick the default model_dir. hidden_units None is the preset's.
+    data_dir, mirror: where the data comes from.
+    given: the names among variant, dataset and hidden_units that the user
+      gave; a run.json that says otherwise is an error.
+
+  Returns:
+    (TrainConfig, checkpoint prefix).
+
+  Raises:
+    CheckpointError: nothing to restore there, or a run of another kind.
+  """
+  if checkpoint is not None:
+    checkpoint = checkpoints.resolve_prefix(checkpoint, '--checkpoint')
+    if model_dir is None:
+      beside = os.path.dirname(checkpoint) or '.'
+      if checkpoints.read_run_record(beside) is None:
+        described = dict(dataset=dataset, data_dir=data_dir, mirror=mirror,
+                         model_dir=beside)
+        if hidden_units:
+          described['hidden_units'] = tuple(hidden_units)
+        return config_lib.for_variant(variant, **described), checkpoint
+      model_dir = beside
+  model_dir = model_dir or config_lib.default_model_dir(variant, dataset)
+  cfg = run_config(model_dir, data_dir, mirror)
+  asked = dict(variant=variant, dataset=dataset,
+               hidden_units=tuple(hidden_units or ()))
+  for name in given:
+    if asked[name] != getattr(cfg, name):
+      raise CheckpointError('--%s=%s, but --model_dir=%s holds a %s run'
+                            % (name, _flag_text(asked[name]), model_dir,
+                               _flag_text(getattr(cfg, name))))
+  return cfg, checkpoint or checkpoints.best_model(model_dir)
+
+
+def _flag_text(value):
+  return ','.join(map(str, value)) if isinstance(value, tuple) else value
+
+
+def restore(cfg, checkpoint):
   """Builds cfg's network in a fresh graph and restores a checkpoint into it.
 
   Args:
-    cfg: the run's TrainConfig.
-    checkpoint: a checkpoint prefix; default the best model in cfg.model_dir.
+    cfg: the TrainConfig that describes the network.
+    checkpoint: a checkpoint prefix.
 
   Returns:
     A SavedModel; close() it when done.
 
   Raises:
-    CheckpointError: no such checkpoint, or its variables do not fit cfg.
+    CheckpointError: its variables do not fit cfg.
   """
-  checkpoint = checkpoint or checkpoints.best_model(cfg.model_dir)
-  if not os.path.exists(checkpoint + '.index'):
-    raise CheckpointError('--checkpoint=%s: no such checkpoint (no %s.index)'
-                          % (checkpoint, os.path.basename(checkpoint)))
   with tf.Graph().as_default() as graph:
     # Evaluation keeps every unit, so the graph needs no dropout ops (which
     # would read the global step, absent from a plain TF1 checkpoint).

@@ -1,14 +1,15 @@
 """Scores a trained model on the test set; predicts and draws test images.
 
-  python scripts/evaluate.py --model_dir=models/dropout --predict=3 \\
-      --plot=predictions.png
+  python scripts/evaluate.py --variant=dropout --dataset=fashion_mnist \\
+      --predict=3 --plot=predictions.png
+  python scripts/evaluate.py --checkpoint=/tmp/my_model_final.ckpt \\
+      --variant=homl --dataset=mnist
 
-The model_dir's run.json says which network and dataset it holds, so
---variant and --dataset only pick the default model_dir, as train.py does
-(models/<variant>-<dataset>).
+A model_dir's run.json says which network and dataset it holds, so --variant
+and --dataset only pick the default model_dir, as train.py does
+(models/<variant>-<dataset>). A checkpoint written by other TF1 code, with no
+run.json beside it, is described by --variant, --dataset and --hidden_units.
 """
-
-import os
 
 from absl import flags
 
@@ -16,23 +17,10 @@ from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import plots
-from legacy_dnn import presets
 from legacy_dnn.errors import CheckpointError
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum('variant', 'dropout', sorted(presets.PRESETS),
-                  'With --dataset, picks the default --model_dir as train.py '
-                  'does; if given with --model_dir, it must match the run '
-                  'there.')
-flags.DEFINE_enum('dataset', 'mnist', sorted(data.DATASETS),
-                  'With --variant, picks the default --model_dir; if given '
-                  'with --model_dir, it must match the run there.')
-flags.DEFINE_string('model_dir', None,
-                    'A model_dir written by scripts/train.py. Default: '
-                    'models/<variant>-<dataset>, as train.py picks it.')
-flags.DEFINE_string('checkpoint', None,
-                    'A checkpoint prefix to score, e.g. '
-                    'models/dropout/model.ckpt-8250. Default: the best model.')
+config.define_model_flags(FLAGS)
 flags.DEFINE_integer('predict', 0, 'Also show this many random test images '
                      'with label, prediction and probability.', lower_bound=0)
 flags.DEFINE_integer('seed', 0, 'Seed for choosing the images that --predict '
@@ -49,20 +37,14 @@ flags.adopt_module_key_flags(config)
 def main():
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation
-  model_dir = FLAGS.model_dir or config.default_model_dir(FLAGS.variant,
-                                                         FLAGS.dataset)
-  cfg = evaluation.run_config(model_dir, FLAGS.data_dir, FLAGS.mirror)
-  for name in ('variant', 'dataset'):
-    if FLAGS[name].present and FLAGS[name].value != getattr(cfg, name):
-      raise CheckpointError('--%s=%s, but --model_dir=%s holds a %s run'
-                            % (name, FLAGS[name].value, model_dir,
-                               getattr(cfg, name)))
+  cfg, checkpoint = evaluation.locate_model(
+      data_dir=FLAGS.data_dir, mirror=FLAGS.mirror, **config.model_flags(FLAGS))
   dataset = data.DATASETS[cfg.dataset]
+  # Only the test files are scored: no validation images need holding out.
   splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
-                                 validation_size=cfg.validation_size),
-                       cfg.classes)
+                                 validation_size=0), cfg.classes)
   images, labels = splits.test
-  saved = evaluation.restore(cfg, FLAGS.checkpoint)
+  saved = evaluation.restore(cfg, checkpoint)
   try:
     loss, accuracy = saved.loss_and_accuracy(images, labels)
     probabilities = saved.predict(images)

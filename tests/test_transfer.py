@@ -90,8 +90,17 @@ def test_warm_start_from_a_folder_without_a_model(tmp_path, dataset_dir):
   target = small_config(tmp_path / 'target', dataset_dir,
                         warm_start_from=str(tmp_path),
                         warm_start_layers=('hidden1',))
-  with pytest.raises(CheckpointError, match=r'--warm_start_from=.*: no best '
-                     r'model'):
+  with pytest.raises(CheckpointError, match=r'--warm_start_from=.*: a folder '
+                     r'with no checkpoint in it'):
+    training.train(target)
+
+
+def test_warm_start_from_a_path_that_is_no_checkpoint(tmp_path, dataset_dir):
+  target = small_config(tmp_path / 'target', dataset_dir,
+                        warm_start_from=str(tmp_path / 'nothing'),
+                        warm_start_layers=('hidden1',))
+  with pytest.raises(CheckpointError, match=r'--warm_start_from=.*nothing: no '
+                     r'such checkpoint \(no nothing.index\) or folder'):
     training.train(target)
 
 

@@ -1,0 +1,101 @@
+"""A trained network as a TF1 SavedModel that TensorFlow Serving loads.
+
+The export is an inference-only graph built afresh (no dropout, no optimizer
+slots, no run state) with the checkpoint's weights, written by
+tf.compat.v1.saved_model.Builder into <export_dir>/<version>/, the layout
+TensorFlow Serving watches: it serves the highest numbered version.
+"""
+
+import os
+import re
+import shutil
+
+import tensorflow as tf
+
+from legacy_dnn import checkpoints
+from legacy_dnn import data
+from legacy_dnn import model
+from legacy_dnn.errors import UserError
+
+INPUTS = 'images'
+PROBABILITIES = 'probabilities'
+CLASSES = 'classes'
+SIGNATURE = tf.compat.v1.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+TAG = tf.compat.v1.saved_model.SERVING
+_VERSION = re.compile(r'\d+')
+
+
+def next_version(export_dir):
+  """One more than the highest numbered folder in export_dir; 1 if none."""
+  versions = [int(n) for n in os.listdir(export_dir) if _VERSION.fullmatch(n)]
+  return max(versions, default=0) + 1
+
+
+def inference_graph(cfg):
+  """The serving graph of cfg's network, in a new graph.
+
+  Returns:
+    (graph, images placeholder float32 [None, 784], probabilities float32
+    [None, 10], classes int64 [None], the network's variables).
+  """
+  with tf.Graph().as_default() as graph:
+    images = tf.compat.v1.placeholder(
+        tf.float32, [None, data.IMAGE_PIXELS], name=INPUTS)
+    logits = model.inference(images, cfg.hidden_units, cfg.kernel_init,
+                             cfg.bias_init, cfg.seed)
+    probabilities = tf.nn.softmax(logits, name=PROBABILITIES)
+    classes = tf.argmax(logits, 1, output_type=tf.int64, name=CLASSES)
+  return graph, images, probabilities, classes, graph.get_collection(
+      tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+
+
+def export(cfg, checkpoint, export_dir):
+  """Writes cfg's network with checkpoint's weights as the next version.
+
+  The SavedModel is built in a hidden folder beside the versions and renamed
+  to its number when complete, so a half-written export never looks like a
+  version, and no existing version is ever touched.
+
+  Args:
+    cfg: the TrainConfig that describes the network.
+    checkpoint: a checkpoint prefix holding its variables.
+    export_dir: the model's base path for TensorFlow Serving.
+
+  Returns:
+    The version folder written, <export_dir>/<N>.
+
+  Raises:
+    UserError: export_dir cannot be written, or the checkpoint does not fit.
+  """
+  graph, images, probabilities, classes, variables = inference_graph(cfg)
+  checkpoints.check_shapes(checkpoint, variables)
+  try:
+    os.makedirs(export_dir, exist_ok=True)
+    version = next_version(export_dir)
+  except OSError as e:
+    raise UserError('--export_dir=%s: cannot write there: %s'
+                    % (export_dir, e.strerror or e)) from None
+  staging = os.path.join(export_dir, '.%d.incomplete-%d' % (version,
+                                                             os.getpid()))
+  target = os.path.join(export_dir, str(version))
+  try:
+    with tf.compat.v1.Session(graph=graph) as sess:
+      checkpoints.restore(sess, tf.compat.v1.train.Saver(variables),
+                          checkpoint)
+      builder = tf.compat.v1.saved_model.Builder(staging)
+      signature = tf.compat.v1.saved_model.predict_signature_def(
+          inputs={INPUTS: images},
+          outputs={PROBABILITIES: probabilities, CLASSES: classes})
+      builder.add_meta_graph_and_variables(
+          sess, [TAG], signature_def_map={SIGNATURE: signature},
+          strip_default_attrs=True)
+      builder.save()
+    os.rename(staging, target)
+  except (OSError, tf.errors.OpError) as e:
+    raise UserError('--export_dir=%s: cannot write version %d: %s'
+                    % (export_dir, version, getattr(e, 'strerror', None) or
+                       getattr(e, 'message', e))) from None
+  finally:
+    if os.path.exists(staging):
+      shutil.rmtree(staging, ignore_errors=True)
+  return target

@@ -1,0 +1,165 @@
+"""SavedModel export, checked with the real saved_model_cli and TF2 loading."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import error_lines, run_script, write_dataset
+from legacy_dnn import checkpoints
+from legacy_dnn import config
+from legacy_dnn import data
+from legacy_dnn import evaluation
+from legacy_dnn import export
+from legacy_dnn import presets
+from legacy_dnn import training
+from legacy_dnn.errors import CheckpointError
+
+SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable),
+                               'saved_model_cli')
+
+
+@pytest.fixture(scope='module')
+def data_dir(tmp_path_factory):
+  return write_dataset(str(tmp_path_factory.mktemp('data')), n_test=300)
+
+
+def trained(root, data_dir, variant):
+  """A one-epoch run of variant's kind of network, small layers."""
+  depth = len(presets.PRESETS[variant].hidden_units)
+  cfg = config.for_variant(
+      variant, hidden_units=(16,) * depth, epochs=1, validation_size=100,
+      data_dir=data_dir, model_dir=str(root / 'model'),
+      logdir=str(root / 'logs'))
+  training.train(cfg)
+  return cfg
+
+
+def held_out_images(data_dir):
+  return data.load(data.DATASETS['mnist'], data_dir,
+                   validation_size=100).test[0]
+
+
+def restored_probabilities(cfg, images):
+  """What evaluate.py computes: the best model restored, then predict()."""
+  saved = evaluation.restore(cfg, checkpoints.best_model(cfg.model_dir))
+  try:
+    return saved.predict(images)
+  finally:
+    saved.close()
+
+
+@pytest.mark.parametrize('variant', sorted(presets.PRESETS))
+def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
+    tmp_path, data_dir, variant):
+  cfg = trained(tmp_path, data_dir, variant)
+  images = held_out_images(data_dir)
+  expected = restored_probabilities(cfg, images)
+  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+                          str(tmp_path / 'serving'))
+  assert version == str(tmp_path / 'serving' / '1')
+
+  # The real saved_model_cli, fed from a .npy file.
+  np.save(str(tmp_path / 'images.npy'), images)
+  result = subprocess.run(
+      [SAVED_MODEL_CLI, 'run', '--dir', version, '--tag_set', 'serve',
+       '--signature_def', 'serving_default',
+       '--inputs', 'images=%s' % (tmp_path / 'images.npy'),
+       '--outdir', str(tmp_path / 'out')],
+      capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr
+  from_cli = np.load(str(tmp_path / 'out' / 'probabilities.npy'))
+  np.testing.assert_allclose(from_cli, expected, rtol=1e-5, atol=1e-7)
+  np.testing.assert_array_equal(
+      np.load(str(tmp_path / 'out' / 'classes.npy')), expected.argmax(1))
+
+  # TensorFlow 2, eagerly, through the signature.
+  loaded = tf.saved_model.load(version)
+  outputs = loaded.signatures['serving_default'](images=tf.constant(images))
+  np.testing.assert_allclose(outputs['probabilities'].numpy(), expected,
+                             rtol=1e-5, atol=1e-7)
+  assert outputs['classes'].dtype == tf.int64
+  np.testing.assert_array_equal(outputs['classes'].numpy(),
+                                expected.argmax(1))
+
+
+def test_the_export_holds_an_inference_graph_only(tmp_path, data_dir):
+  cfg = trained(tmp_path, data_dir, 'dropout')
+  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+                          str(tmp_path / 'serving'))
+  variables = dict(tf.train.list_variables(
+      os.path.join(version, 'variables', 'variables')))
+  assert sorted(variables) == [
+      'hidden%d/%s' % (i, kind) for i in range(1, 5)
+      for kind in ('bias', 'kernel')] + ['outputs/bias', 'outputs/kernel']
+  meta = tf.compat.v1.saved_model.load(
+      tf.compat.v1.Session(graph=tf.Graph()), ['serve'], version)
+  op_types = {node.op for node in meta.graph_def.node}
+  assert not op_types & {'StatelessRandomUniformV2', 'Bitcast',
+                         'ResourceApplyAdam'}, op_types
+
+
+def test_export_script_numbers_versions_and_never_overwrites(tmp_path,
+                                                            data_dir):
+  cfg = trained(tmp_path, data_dir, 'homl')
+  serving = tmp_path / 'serving'
+  # A version from elsewhere, and an export that died half-way.
+  os.makedirs(str(serving / '1'))
+  (serving / '1' / 'keep').write_text('mine')
+  os.makedirs(str(serving / '.2.incomplete-999'))
+  args = ['--model_dir=' + cfg.model_dir, '--export_dir=%s' % serving]
+  for expected in ('2', '3'):
+    result = run_script('export.py', *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ''
+    assert 'Exported %s (homl on mnist) to %s' % (
+        checkpoints.best_model(cfg.model_dir), serving / expected) in (
+            result.stdout)
+  assert (serving / '1' / 'keep').read_text() == 'mine'
+  assert sorted(os.listdir(str(serving))) == ['.2.incomplete-999', '1', '2',
+                                             '3']
+
+  shown = subprocess.run(
+      [SAVED_MODEL_CLI, 'show', '--dir', str(serving / '3'), '--all'],
+      capture_output=True, text=True, timeout=300)
+  assert shown.returncode == 0, shown.stderr
+  for line in ["signature_def['serving_default']:",
+               "inputs['images'] tensor_info:", 'dtype: DT_FLOAT',
+               'shape: (-1, 784)', "outputs['probabilities'] tensor_info:",
+               'shape: (-1, 10)', "outputs['classes'] tensor_info:",
+               'dtype: DT_INT64', 'shape: (-1)',
+               'Method name is: tensorflow/serving/predict']:
+    assert line in shown.stdout, line
+
+
+def test_unusable_export_dir_is_one_line(tmp_path, data_dir):
+  cfg = trained(tmp_path, data_dir, 'homl')
+  (tmp_path / 'file').write_text('')
+  result = run_script('export.py', '--model_dir=' + cfg.model_dir,
+                      '--export_dir=%s' % (tmp_path / 'file'))
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'export.py: error: --export_dir=%s: cannot write there: File exists'
+      % (tmp_path / 'file')]
+  assert (tmp_path / 'file').read_text() == ''
+
+
+def test_a_checkpoint_that_does_not_fit_writes_nothing(tmp_path, data_dir):
+  cfg = trained(tmp_path, data_dir, 'homl')
+  other = config.for_variant('homl', hidden_units=(4, 4),
+                             model_dir=cfg.model_dir)
+  serving = str(tmp_path / 'serving')
+  with pytest.raises(CheckpointError, match='variable hidden1/kernel has '
+                     r'shape \[784, 16\], the model needs \[784, 4\]'):
+    export.export(other, checkpoints.best_model(cfg.model_dir), serving)
+  assert not os.path.exists(serving)
+
+
+def test_next_version_ignores_what_is_not_a_version(tmp_path):
+  for name in ('3', '10', '.11.incomplete-5', 'notes', '7a'):
+    os.makedirs(str(tmp_path / name))
+  assert export.next_version(str(tmp_path)) == 11
+  assert export.next_version(str(tmp_path / 'notes')) == 1
