@@ -49,8 +49,9 @@ class TrainConfig:
   logdir: str
   restart: bool = False
   deterministic: bool = True
-  # Transfer learning: layers (e.g. 'hidden1') initialized from the best
-  # model in warm_start_from, layers left out of the optimizer's var_list.
+  # Transfer learning: layers (e.g. 'hidden1') initialized from the
+  # checkpoint warm_start_from names, layers left out of the optimizer's
+  # var_list.
   warm_start_from: Optional[str] = None
   warm_start_layers: Tuple[str, ...] = ()
   freeze: Tuple[str, ...] = ()
@@ -305,8 +306,9 @@ def define_flags(flag_values):
 
   flags.DEFINE_string(
       'warm_start_from', None,
-      'A model_dir whose best model initializes --warm_start_layers.',
-      flag_values=fv)
+      'What initializes --warm_start_layers: a model_dir (its best model), '
+      'a checkpoint prefix, or a folder with a checkpoint index, written '
+      'here or by other TF1 code.', flag_values=fv)
   flags.DEFINE_list(
       'warm_start_layers', None,
       'Layers to copy from --warm_start_from, e.g. hidden1,hidden2. Default: '
