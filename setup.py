@@ -22,6 +22,8 @@ setuptools.setup(
     extras_require={
         'test': [
             'pytest>=7',
+            # Runs the suite on two cores (setup.cfg).
+            'pytest-xdist>=3',
             # Only for the test that checks our variable names against the
             # real tf.compat.v1.layers.dense, which needs Keras 2.
             'tf-keras>=2.16,<2.22',

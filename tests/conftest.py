@@ -74,6 +74,21 @@ def private_cache(tmp_path, monkeypatch):
   monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
 
 
+@pytest.fixture(scope='session', autouse=True)
+def matplotlib_cache(tmp_path_factory):
+  """One matplotlib font cache for every script a test runs, built first.
+
+  Matplotlib keeps it under XDG_CACHE_HOME, which each test sets afresh, so
+  each script would build it again, and warn on stderr if that took over
+  5 s, as it can on a loaded machine.
+  """
+  folder = str(tmp_path_factory.mktemp('matplotlib'))
+  os.environ['MPLCONFIGDIR'] = folder
+  subprocess.run([sys.executable, '-c', 'import matplotlib.font_manager'],
+                 check=True, timeout=300)
+  return folder
+
+
 def script_env():
   env = dict(os.environ)
   env['PYTHONUNBUFFERED'] = '1'

@@ -15,8 +15,8 @@ from conftest import REPO, error_lines, run_script, write_dataset
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
-from legacy_dnn import model
 from legacy_dnn import training
+from test_transfer import warm_started
 
 # Hands-On ML (1st edition), chapter 10, "Training a DNN Using Plain
 # TensorFlow", as the notebook writes it; data from our IDX reader, which
@@ -154,20 +154,13 @@ def test_fine_tuning_starts_from_the_notebooks_weights(notebook, tmp_path):
       warm_start_from=prefix,
       warm_start_layers=('hidden1', 'hidden2', 'outputs'))
   reader = tf.train.load_checkpoint(prefix)
-  with tf.Graph().as_default() as graph:
-    model.build(cfg)
-    ckpt = checkpoints.Checkpointer(
-        cfg.model_dir, checkpoints.RunState(),
-        model.layer_variables(cfg.warm_start_layers))
-    init_op = tf.compat.v1.global_variables_initializer()
-    variables = {v.op.name: v for v in tf.compat.v1.trainable_variables()}
-  with tf.compat.v1.Session(graph=graph) as sess:
-    sess.run(init_op)
-    assert ckpt.warm_start(sess, prefix) == prefix
-    values = sess.run(variables)
-  assert sorted(values) == sorted(reader.get_variable_to_shape_map())
-  for name, value in values.items():
-    np.testing.assert_array_equal(value, reader.get_tensor(name), name)
+  used, values = warm_started(cfg)
+  assert used == prefix
+  held = reader.get_variable_to_shape_map()
+  assert sorted(held) == ['hidden1/bias', 'hidden1/kernel', 'hidden2/bias',
+                          'hidden2/kernel', 'outputs/bias', 'outputs/kernel']
+  for name in held:
+    np.testing.assert_array_equal(values[name], reader.get_tensor(name), name)
 
   # And train.py takes the prefix as it is.
   result = run_script('train.py', '--variant=homl', '--epochs=1',

@@ -48,23 +48,29 @@ def test_frozen_layers_stay_bit_for_bit_and_the_rest_trains(
     assert not np.array_equal(after[name], source_tensors[name]), name
 
 
+def warm_started(cfg):
+  """(the checkpoint used, {name: value} of every variable) at step 0 of a
+  fresh run of cfg, after its warm start."""
+  with tf.Graph().as_default() as graph:
+    model.build(cfg)
+    ckpt = checkpoints.Checkpointer(
+        cfg.model_dir, checkpoints.RunState(),
+        model.layer_variables(cfg.warm_start_layers))
+    init_op = tf.compat.v1.global_variables_initializer()
+    variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(init_op)
+    prefix = ckpt.warm_start(sess, cfg.warm_start_from)
+    return prefix, sess.run(variables)
+
+
 def test_warm_started_variables_equal_the_source_at_step_0(
     tmp_path, dataset_dir, source):
   source_cfg, source_tensors = source
   target = small_config(tmp_path / 'target', dataset_dir, 'xavier',
                         warm_start_from=source_cfg.model_dir,
                         warm_start_layers=('hidden1', 'hidden2'))
-  with tf.Graph().as_default() as graph:
-    model.build(target)
-    ckpt = checkpoints.Checkpointer(
-        target.model_dir, checkpoints.RunState(),
-        model.layer_variables(target.warm_start_layers))
-    init_op = tf.compat.v1.global_variables_initializer()
-    variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
-  with tf.compat.v1.Session(graph=graph) as sess:
-    sess.run(init_op)
-    ckpt.warm_start(sess, source_cfg.model_dir)
-    values = sess.run(variables)
+  _, values = warm_started(target)
   assert values['global_step'] == 0
   for name in ('hidden1/kernel', 'hidden1/bias', 'hidden2/kernel',
                'hidden2/bias'):
