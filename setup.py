@@ -16,6 +16,8 @@ setuptools.setup(
         'tensorboard>=2.16,<2.22',
         'absl-py>=1.0',
         'numpy>=1.24',
+        # The progress bar inside an epoch, on a terminal.
+        'tqdm>=4.60',
         # scripts/evaluate.py --plot and scripts/plot_curves.py.
         'matplotlib>=3.7',
     ],

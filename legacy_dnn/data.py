@@ -354,6 +354,12 @@ def shuffle_batch(X, y, batch_size, rng):
     yield X[batch_idx], y[batch_idx]
 
 
+def examples_in_batches(n_examples, batch_size, batches):
+  """How many examples the first `batches` batches of shuffle_batch hold."""
+  size, extra = divmod(n_examples, max(1, n_examples // batch_size))
+  return batches * size + min(batches, extra)
+
+
 def subset(splits, classes=None, train_limit=None):
   """splits restricted to examples of classes, and to train_limit of training.
 

@@ -14,11 +14,13 @@ import itertools
 import math
 import os
 import signal
+import sys
 import time
 from typing import List, Optional
 
 import numpy as np
 import tensorflow as tf
+import tqdm
 
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
@@ -117,6 +119,22 @@ def model_summary(variables, frozen=()):
       ' (%s frozen)' % format(model.parameter_count(frozen), ',')
       if frozen else ''))
   return '\n'.join(lines)
+
+
+def progress_bar(epoch, total, done):
+  """tqdm's bar over one epoch's examples: examples per second, time left.
+
+  On a terminal only: with stdout a file or a pipe there is no bar, so logs
+  stay clean. It leaves no trace; the epoch's line takes its place.
+
+  Args:
+    epoch: 1-based, for the label.
+    total: the epoch's examples.
+    done: those already trained on (by an interrupted run).
+  """
+  return tqdm.tqdm(total=total, initial=done, desc='Epoch %04d' % epoch,
+                   unit=' examples', leave=False, file=sys.stdout,
+                   disable=not sys.stdout.isatty(), mininterval=0.5)
 
 
 class _Interrupts:
@@ -321,27 +339,31 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
     start = time.time()
     loss_sum, accuracy_sum = state.loss_sum, state.accuracy_sum
     # After an interrupted epoch, skip the batches it already trained on.
+    skipped = step - epoch * n_batches
     batches = itertools.islice(
         data.shuffle_batch(X_train, y_train, config.batch_size,
                            data.epoch_rng(config.seed, epoch)),
-        step - epoch * n_batches, None)
-    for X_batch, y_batch in batches:
-      _, loss, accuracy = sess.run(
-          fetches, {m.X: X_batch, m.y: y_batch, **keep_prob_feed})
-      if not math.isfinite(loss):
-        raise TrainingError(
-            'epoch %d: the training loss became %s (is --learning_rate=%g too '
-            'high?); the last good checkpoint in %s is kept'
-            % (epoch + 1, loss, config.learning_rate, config.model_dir))
-      step += 1
-      if timing.first_step_at is None:
-        timing.first_step_at = time.time()
-      loss_sum += float(loss)
-      accuracy_sum += float(accuracy)
-      if interrupts.signum is not None:
-        state = state._replace(loss_sum=loss_sum, accuracy_sum=accuracy_sum)
-        save(state)
-        return state, interrupts.signum
+        skipped, None)
+    with progress_bar(epoch + 1, len(X_train), data.examples_in_batches(
+        len(X_train), config.batch_size, skipped)) as bar:
+      for X_batch, y_batch in batches:
+        _, loss, accuracy = sess.run(
+            fetches, {m.X: X_batch, m.y: y_batch, **keep_prob_feed})
+        if not math.isfinite(loss):
+          raise TrainingError(
+              'epoch %d: the training loss became %s (is --learning_rate=%g '
+              'too high?); the last good checkpoint in %s is kept'
+              % (epoch + 1, loss, config.learning_rate, config.model_dir))
+        step += 1
+        if timing.first_step_at is None:
+          timing.first_step_at = time.time()
+        loss_sum += float(loss)
+        accuracy_sum += float(accuracy)
+        bar.update(len(X_batch))
+        if interrupts.signum is not None:
+          state = state._replace(loss_sum=loss_sum, accuracy_sum=accuracy_sum)
+          save(state)
+          return state, interrupts.signum
 
     timing.train_seconds.append(time.time() - start)
     epoch_no = epoch + 1

@@ -1,9 +1,14 @@
 """What every script shows a user first: --help fast, no TensorFlow chatter."""
 
 import ast
+import fcntl
 import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
 
 import pytest
 
@@ -93,6 +98,7 @@ def test_a_run_is_quiet_but_real_warnings_and_the_debug_switch_show(
   assert quiet.returncode == 0, quiet.stderr
   assert quiet.stderr == ''
   assert quiet.stdout.startswith('Data: ')
+  assert '\r' not in quiet.stdout  # No progress bar into a pipe.
 
   # A real TensorFlow warning, printed while it loads, still shows.
   warned = _short_run(tmp_path, dataset_dir,
@@ -114,3 +120,33 @@ def test_a_bad_flag_is_one_line_without_tensorflow(tmp_path):
   assert result.returncode == 2
   assert result.stderr == ('train.py: error: flag --keep_prob=2.0: must be in '
                            '(0, 1] (see --help)\n')
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path, dataset_dir):
+  """A real pseudo-terminal of 100x40; the quiet run above had a pipe."""
+  master, slave = pty.openpty()
+  fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 100, 0, 0))
+  proc = subprocess.Popen(
+      [sys.executable, os.path.join(SCRIPTS, 'train.py'), '--variant=homl',
+       '--epochs=2', '--hidden_units=8', '--validation_size=100',
+       '--data_dir=' + dataset_dir, '--model_dir=%s' % (tmp_path / 'm'),
+       '--logdir=%s' % (tmp_path / 'l')],
+      env=script_env(), stdout=slave, stderr=subprocess.PIPE)
+  os.close(slave)
+  screen = b''
+  while True:
+    try:
+      chunk = os.read(master, 4096)
+    except OSError:  # EIO: the child closed the terminal.
+      break
+    if not chunk:
+      break
+    screen += chunk
+  os.close(master)
+  assert proc.wait(timeout=300) == 0, proc.stderr.read()
+  text = screen.decode(errors='replace')
+  bars = re.findall(r'\rEpoch (\d{4}): +\d+%\|.*?\| (\d+)/500 \[[^\]]*'
+                    r'examples/s\]', text)
+  assert {epoch for epoch, _ in bars} == {'0001', '0002'}, text
+  # Each bar is cleared away before its epoch's line.
+  assert re.search(r'\r +\rEpoch: 0001 cost = ', text), text
