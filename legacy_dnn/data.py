@@ -1,9 +1,10 @@
-"""MNIST-format data: IDX parsing, finding or downloading the files, batches.
+"""The datasets: IDX parsing, finding or downloading the files, batches.
 
-The four IDX files of MNIST and Fashion-MNIST are looked for, in order, in
---data_dir, the per-user cache, the dataset's system folders (Debian's
-dataset-fashion-mnist), and are otherwise downloaded into the cache and checked
-against the published MD5 sums.
+The four IDX files of MNIST and Fashion-MNIST, and CIFAR-10's binary archive
+(read by cifar.py), are looked for, in order, in --data_dir, the per-user
+cache, the dataset's system folders (Debian's dataset-fashion-mnist), and are
+otherwise downloaded into the cache and checked against the published MD5
+sums.
 """
 
 import collections
@@ -20,6 +21,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
+from legacy_dnn import cifar
 from legacy_dnn.errors import DataError
 
 IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions.
@@ -30,6 +32,9 @@ IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 NUM_CLASSES = 10
 VALIDATION_SIZE = 5000
 DOWNLOAD_TIMEOUT_S = 60
+
+# File formats of the datasets.
+IDX, CIFAR_BINARY = 'idx', 'cifar_binary'
 
 # Split name -> (images file, labels file), without the .gz suffix.
 FILES = collections.OrderedDict([
@@ -47,6 +52,18 @@ class Dataset:
   system_dirs: Tuple[str, ...] = ()
   install_hint: str = ''
   class_names: Tuple[str, ...] = tuple(str(i) for i in range(10))
+  # One image: (height, width, channels). The X placeholder and the arrays
+  # take input_shape: flat rows of pixels for the MNIST kind, as the seeds fed
+  # them; convolutions reshape them to image_shape.
+  image_shape: Tuple[int, int, int] = (IMAGE_SIDE, IMAGE_SIDE, 1)
+  input_shape: Tuple[int, ...] = (IMAGE_PIXELS,)
+  format: str = IDX
+
+  @property
+  def downloads(self):
+    """(file name, MD5) of each file fetched from url."""
+    suffix = '.gz' if self.format == IDX else ''
+    return [(name + suffix, md5) for name, md5 in self.md5.items()]
 
 
 DATASETS = {
@@ -75,6 +92,19 @@ DATASETS = {
         class_names=('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                      'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')),
 }
+
+
+CIFAR10 = Dataset(
+    name='cifar10',
+    # The dataset's home page at the University of Toronto: the binary
+    # version, which needs no unpickling (unpickling a download runs code).
+    url='https://www.cs.toronto.edu/~kriz/',
+    md5={cifar.ARCHIVE: 'c32a1d4ab5d03f1284b67883e8d87530'},
+    format=CIFAR_BINARY,
+    class_names=('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
+                 'frog', 'horse', 'ship', 'truck'),
+    image_shape=(32, 32, 3), input_shape=(32, 32, 3))
+DATASETS['cifar10'] = CIFAR10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,7 +211,7 @@ def _find_local(dataset, cache_dir):
   """(folder, {name: path}) of the first cache or system dir with the files."""
   cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
   for folder in (cache_dir,) + dataset.system_dirs:
-    found = _find_in(folder)
+    found = _find_in(folder, dataset)
     if found is not None:
       return folder, found
   return None
@@ -210,12 +240,16 @@ def to_float(pixels):
                    out=np.empty(pixels.shape, np.float32))
 
 
-def _find_in(folder):
+def _find_in(folder, dataset):
   """Maps each file name to its path in folder, or returns None if any lacks.
 
   A raw file wins over its .gz twin: it reads faster and is what the user
-  unpacked on purpose.
+  unpacked on purpose. CIFAR-10 is one entry, cifar.ARCHIVE, whose path is
+  the archive or the folder of its extracted batches.
   """
+  if dataset.format == CIFAR_BINARY:
+    source = cifar.find_batches(folder)
+    return source and {cifar.ARCHIVE: source}
   found = {}
   for pair in FILES.values():
     for name in pair:
@@ -262,7 +296,7 @@ def _download_file(url, dest, expected_md5):
 
 
 def download(dataset, folder, base_url=None):
-  """Fetches dataset's four .gz files into folder; returns their paths."""
+  """Fetches dataset's files into folder; returns _find_in()'s map."""
   base_url = base_url or dataset.url
   if not base_url.endswith('/'):
     base_url += '/'
@@ -271,12 +305,11 @@ def download(dataset, folder, base_url=None):
   except OSError as e:
     raise DataError('%s: cannot create the data cache: %s'
                     % (folder, e.strerror)) from None
-  for pair in FILES.values():
-    for name in pair:
-      dest = os.path.join(folder, name + '.gz')
-      if not os.path.isfile(dest):
-        _download_file(base_url + name + '.gz', dest, dataset.md5[name])
-  return _find_in(folder)
+  for name, md5 in dataset.downloads:
+    dest = os.path.join(folder, name)
+    if not os.path.isfile(dest):
+      _download_file(base_url + name, dest, md5)
+  return _find_in(folder, dataset)
 
 
 def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
@@ -295,11 +328,10 @@ def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
     DataError: saying where files were looked for and how to provide them.
   """
   if data_dir is not None:
-    found = _find_in(data_dir)
+    found = _find_in(data_dir, dataset)
     if found is None:
-      raise DataError(
-          '--data_dir=%s: missing some of the IDX files %s (gzipped or raw)'
-          % (data_dir, ', '.join(n for p in FILES.values() for n in p)))
+      raise DataError('--data_dir=%s: %s' % (data_dir, _what_is_missing(
+          dataset)))
     return data_dir, found
   cache_dir = cache_dir or os.path.join(cache_root(), dataset.name)
   found = _find_local(dataset, cache_dir)
@@ -310,10 +342,20 @@ def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
   except DataError as e:
     looked = ', '.join((cache_dir,) + dataset.system_dirs)
     hint = (' or ' + dataset.install_hint) if dataset.install_hint else ''
+    files = ('the four IDX files' if dataset.format == IDX else
+             cifar.ARCHIVE)
     raise DataError(
-        'no %s files in %s, and %s. Put the four IDX files in one of those '
-        'folders or pass --data_dir%s' % (dataset.name, looked, e, hint)
-    ) from None
+        'no %s files in %s, and %s. Put %s in one of those folders or pass '
+        '--data_dir%s' % (dataset.name, looked, e, files, hint)) from None
+
+
+def _what_is_missing(dataset):
+  if dataset.format == CIFAR_BINARY:
+    return 'no %s, and no %s (or %s/) with its six batches' % (
+        cifar.ARCHIVE, ', '.join(cifar.TRAIN_BATCHES + cifar.TEST_BATCHES),
+        cifar.FOLDER)
+  return 'missing some of the IDX files %s (gzipped or raw)' % ', '.join(
+      n for p in FILES.values() for n in p)
 
 
 def load(dataset, data_dir=None, cache_dir=None, mirror=None,
@@ -324,12 +366,20 @@ def load(dataset, data_dir=None, cache_dir=None, mirror=None,
   test the t10k files.
   """
   folder, found = locate(dataset, data_dir, cache_dir, mirror)
-  train_images, train_labels = load_split(*(found[n] for n in FILES['train']))
-  test = load_split(*(found[n] for n in FILES['test']))
+  if dataset.format == CIFAR_BINARY:
+    train, test = cifar.read(found[cifar.ARCHIVE])
+    train_images, train_labels = to_float(train[0]), train[1]
+    test = to_float(test[0]), test[1]
+    train_source = found[cifar.ARCHIVE]
+  else:
+    train_images, train_labels = load_split(*(found[n]
+                                              for n in FILES['train']))
+    test = load_split(*(found[n] for n in FILES['test']))
+    train_source = found[FILES['train'][0]]
   if validation_size >= len(train_images):
     raise DataError(
         '--validation_size=%d leaves no training examples: %s holds %d'
-        % (validation_size, found[FILES['train'][0]], len(train_images)))
+        % (validation_size, train_source, len(train_images)))
   return Splits(
       train=(train_images[validation_size:], train_labels[validation_size:]),
       validation=(train_images[:validation_size],

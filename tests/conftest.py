@@ -1,6 +1,8 @@
 """Shared test helpers: small real IDX files, and running the scripts."""
 
+import functools
 import gzip
+import http.server
 import json
 import os
 import socket
@@ -87,6 +89,16 @@ def matplotlib_cache(tmp_path_factory):
   subprocess.run([sys.executable, '-c', 'import matplotlib.font_manager'],
                  check=True, timeout=300)
   return folder
+
+
+def serve_folder(folder):
+  """A real HTTP server on 127.0.0.1 serving folder, in a daemon thread."""
+  handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                              directory=folder)
+  handler.log_message = lambda *args: None
+  server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+  threading.Thread(target=server.serve_forever, daemon=True).start()
+  return server
 
 
 def script_env():

@@ -1,17 +1,15 @@
 """IDX parsing, dataset resolution, downloads, and shuffle_batch."""
 
-import functools
 import gzip
 import hashlib
-import http.server
 import os
 import socket
-import threading
 
 import numpy as np
 import pytest
 
-from conftest import error_lines, idx_bytes, run_script, write_dataset
+from conftest import (error_lines, idx_bytes, run_script, serve_folder,
+                      write_dataset)
 from legacy_dnn import data
 from legacy_dnn.errors import DataError
 
@@ -169,15 +167,6 @@ def test_cache_comes_before_system_dirs(tmp_path):
 # The download path, against a real HTTP server on 127.0.0.1.
 
 
-def _serve(folder):
-  handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                              directory=folder)
-  handler.log_message = lambda *args: None
-  server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-  threading.Thread(target=server.serve_forever, daemon=True).start()
-  return server
-
-
 @pytest.fixture
 def mirror(tmp_path):
   """A local mirror of a small dataset: (base URL, folder, MD5 by name)."""
@@ -186,7 +175,7 @@ def mirror(tmp_path):
   for name in ALL_NAMES:
     with open(os.path.join(folder, name + '.gz'), 'rb') as f:
       md5[name] = hashlib.md5(f.read()).hexdigest()
-  server = _serve(folder)
+  server = serve_folder(folder)
   yield 'http://127.0.0.1:%d/' % server.server_address[1], folder, md5
   server.shutdown()
   server.server_close()

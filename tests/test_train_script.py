@@ -3,9 +3,9 @@
 import os
 import re
 
-from conftest import error_lines, run_script
+from conftest import error_lines, run_script, serve_folder
 from legacy_dnn import data
-from test_data import _closed_port, _serve
+from test_data import _closed_port
 from test_training import assert_same_tensors, checkpoint_tensors
 
 FASHION = data.DATASETS['fashion_mnist'].system_dirs[0]
@@ -76,7 +76,7 @@ def test_no_data_and_no_network_is_one_line(tmp_path):
 
 def test_download_with_the_wrong_checksum_is_one_line(tmp_path,
                                                       dataset_dir):
-  server = _serve(dataset_dir)
+  server = serve_folder(dataset_dir)
   try:
     result = run_script(
         'train.py', '--dataset=mnist',
