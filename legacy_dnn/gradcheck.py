@@ -12,9 +12,17 @@ import collections
 import numpy as np
 import tensorflow as tf
 
+from legacy_dnn import config
+from legacy_dnn import data
 from legacy_dnn import model
+from legacy_dnn import presets
 
 H = 1e-4
+# For networks with convolutions: each holds hundreds of pre-activations per
+# example, and a ReLU or max-pool kink within h of one of them puts an O(1)
+# error in a central difference. At 1e-4 LeNet's first kernel crosses one for
+# every seed tried; at 1e-6 none does, and float64 rounding stays ~1e-10.
+CONV_H = 1e-6
 
 Check = collections.namedtuple('Check', ['name', 'shape', 'max_rel_error'])
 
@@ -105,13 +113,49 @@ def _relu_with_identity_gradient(x):
   return tf.nn.relu(x), lambda upstream: upstream
 
 
-def small_network(cfg, n_inputs, n_examples, activation_grad_bug=False):
+def small_config(variant, width, seed=0):
+  """variant's network with every hidden layer and conv block `width` wide."""
+  preset = presets.PRESETS[variant]
+  # Lab 11's conv kernels (stddev 0.01) shrink the signal a hundredfold per
+  # convolution: after three, the kernels' gradients are far below what a
+  # central difference of a loss near 2.3 resolves in float64. The check is
+  # of the layers' backward passes, so they get Glorot kernels here.
+  return config.for_variant(
+      variant, seed=seed, hidden_units=(width,) * len(preset.hidden_units),
+      filters=(width,) * len(preset.filters),
+      conv_kernel_init=presets.GLOROT_UNIFORM)
+
+
+def default_h(cfg):
+  """The central-difference step for cfg's network: H, or CONV_H."""
+  return CONV_H if cfg.filters else H
+
+
+def input_shape(cfg, inputs):
+  """The image shape of a small check of cfg's network.
+
+  Without convolutions: `inputs` features, as one row of pixels. With them,
+  the smallest square image of the dataset's channels that every layer
+  leaves at least one pixel of, so the check stays quick.
+  """
+  if not cfg.filters:
+    return (1, 1, inputs)
+  channels = data.DATASETS[cfg.dataset].image_shape[-1]
+  side = 2
+  while min(min(shape) for _, shape in model.layer_shapes(
+      cfg, (side, side, channels))) < 1:
+    side += 1
+  return (side, side, channels)
+
+
+def small_network(cfg, image_shape, n_examples, activation_grad_bug=False):
   """A float64 network of cfg's kind, with data, ready for check_gradients.
 
   Args:
-    cfg: a TrainConfig: its hidden_units, initializers and seed are used;
-      dropout is left out, as a gradient check needs a deterministic loss.
-    n_inputs: input features (784 for images; fewer keeps the check fast).
+    cfg: a TrainConfig: its layers, initializers and seed are used; dropout
+      is left out, as a gradient check needs a deterministic loss. Batch
+      norm normalizes by the batch's moments, as in training.
+    image_shape: of the random input images (input_shape()).
     n_examples: rows of random input, with random labels.
     activation_grad_bug: give ReLU the wrong gradient (that of the identity),
       to show that the check catches a broken backward pass.
@@ -120,13 +164,14 @@ def small_network(cfg, n_inputs, n_examples, activation_grad_bug=False):
     (graph, loss, variables, gradients, feed).
   """
   graph = tf.Graph()
+  n_inputs = int(np.prod(image_shape))
   with graph.as_default():
     tf.compat.v1.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     X = tf.compat.v1.placeholder(tf.float64, [None, n_inputs], name='X')
     y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
-    logits = model.inference(X, cfg.hidden_units, cfg.kernel_init,
-                             cfg.bias_init, cfg.seed,
+    logits = model.inference(X, cfg, image_shape, cfg.seed,
+                             training=tf.constant(True),
                              activation=(_relu_with_identity_gradient
                                          if activation_grad_bug
                                          else tf.nn.relu))

@@ -189,13 +189,14 @@ def test_plot_curves_without_runs(tmp_path):
 
 @pytest.mark.parametrize('variant', sorted(presets.PRESETS))
 def test_tensorflow_gradients_match_numerical_ones(variant):
-  preset = presets.PRESETS[variant]
-  cfg = config.for_variant(variant, hidden_units=(6,) * len(
-      preset.hidden_units))
-  graph, loss, variables, gradients, feed = gradcheck.small_network(cfg, 8, 4)
+  cfg = gradcheck.small_config(variant, 6)
+  image_shape = gradcheck.input_shape(cfg, 8)
+  graph, loss, variables, gradients, feed = gradcheck.small_network(
+      cfg, image_shape, 4)
   with tf.compat.v1.Session(graph=graph) as sess:
     sess.run(tf.compat.v1.variables_initializer(variables))
-    checks = gradcheck.check_gradients(sess, loss, variables, gradients, feed)
+    checks = gradcheck.check_gradients(sess, loss, variables, gradients, feed,
+                                       gradcheck.default_h(cfg))
   assert [c.name for c in checks] == [v.op.name for v in variables]
   for check in checks:
     assert check.max_rel_error < 1e-6, check
@@ -204,7 +205,7 @@ def test_tensorflow_gradients_match_numerical_ones(variant):
 def test_a_wrong_backward_pass_is_caught():
   cfg = config.for_variant('xavier', hidden_units=(6, 6))
   graph, loss, variables, gradients, feed = gradcheck.small_network(
-      cfg, 8, 4, activation_grad_bug=True)
+      cfg, (1, 1, 8), 4, activation_grad_bug=True)
   with tf.compat.v1.Session(graph=graph) as sess:
     sess.run(tf.compat.v1.variables_initializer(variables))
     checks = gradcheck.check_gradients(sess, loss, variables, gradients, feed)
@@ -229,6 +230,32 @@ def test_the_seeds_numeric_lessons():
       16.0, abs=1e-6)
 
 
+def test_a_wrong_pooling_gradient_is_caught():
+  """Max-pooling's gradient routed to every input instead of the maximum."""
+  real_pool = tf.nn.max_pool2d
+
+  @tf.custom_gradient
+  def average_gradient_pool(x):
+    def grad(upstream):
+      return tf.image.resize(upstream, tf.shape(x)[1:3], 'nearest') / 4
+    return real_pool(x, 2, 2, 'VALID'), grad
+
+  cfg = gradcheck.small_config('lenet', 6)
+  try:
+    tf.nn.max_pool2d = lambda x, *args: average_gradient_pool(x)
+    graph, loss, variables, gradients, feed = gradcheck.small_network(
+        cfg, gradcheck.input_shape(cfg, 8), 4)
+  finally:
+    tf.nn.max_pool2d = real_pool
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(tf.compat.v1.variables_initializer(variables))
+    checks = gradcheck.check_gradients(sess, loss, variables, gradients, feed,
+                                       gradcheck.CONV_H)
+  errors = {c.name: c.max_rel_error for c in checks}
+  assert errors['conv1/kernel'] > 1e-2 and errors['conv2/bias'] > 1e-2
+  assert errors['hidden1/kernel'] < 1e-6
+
+
 def test_gradcheck_script_passes_and_can_fail():
   result = run_script('gradcheck.py', '--variant=deep')
   assert result.returncode == 0, result.stderr
@@ -236,6 +263,13 @@ def test_gradcheck_script_passes_and_can_fail():
   strict = run_script('gradcheck.py', '--variant=deep', '--tolerance=0')
   assert strict.returncode == 1
   assert 'FAIL' in strict.stdout
+  bn = run_script('gradcheck.py', '--variant=batchnorm')
+  assert bn.returncode == 0, bn.stderr
+  assert 'hidden1/batch_normalization/beta' in bn.stdout
+  conv = run_script('gradcheck.py', '--variant=deep_cnn')
+  assert conv.returncode == 0, conv.stderr
+  assert '3 conv and 1 hidden layers of 6' in conv.stdout
+  assert 'h = 1e-06' in conv.stdout and 'conv3/kernel' in conv.stdout
 
 
 def test_evaluate_plot_to_an_unwritable_place(trained, tmp_path):
