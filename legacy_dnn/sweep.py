@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import os
+import re
 import time
 from typing import Dict
 
@@ -36,8 +37,10 @@ SPEC_FILE = 'sweep.json'
 RESULT_FILE = 'result.json'
 CSV_FILE = 'results.csv'
 FINISHED, FAILED, INTERRUPTED = 'finished', 'failed', 'interrupted'
-# Pseudo-parameters of --random: the hidden layers are depth x units.
+# Pseudo-parameters: the hidden layers are depth x units; filters<N> is the
+# filter count of the Nth convolutional block (the exam's n1, n2).
 DEPTH, UNITS = 'depth', 'units'
+FILTERS_N = re.compile(r'filters([1-9]\d*)')
 TEST_ACCURACY, TEST_LOSS = 'test_accuracy', 'test_loss'
 
 
@@ -46,13 +49,31 @@ class Trial:
   trial_id: str
   params: Dict[str, str]  # Flag name (or depth/units) -> value as typed.
 
-  def args(self, default_units):
-    """The train.py flags that set this trial's parameters."""
+  def args(self, base):
+    """The train.py flags that set this trial's parameters.
+
+    base: the TrainConfig of the sweep's other flags, whose layer sizes the
+      pseudo-parameters start from.
+
+    Raises:
+      SpecError: a filters<N> beyond the network's convolutional blocks.
+    """
     params = dict(self.params)
     if DEPTH in params or UNITS in params:
       depth = int(params.pop(DEPTH, 1))
-      units = params.pop(UNITS, str(default_units))
+      units = params.pop(UNITS, str(base.hidden_units[0]
+                                    if base.hidden_units else 100))
       params['hidden_units'] = ','.join([units] * depth)
+    filters = [str(f) for f in base.filters]
+    filter_names = [n for n in params if FILTERS_N.fullmatch(n)]
+    for name in filter_names:
+      n = int(FILTERS_N.fullmatch(name).group(1))
+      if n > len(filters):
+        raise SpecError('%s: %s has %d convolutional blocks' % (
+            name, base.variant, len(filters)))
+      filters[n - 1] = params.pop(name)
+    if filter_names:
+      params['filters'] = ','.join(filters)
     return ['--%s=%s' % item for item in params.items()]
 
 
@@ -75,6 +96,8 @@ def _split_params(spec, flag):
 def _check_names(names, flag):
   known = config_lib.train_flag_names() | {DEPTH, UNITS}
   for name in names:
+    if FILTERS_N.fullmatch(name):
+      continue
     if name not in known or name in config_lib.PATH_FLAG_NAMES:
       raise SpecError('%s: %s is not a train.py setting' % (flag, name))
 
@@ -273,7 +296,7 @@ class Sweep:
           group_name=trial.trial_id))
     try:
       cfg = config_lib.from_args(
-          self.base_args + trial.args(self.default_units()) +
+          self.base_args + trial.args(self.base_config()) +
           ['--model_dir=' + model_dir, '--logdir=' + self.logdir])
     except flags.Error as e:
       return self._record_failure(trial, record, 'bad flags: %s' % e, say)
@@ -300,9 +323,9 @@ class Sweep:
     self._save_result(trial, record)
     return record
 
-  def default_units(self):
-    cfg = config_lib.from_args(self.base_args)
-    return cfg.hidden_units[0]
+  def base_config(self):
+    """The TrainConfig of the sweep's flags without a trial's."""
+    return config_lib.from_args(self.base_args)
 
   def _record_failure(self, trial, record, error, say):
     say('%s failed: %s' % (trial.trial_id, error))

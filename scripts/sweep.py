@@ -63,6 +63,9 @@ def _run(run):
   """Runs the trials that have not ended, then reports them all."""
   from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
   run.prepare()
+  base = run.base_config()
+  for trial in run.trials:  # A filters<N> the network lacks fails up front.
+    trial.args(base)
   sweep_dir = run.sweep_dir
   print('Sweep: %d trials in %s; tensorboard --logdir %s'
         % (len(run.trials), sweep_dir, run.logdir), flush=True)
@@ -73,7 +76,7 @@ def _run(run):
       print('%s: %s already' % (trial.trial_id, result['status']))
     else:
       print('=== %s: %s' % (trial.trial_id, ' '.join(
-          trial.args(run.default_units()))), flush=True)
+          trial.args(base))), flush=True)
       result = run.run_trial(trial)
       if result['status'] == sweep.INTERRUPTED:
         print('Sweep interrupted in %s; run the same command again to resume.'

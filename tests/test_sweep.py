@@ -12,6 +12,7 @@ from tensorboard.plugins.hparams import metadata
 
 from conftest import Proc, TensorBoard, error_lines, run_script
 from legacy_dnn import checkpoints
+from legacy_dnn import config
 from legacy_dnn import sweep
 
 
@@ -24,8 +25,20 @@ def test_grid_is_every_combination_in_order():
       {'hidden_units': '256,256', 'learning_rate': '0.01'},
       {'hidden_units': '512,512', 'learning_rate': '0.001'},
       {'hidden_units': '512,512', 'learning_rate': '0.01'}]
-  assert trials[3].args(100) == ['--hidden_units=512,512',
-                                 '--learning_rate=0.01']
+  assert trials[3].args(config.for_variant('deep')) == [
+      '--hidden_units=512,512', '--learning_rate=0.01']
+
+
+def test_the_exams_filter_grid():
+  trials = sweep.grid('filters1=6,64,128;filters2=16,256')
+  assert len(trials) == 6
+  lenet = config.for_variant('lenet')
+  assert [t.args(lenet) for t in trials[:2]] == [
+      ['--filters=6,16'], ['--filters=6,256']]
+  assert trials[5].args(lenet) == ['--filters=128,256']
+  with pytest.raises(sweep.SpecError, match='filters1: dropout has 0 '
+                     'convolutional blocks'):
+    trials[0].args(config.for_variant('dropout'))
 
 
 @pytest.mark.parametrize('spec, message', [
@@ -49,9 +62,10 @@ def test_random_draws_are_reproducible_and_in_range():
   assert min(rates) < 3e-3 < max(rates)  # Spread over the log range.
   assert {t.params['depth'] for t in a} == {'1', '2', '3', '4'}
   assert {t.params['optimizer'] for t in a} == {'adam', 'sgd'}
-  assert sweep.Trial('t', {'depth': '3', 'units': '64'}).args(512) == [
+  deep = config.for_variant('deep')
+  assert sweep.Trial('t', {'depth': '3', 'units': '64'}).args(deep) == [
       '--hidden_units=64,64,64']
-  assert sweep.Trial('t', {'depth': '2'}).args(512) == [
+  assert sweep.Trial('t', {'depth': '2'}).args(deep) == [
       '--hidden_units=512,512']
 
 
@@ -153,7 +167,8 @@ def test_random_sweep_of_three(tmp_path, dataset_dir):
   expected = sweep.random_trials(
       'learning_rate=loguniform:3e-3:3e-1;depth=1..3;units=8..16', 3, 4)
   for trial in expected:
-    assert '=== %s: %s' % (trial.trial_id, ' '.join(trial.args(16))) in (
+    base = config.for_variant('homl', hidden_units=(16, 16))
+    assert '=== %s: %s' % (trial.trial_id, ' '.join(trial.args(base))) in (
         result.stdout)
   with open(tmp_path / 'sweep' / 'results.csv') as f:
     assert len(list(csv.DictReader(f))) == 3
