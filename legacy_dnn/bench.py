@@ -179,7 +179,7 @@ def run_limit(cfg):
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   total_flops = total_seconds = 0.0
-  for m, k, n in model.gemm_shapes(cfg.hidden_units, cfg.batch_size):
+  for m, k, n in model.gemm_shapes(cfg, cfg.batch_size):
     graph = tf.Graph()
     with graph.as_default():
       a = tf.constant(np.random.default_rng(0).random((m, k), np.float32))

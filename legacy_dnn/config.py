@@ -26,13 +26,19 @@ SMALL_BATCH_ACTIVATIONS = 2**18
 SMALL_STEP_FLOPS = 1e8
 
 
+# TrainConfig fields that say where a run lives or how fast it goes, not
+# what it computes.
+NOT_SETTINGS = ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
+                'run_name', 'intra_op_threads', 'inter_op_threads')
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
   """One training run, fully resolved: preset values with overrides applied."""
   variant: str
   hidden_units: Tuple[int, ...]
   kernel_init: str
-  bias_init: str
+  bias_init: Optional[str]
   optimizer: str
   learning_rate: float
   epochs: int
@@ -66,6 +72,20 @@ class TrainConfig:
   # 0 is TensorFlow's default (one per core); None lets training choose.
   intra_op_threads: Optional[int] = None
   inter_op_threads: Optional[int] = None
+  # How the layers are built (presets.Preset documents them). The defaults
+  # are the lab 10 networks', so a run.json from before convolutional
+  # networks reads as it did.
+  filters: Tuple[int, ...] = ()
+  dense_block: Tuple[str, ...] = presets.Preset.dense_block
+  output_block: Tuple[str, ...] = presets.Preset.output_block
+  conv_block: Tuple[str, ...] = presets.Preset.conv_block
+  kernel_size: int = presets.Preset.kernel_size
+  conv_padding: str = presets.Preset.conv_padding
+  pool_padding: str = presets.Preset.pool_padding
+  conv_kernel_init: str = presets.Preset.conv_kernel_init
+  conv_bias_init: Optional[str] = presets.Preset.conv_bias_init
+  batch_norm_decay: float = presets.Preset.batch_norm_decay
+  batch_norm_scale: bool = presets.Preset.batch_norm_scale
 
   def settings(self):
     """The values that define the run's results, as a JSON-ready dict.
@@ -77,11 +97,19 @@ class TrainConfig:
     variables (tests/test_training.py).
     """
     fields = dataclasses.asdict(self)
-    for key in ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
-                'run_name', 'intra_op_threads', 'inter_op_threads'):
+    for key in NOT_SETTINGS:
       del fields[key]
     return {k: list(v) if isinstance(v, tuple) else v
             for k, v in fields.items()}
+
+
+def complete_settings(recorded):
+  """A run.json's settings with the fields it predates at their defaults."""
+  defaults = {f.name: list(f.default) if isinstance(f.default, tuple)
+              else f.default for f in dataclasses.fields(TrainConfig)
+              if f.default is not dataclasses.MISSING and
+              f.name not in NOT_SETTINGS}
+  return {**defaults, **recorded}
 
 
 def run_label(variant, dataset):
@@ -117,14 +145,14 @@ def for_variant(variant, **overrides):
   values = dataclasses.asdict(preset)
   values.update(
       variant=variant, seed=0, validation_size=data.VALIDATION_SIZE,
-      dataset='mnist', data_dir=None, mirror=None,
-      logdir=DEFAULT_LOGDIR)
+      data_dir=None, mirror=None, logdir=DEFAULT_LOGDIR)
   values.update(overrides)
   values.setdefault('model_dir', default_model_dir(variant, values['dataset']))
   return TrainConfig(**_tuples(values))
 
 
-_TUPLE_FIELDS = ('hidden_units', 'warm_start_layers', 'freeze', 'classes')
+_TUPLE_FIELDS = ('hidden_units', 'warm_start_layers', 'freeze', 'classes',
+                 'filters', 'dense_block', 'output_block', 'conv_block')
 
 
 def _tuples(values):
@@ -147,7 +175,8 @@ def _is_hidden_units(value):
 
 
 def _is_layer_list(value):
-  return all(re.fullmatch(r'hidden[1-9]\d*|outputs', v) for v in value)
+  return all(re.fullmatch(r'(conv|hidden)[1-9]\d*|outputs', v)
+             for v in value)
 
 
 def _is_class_list(value):
@@ -199,9 +228,10 @@ def define_model_flags(flag_values):
       'default --model_dir, and must match a run.json if given.',
       flag_values=fv)
   flags.DEFINE_enum(
-      'dataset', 'mnist', sorted(data.DATASETS),
+      'dataset', None, sorted(data.DATASETS),
       'The test data of a --checkpoint without run.json; otherwise picks the '
-      'default --model_dir, and must match a run.json if given.',
+      'default --model_dir, and must match a run.json if given. Default: '
+      'the variant\'s (cifar10 for cifar_cnn, else mnist).',
       flag_values=fv)
   flags.DEFINE_list(
       'hidden_units', None,
@@ -217,7 +247,7 @@ def model_flags(fv):
   """locate_model()'s keyword arguments from define_model_flags()' flags."""
   return dict(
       model_dir=fv.model_dir, checkpoint=fv.checkpoint, variant=fv.variant,
-      dataset=fv.dataset,
+      dataset=fv.dataset or presets.PRESETS[fv.variant].dataset,
       hidden_units=(tuple(int(v) for v in fv.hidden_units)
                     if fv.hidden_units is not None else None),
       given=[name for name in ('variant', 'dataset', 'hidden_units')
@@ -232,8 +262,9 @@ def define_flags(flag_values):
       'Seed network to train; its preset gives every default below that says '
       '"preset".', flag_values=fv)
   flags.DEFINE_enum(
-      'dataset', 'mnist', sorted(data.DATASETS),
-      'Which IDX dataset to train on.', flag_values=fv)
+      'dataset', None, sorted(data.DATASETS),
+      'What to train on. Default: the variant\'s (cifar10 for cifar_cnn, '
+      'else mnist).', flag_values=fv)
   define_data_flags(fv)
   flags.DEFINE_integer(
       'epochs', None, 'Epochs to train (preset).', lower_bound=1,
@@ -255,6 +286,11 @@ def define_flags(flag_values):
   flags.DEFINE_list(
       'hidden_units', None,
       'Comma-separated hidden layer sizes, e.g. 512,512 (preset).',
+      flag_values=fv)
+  flags.DEFINE_list(
+      'filters', None,
+      'Comma-separated filter counts of the convolutional blocks, e.g. '
+      '32,64 (preset; only the convolutional presets have them).',
       flag_values=fv)
   flags.DEFINE_integer(
       'patience', None,
@@ -335,10 +371,14 @@ def define_flags(flag_values):
       'hidden_units', lambda v: v is None or _is_hidden_units(v),
       message='must be comma-separated positive integers, e.g. 512,512',
       flag_values=fv)
+  flags.register_validator(
+      'filters', lambda v: v is None or _is_hidden_units(v),
+      message='must be comma-separated positive integers, e.g. 32,64',
+      flag_values=fv)
   for name in ('warm_start_layers', 'freeze'):
     flags.register_validator(
         name, lambda v: v is None or _is_layer_list(v),
-        message='must name layers: hidden1, hidden2, ..., outputs',
+        message='must name layers: conv1, ..., hidden1, ..., outputs',
         flag_values=fv)
   flags.register_validator(
       'classes', lambda v: v is None or _is_class_list(v),
@@ -396,6 +436,11 @@ def from_flags(fv):
 
   hidden_units = (tuple(int(v) for v in fv.hidden_units)
                   if fv.hidden_units is not None else preset.hidden_units)
+  filters = (tuple(int(v) for v in fv.filters)
+             if fv.filters is not None else preset.filters)
+  architecture = {name: getattr(preset, name)
+                  for name in presets.ARCHITECTURE_FIELDS}
+  dataset = fv.dataset or preset.dataset
   if fv.patience is None:
     patience = preset.patience
   else:
@@ -414,10 +459,10 @@ def from_flags(fv):
       checkpoint_every=pick('checkpoint_every'),
       seed=fv.seed,
       validation_size=fv.validation_size,
-      dataset=fv.dataset,
+      dataset=dataset,
       data_dir=fv.data_dir,
       mirror=fv.mirror,
-      model_dir=fv.model_dir or default_model_dir(fv.variant, fv.dataset),
+      model_dir=fv.model_dir or default_model_dir(fv.variant, dataset),
       logdir=fv.logdir,
       restart=fv.restart,
       deterministic=fv.deterministic,
@@ -426,9 +471,12 @@ def from_flags(fv):
       warm_start_from=fv.warm_start_from,
       warm_start_layers=tuple(
           fv.warm_start_layers if fv.warm_start_layers is not None else
-          ['hidden%d' % (i + 1) for i in range(len(hidden_units))]
+          presets.layer_names(dataclasses.replace(
+              preset, hidden_units=hidden_units, filters=filters))[:-1]
           if fv.warm_start_from else ()),
       freeze=tuple(fv.freeze),
       classes=(tuple(sorted(int(c) for c in fv.classes))
                if fv.classes is not None else None),
-      train_limit=fv.train_limit)
+      train_limit=fv.train_limit,
+      filters=filters,
+      **architecture)

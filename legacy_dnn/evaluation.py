@@ -2,9 +2,10 @@
 
 A model_dir records its run's settings (run.json), so a model is restored
 from the model_dir alone. A checkpoint without one, written by other TF1
-code, is described by the flags instead. The Saver covers the trainable
-variables only, so any checkpoint holding them works: best model, rolling
-checkpoint, or the Hands-On ML notebook's `saver.save(sess, path)`.
+code, is described by the flags instead. The Saver covers the network's
+variables only (the trainable ones and the batch norms' moving averages), so
+any checkpoint holding them works: best model, rolling checkpoint, or the
+Hands-On ML notebook's `saver.save(sess, path)`.
 """
 
 import dataclasses
@@ -123,7 +124,7 @@ def restore(cfg, checkpoint):
     # would read the global step, absent from a plain TF1 checkpoint).
     m = model.build(dataclasses.replace(cfg, keep_prob=1.0))
     probabilities = tf.nn.softmax(m.logits, name='probabilities')
-    variables = tf.compat.v1.trainable_variables()
+    variables = model.network_variables()
     checkpoints.check_shapes(checkpoint, variables)
     saver = tf.compat.v1.train.Saver(variables)
     graph.finalize()

@@ -35,14 +35,17 @@ def inference_graph(cfg):
   """The serving graph of cfg's network, in a new graph.
 
   Returns:
-    (graph, images placeholder float32 [None, 784], probabilities float32
+    (graph, images placeholder float32 [None, 784] (or [None, 32, 32, 3]
+    for CIFAR-10), probabilities float32
     [None, 10], classes int64 [None], the network's variables).
   """
   with tf.Graph().as_default() as graph:
+    dataset = data.DATASETS[cfg.dataset]
     images = tf.compat.v1.placeholder(
-        tf.float32, [None, data.IMAGE_PIXELS], name=INPUTS)
-    logits = model.inference(images, cfg.hidden_units, cfg.kernel_init,
-                             cfg.bias_init, cfg.seed)
+        tf.float32, [None] + list(dataset.input_shape), name=INPUTS)
+    # No training switch: batch norm always uses its moving averages.
+    logits = model.inference(images, cfg, dataset.image_shape, cfg.seed,
+                             training=tf.constant(False))
     probabilities = tf.nn.softmax(logits, name=PROBABILITIES)
     classes = tf.argmax(logits, 1, output_type=tf.int64, name=CLASSES)
   return graph, images, probabilities, classes, graph.get_collection(

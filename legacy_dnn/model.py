@@ -15,9 +15,17 @@ import tensorflow as tf
 from legacy_dnn import data
 from legacy_dnn import presets
 
+# tf.compat.v1.layers.batch_normalization's default, and contrib's.
+BATCH_NORM_EPSILON = 1e-3
+# Seed offsets (added to seed * 1000) of the layers' initializers and dropout
+# masks; the dense layers use 10 * index and the dense dropout 999, as the
+# lab 10 networks always did.
+CONV_SEED_OFFSET = 500
+CONV_DROPOUT_SEED_OFFSET = 900
+
 Model = collections.namedtuple('Model', [
-    'X', 'y', 'keep_prob', 'logits', 'loss', 'train_op', 'accuracy',
-    'global_step'])
+    'X', 'y', 'keep_prob', 'training', 'logits', 'loss', 'train_op',
+    'accuracy', 'global_step'])
 
 
 def initializer(name, seed):
@@ -25,6 +33,9 @@ def initializer(name, seed):
   if name == presets.RANDOM_NORMAL:
     # The labs' tf.random_normal: mean 0, stddev 1.
     return tf.compat.v1.random_normal_initializer(stddev=1.0, seed=seed)
+  if name == presets.RANDOM_NORMAL_SMALL:
+    # Lab 11's conv kernels: tf.random_normal(..., stddev=0.01).
+    return tf.compat.v1.random_normal_initializer(stddev=0.01, seed=seed)
   if name == presets.GLOROT_UNIFORM:
     # tf.contrib.layers.xavier_initializer() and tf.layers.dense's default.
     return tf.compat.v1.glorot_uniform_initializer(seed=seed)
@@ -40,7 +51,8 @@ def dense(inputs, units, name, kernel_init, bias_init, activation=None):
     inputs: float [batch, n_in]; the variables take its dtype.
     units: n_out.
     name: the variable scope, e.g. 'hidden1'.
-    kernel_init, bias_init: tf.compat.v1 initializers.
+    kernel_init, bias_init: tf.compat.v1 initializers; bias_init None builds
+      no bias, as use_bias=False does.
     activation: applied to the output, or None for a linear layer.
 
   Returns:
@@ -49,9 +61,109 @@ def dense(inputs, units, name, kernel_init, bias_init, activation=None):
   with tf.compat.v1.variable_scope(name):
     kernel = tf.compat.v1.get_variable(
         'kernel', [inputs.shape[-1], units], inputs.dtype, kernel_init)
-    bias = tf.compat.v1.get_variable('bias', [units], inputs.dtype, bias_init)
-    outputs = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
+    outputs = tf.matmul(inputs, kernel)
+    if bias_init is not None:
+      bias = tf.compat.v1.get_variable('bias', [units], inputs.dtype,
+                                       bias_init)
+      outputs = tf.nn.bias_add(outputs, bias)
     return activation(outputs) if activation else outputs
+
+
+def conv2d(inputs, filters, size, padding, name, kernel_init, bias_init):
+  """A stride-1 convolution named as tf.compat.v1.layers.conv2d names it.
+
+  Args:
+    inputs: float [batch, height, width, channels].
+    filters: output channels.
+    size: the kernel is size x size.
+    padding: 'SAME' or 'VALID'.
+    name: the variable scope, e.g. 'conv1': conv1/kernel, conv1/bias.
+    kernel_init, bias_init: initializers; bias_init None builds no bias.
+  """
+  with tf.compat.v1.variable_scope(name):
+    kernel = tf.compat.v1.get_variable(
+        'kernel', [size, size, inputs.shape[-1], filters], inputs.dtype,
+        kernel_init)
+    outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding=padding)
+    if bias_init is not None:
+      bias = tf.compat.v1.get_variable('bias', [filters], inputs.dtype,
+                                       bias_init)
+      outputs = tf.nn.bias_add(outputs, bias)
+    return outputs
+
+
+def batch_norm(inputs, decay, scale, training, epsilon=BATCH_NORM_EPSILON):
+  """TF1's batch normalization over every axis but the last.
+
+  Variables as tf.compat.v1.layers.batch_normalization names them, under
+  batch_normalization/ in the current scope: beta (and gamma when scale), and
+  the non-trainable moving_mean and moving_variance. With training True it
+  normalizes by the batch's moments and adds the moving-average updates to
+  UPDATE_OPS, which training() runs with every step; otherwise it uses the
+  moving averages.
+
+  Args:
+    inputs: float [batch, ..., channels].
+    decay: the moving averages' momentum.
+    scale: learn gamma too.
+    training: bool scalar tensor.
+  """
+  n, dtype = inputs.shape[-1], inputs.dtype
+  with tf.compat.v1.variable_scope('batch_normalization'):
+    beta = tf.compat.v1.get_variable('beta', [n], dtype,
+                                     tf.compat.v1.zeros_initializer())
+    gamma = (tf.compat.v1.get_variable('gamma', [n], dtype,
+                                       tf.compat.v1.ones_initializer())
+             if scale else None)
+    averages = [tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
+                tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES]
+    moving_mean, moving_variance = (
+        tf.compat.v1.get_variable(
+            name, [n], dtype, init, trainable=False, collections=averages)
+        for name, init in (('moving_mean', tf.compat.v1.zeros_initializer()),
+                           ('moving_variance',
+                            tf.compat.v1.ones_initializer())))
+    mean, variance = tf.nn.moments(inputs, list(range(inputs.shape.rank - 1)))
+
+    def update():
+      return tf.group(*(
+          average.assign_sub((average - value) * (1 - decay))
+          for average, value in ((moving_mean, mean),
+                                 (moving_variance, variance))))
+
+    tf.compat.v1.add_to_collection(
+        tf.compat.v1.GraphKeys.UPDATE_OPS,
+        tf.cond(training, update, tf.no_op, name='update_moving_averages'))
+    mean, variance = tf.cond(
+        training, lambda: (mean, variance),
+        lambda: (moving_mean.read_value(), moving_variance.read_value()))
+    return tf.nn.batch_normalization(inputs, mean, variance, beta, gamma,
+                                     epsilon)
+
+
+def _uniform16(shape, seed):
+  """uint16 samples uniform in [0, 2^16), [..., 2 * ceil(last / 2)].
+
+  One 32-bit Philox output makes two samples: half the draws of 32-bit
+  uniforms, and no float copy (see dropout_masks).
+  """
+  pairs = tf.concat([shape[:-1], [(shape[-1] + 1) // 2]], 0)
+  bits = tf.random.stateless_uniform(pairs, seed=seed, minval=None,
+                                     maxval=None, dtype=tf.uint32)
+  return tf.reshape(tf.bitcast(bits, tf.uint16),
+                    tf.concat([shape[:-1], [2 * ((shape[-1] + 1) // 2)]], 0))
+
+
+def _keep(samples, keep_prob):
+  """Inverted-dropout mask: 0, or 1 / keep_prob where a sample is kept.
+
+  A unit is kept when its sample, in [0, 1) in steps of 2^-16, is below
+  keep_prob, so keep_prob = 1 keeps every unit exactly. sample < keep_prob *
+  2^16 exactly when sample <= ceil(keep_prob * 2^16) - 1, which fits in 16
+  bits: compared so, the samples need no float copy.
+  """
+  threshold = tf.cast(tf.math.ceil(keep_prob * 65536.0) - 1.0, tf.uint16)
+  return tf.cast(samples <= threshold, tf.float32) / keep_prob
 
 
 def dropout_masks(batch, hidden_units, keep_prob, seed):
@@ -60,8 +172,7 @@ def dropout_masks(batch, hidden_units, keep_prob, seed):
   One draw of 16-bit uniforms for all layers costs about half of what a
   tf.nn.experimental.stateless_dropout per layer does (one 32-bit Philox
   output makes two samples, and there is one op instead of four); see
-  docs/benchmarks.md. A unit is kept when its sample, in [0, 1) in steps of
-  2^-16, is below keep_prob, so keep_prob = 1 keeps every unit exactly.
+  docs/benchmarks.md.
 
   Args:
     batch: int32 scalar tensor, the batch size.
@@ -73,55 +184,131 @@ def dropout_masks(batch, hidden_units, keep_prob, seed):
     float32 [layers, batch, max(hidden_units)]: 0 or 1 / keep_prob.
   """
   with tf.name_scope('dropout'):
-    pairs = (max(hidden_units) + 1) // 2
-    bits = tf.random.stateless_uniform(
-        tf.stack([len(hidden_units), batch, pairs]), seed=seed, minval=None,
-        maxval=None, dtype=tf.uint32)
-    samples = tf.reshape(tf.bitcast(bits, tf.uint16),
-                         tf.stack([len(hidden_units), batch, 2 * pairs]))
-    # sample < keep_prob * 2^16 exactly when sample <= ceil(keep_prob * 2^16)
-    # - 1, which fits in 16 bits: compared so, the samples need no float copy.
-    threshold = tf.cast(tf.math.ceil(keep_prob * 65536.0) - 1.0, tf.uint16)
-    return tf.cast(samples <= threshold, tf.float32) / keep_prob
+    return _keep(_uniform16(tf.stack([len(hidden_units), batch,
+                                      max(hidden_units)]), seed), keep_prob)
 
 
-def inference(X, hidden_units, kernel_init, bias_init, seed, keep_prob=None,
-              global_step=None, activation=tf.nn.relu):
+def feature_map_mask(inputs, keep_prob, seed):
+  """An inverted-dropout mask shaped like inputs [batch, h, w, c]."""
+  shape = tf.shape(inputs)
+  return _keep(_uniform16(shape, seed), keep_prob)[..., :inputs.shape[-1]]
+
+
+class _Builder:
+  """Builds a network layer by layer, one method per layer kind.
+
+  The seeds of a layer's initializers and dropout masks derive from the run's
+  seed, the layer's kind and its index among the layers of its kind, so the
+  graph is reproducible op by op, and the dense layers of the lab 10 networks
+  draw what they always drew.
+  """
+
+  def __init__(self, net, seed, keep_prob, global_step, training,
+               activation):
+    self.net, self.seed, self.keep_prob = net, seed, keep_prob
+    self.global_step, self.training = global_step, training
+    self.activation = activation
+    self.dense_masks = None
+
+  def _init(self, name, offset):
+    return None if name is None else initializer(name, self.seed * 1000 +
+                                                 offset)
+
+  def conv(self, x, layer):
+    offset = CONV_SEED_OFFSET + 10 * layer.index
+    return conv2d(x, layer.size, self.net.kernel_size,
+                  self.net.conv_padding, layer.scope,
+                  self._init(self.net.conv_kernel_init, offset),
+                  self._init(self.net.conv_bias_init, offset + 1))
+
+  def pool(self, x, layer):
+    del layer
+    return tf.nn.max_pool2d(x, 2, 2, self.net.pool_padding)
+
+  def dense(self, x, layer):
+    if x.shape.rank > 2:  # After convolutions: NHWC flattened, as lab 11.
+      x = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
+    offset = 10 * layer.index
+    return dense(x, layer.size, layer.scope,
+                 self._init(self.net.kernel_init, offset),
+                 self._init(self.net.bias_init, offset + 1))
+
+  def batch_norm(self, x, layer):
+    # Back in the scope of the layer it normalizes, for its variables' names.
+    with tf.compat.v1.variable_scope(layer.scope, auxiliary_name_scope=False):
+      return batch_norm(x, self.net.batch_norm_decay,
+                        self.net.batch_norm_scale, self.training)
+
+  def relu(self, x, layer):
+    del layer
+    return self.activation(x)
+
+  def dropout(self, x, layer):
+    if self.keep_prob is None:
+      return x
+    step_seed = lambda offset: tf.stack(
+        [tf.constant(self.seed * 1000 + offset, tf.int64), self.global_step])
+    if x.shape.rank > 2:
+      mask = feature_map_mask(x, self.keep_prob,
+                              step_seed(CONV_DROPOUT_SEED_OFFSET + layer.index))
+    else:
+      # The dense layers' masks come from one draw, made at the first.
+      if self.dense_masks is None:
+        sizes = [l.size for l in self.dense_dropouts]
+        self.dense_masks = dropout_masks(tf.shape(x)[0], sizes, self.keep_prob,
+                                         step_seed(999))
+      i = self.dense_dropouts.index(layer)
+      mask = self.dense_masks[i, :, :x.shape[-1]]
+    return tf.multiply(x, mask, name='dropout%d' % (layer.index + 1))
+
+  def build(self, x, layers):
+    self.dense_dropouts = [l for l in layers if l.kind == presets.DROPOUT and
+                           _after_dense(layers, l)]
+    for layer in layers:
+      x = getattr(self, layer.kind)(x, layer)
+    return x
+
+
+def _after_dense(layers, dropout):
+  """True if the nearest conv or dense layer before dropout is dense."""
+  before = layers[:layers.index(dropout)]
+  return [l.kind for l in before if l.kind in (presets.CONV, presets.DENSE)
+          ][-1] == presets.DENSE
+
+
+def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
+              training=None, activation=tf.nn.relu):
   """Builds the network up to its logits.
 
   Args:
-    X: float [batch, n_in] placeholder: float32 [batch, 784] for training.
-    hidden_units: sizes of the ReLU hidden layers.
-    kernel_init, bias_init: initializer names from presets.
+    X: float placeholder [batch, ...] of the dataset's images: [batch, 784]
+      for the MNIST kind, [batch, 32, 32, 3] for CIFAR-10. Convolutions see
+      it as [batch] + image_shape, dense layers as flat rows.
+    net: the network's description: a TrainConfig or presets.Preset (its
+      layer blocks, sizes, initializers and batch-norm settings).
+    image_shape: (height, width, channels) of one image.
     seed: int; each layer's initializers and dropout derive their seeds
       from it, so the graph is reproducible op by op.
     keep_prob: float32 scalar tensor, or None for a network without dropout.
     global_step: int64 variable; with keep_prob, the dropout masks are a
       stateless function of (seed, layer, global_step), so a resumed run draws
       the masks an uninterrupted run would have drawn.
+    training: bool scalar tensor that switches batch norm to the batch's
+      moments; needed only by networks with batch norm.
     activation: of the hidden layers; ReLU in every seed.
 
   Returns:
     [batch, 10] logits, of the dtype of X.
   """
-  hidden = X
+  layers = presets.layers(net, data.NUM_CLASSES)
   with tf.name_scope('dnn'):
-    if keep_prob is not None:
-      masks = dropout_masks(tf.shape(X)[0], hidden_units, keep_prob,
-                            tf.stack([tf.constant(seed * 1000 + 999, tf.int64),
-                                      global_step]))
-    for i, units in enumerate(hidden_units):
-      layer_seed = seed * 1000 + 10 * i
-      hidden = dense(hidden, units, 'hidden%d' % (i + 1),
-                     initializer(kernel_init, layer_seed),
-                     initializer(bias_init, layer_seed + 1), activation)
-      if keep_prob is not None:
-        hidden = tf.multiply(hidden, masks[i, :, :units],
-                             name='dropout%d' % (i + 1))
-    out_seed = seed * 1000 + 10 * len(hidden_units)
-    return dense(hidden, data.NUM_CLASSES, 'outputs',
-                 initializer(kernel_init, out_seed),
-                 initializer(bias_init, out_seed + 1))
+    if layers[0].kind == presets.CONV:
+      x = tf.reshape(X, [-1] + list(image_shape))
+    else:
+      x = tf.reshape(X, [-1, int(np.prod(image_shape))]) if (
+          X.shape.rank != 2) else X
+    builder = _Builder(net, seed, keep_prob, global_step, training, activation)
+    return builder.build(x, layers)
 
 
 def loss(logits, y):
@@ -144,16 +331,31 @@ def loss(logits, y):
     return tf.reduce_mean(xentropy, name='loss')
 
 
-def layer_names(hidden_units):
-  """The variable scopes of a network's layers: hidden1, ..., outputs."""
-  return ['hidden%d' % (i + 1) for i in range(len(hidden_units))] + [
-      'outputs']
+def layer_names(net):
+  """The variable scopes of a network's layers: conv1, ..., hidden1, ...,
+  outputs."""
+  return presets.layer_names(net)
+
+
+def network_variables():
+  """The variables that define what a trained network computes.
+
+  The trainable ones and the batch norms' moving averages: what evaluation,
+  export and warm start restore. Optimizer slots and run state are left out.
+  """
+  return tf.compat.v1.trainable_variables() + tf.compat.v1.get_collection(
+      tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES)
+
+
+def has_batch_norm(net):
+  return presets.BATCH_NORM in net.dense_block + net.output_block + (
+      net.conv_block if net.filters else ())
 
 
 def layer_variables(layers, variables=None):
-  """The variables (default: all trainable ones) of the named layers."""
+  """The variables (default: network_variables()) of the named layers."""
   if variables is None:
-    variables = tf.compat.v1.trainable_variables()
+    variables = network_variables()
   return [v for v in variables if v.op.name.split('/')[0] in layers]
 
 
@@ -169,7 +371,12 @@ def training(loss_op, optimizer, learning_rate, global_step, var_list=None):
       opt = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
     else:
       raise ValueError('unknown optimizer %r' % optimizer)
-    return opt.minimize(loss_op, global_step=global_step, var_list=var_list)
+    # The batch norms' moving averages move with every step, as TF1's
+    # UPDATE_OPS did.
+    with tf.control_dependencies(tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.UPDATE_OPS)):
+      return opt.minimize(loss_op, global_step=global_step,
+                          var_list=var_list)
 
 
 def evaluation(logits, y):
@@ -182,41 +389,81 @@ def evaluation(logits, y):
 def build(config):
   """Builds the whole training graph for a TrainConfig in the default graph."""
   tf.compat.v1.set_random_seed(config.seed)
-  X = tf.compat.v1.placeholder(tf.float32, [None, data.IMAGE_PIXELS], name='X')
+  dataset = data.DATASETS[config.dataset]
+  X = tf.compat.v1.placeholder(tf.float32, [None] + list(dataset.input_shape),
+                               name='X')
   y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
   keep_prob = tf.compat.v1.placeholder_with_default(1.0, [], name='keep_prob')
+  # Batch norm uses the batch's moments while training, the moving averages
+  # otherwise; only training steps feed True.
+  training_mode = tf.compat.v1.placeholder_with_default(False, [],
+                                                        name='training')
   global_step = tf.compat.v1.train.get_or_create_global_step()
   logits = inference(
-      X, config.hidden_units, config.kernel_init, config.bias_init,
-      config.seed, keep_prob if config.keep_prob < 1 else None, global_step)
+      X, config, dataset.image_shape, config.seed,
+      keep_prob if config.keep_prob < 1 else None, global_step, training_mode)
   loss_op = loss(logits, y)
   trainable = tf.compat.v1.trainable_variables()
   frozen = layer_variables(config.freeze, trainable)
   train_op = training(loss_op, config.optimizer, config.learning_rate,
                       global_step, [v for v in trainable if v not in frozen])
-  return Model(X, y, keep_prob, logits, loss_op, train_op,
+  return Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
                evaluation(logits, y), global_step)
 
 
-def gemm_shapes(hidden_units, batch_size):
-  """The (m, k, n) of every matmul in one training step of the network.
+def layer_shapes(net, image_shape):
+  """(Layer, shape of its output for one example) for each layer of net."""
+  shape, result = tuple(image_shape), []
+  for layer in presets.layers(net, data.NUM_CLASSES):
+    if layer.kind == presets.CONV:
+      side = [d - (net.kernel_size - 1 if net.conv_padding == presets.VALID
+                   else 0) for d in shape[:2]]
+      shape = tuple(side) + (layer.size,)
+    elif layer.kind == presets.POOL:
+      shape = tuple((d // 2 if net.pool_padding == presets.VALID else
+                     (d + 1) // 2) for d in shape[:2]) + shape[2:]
+    elif layer.kind == presets.DENSE:
+      shape = (layer.size,)
+    result.append((layer, shape))
+  return result
+
+
+def gemm_shapes(net, batch_size, image_shape=data.DATASETS['mnist'].image_shape):
+  """The (m, k, n) of every matmul in one training step of net's dense layers.
 
   Per dense layer: the forward product, the kernel gradient and, except for
-  the first layer (whose input needs no gradient), the input gradient.
+  the first layer of the network (whose input needs no gradient), the input
+  gradient.
   """
-  sizes = [data.IMAGE_PIXELS] + list(hidden_units) + [data.NUM_CLASSES]
-  shapes = []
-  for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-    shapes.append((batch_size, n_in, n_out))  # X W
-    shapes.append((n_in, batch_size, n_out))  # X^T dY
-    if i:
-      shapes.append((batch_size, n_out, n_in))  # dY W^T
+  shapes, n_in = [], int(np.prod(image_shape))
+  for i, (layer, shape) in enumerate(layer_shapes(net, image_shape)):
+    if layer.kind == presets.DENSE:
+      shapes.append((batch_size, n_in, layer.size))  # X W
+      shapes.append((n_in, batch_size, layer.size))  # X^T dY
+      if i:
+        shapes.append((batch_size, layer.size, n_in))  # dY W^T
+    n_in = int(np.prod(shape))
   return shapes
 
 
-def flops_per_example(hidden_units):
-  """Multiply-add FLOPs (2 per MAC) of the matmuls of one example's step."""
-  return sum(2 * m * k * n for m, k, n in gemm_shapes(hidden_units, 1))
+def conv_flops_per_example(net, image_shape):
+  """Multiply-add FLOPs of the convolutions of one example's training step:
+  forward, kernel gradient and (but for the first) input gradient."""
+  flops, channels = 0, image_shape[-1]
+  for i, (layer, shape) in enumerate(layer_shapes(net, image_shape)):
+    if layer.kind == presets.CONV:
+      macs = int(np.prod(shape)) * net.kernel_size**2 * channels
+      flops += 2 * macs * (3 if i else 2)
+    if len(shape) == 3:
+      channels = shape[-1]
+  return flops
+
+
+def flops_per_example(net, image_shape=data.DATASETS['mnist'].image_shape):
+  """Multiply-add FLOPs (2 per MAC) of the matmuls and convolutions of one
+  example's training step."""
+  return sum(2 * m * k * n for m, k, n in gemm_shapes(net, 1, image_shape)
+             ) + conv_flops_per_example(net, image_shape)
 
 
 def parameter_count(variables):

@@ -175,11 +175,14 @@ def session_threads(config):
   seed networks' steps are 2-24% faster so (docs/benchmarks.md); big batches
   keep TensorFlow's defaults. The counts never change the results.
   """
-  widest = max((data.IMAGE_PIXELS,) + tuple(config.hidden_units))
+  image_shape = data.DATASETS[config.dataset].image_shape
+  widest = max([int(np.prod(image_shape))] + [
+      int(np.prod(shape)) for _, shape in model.layer_shapes(config,
+                                                             image_shape)])
   small_batch = (config.batch_size * widest <=
                  config_lib.SMALL_BATCH_ACTIVATIONS)
   small_step = (config.batch_size * model.flops_per_example(
-      config.hidden_units) < config_lib.SMALL_STEP_FLOPS)
+      config, image_shape) < config_lib.SMALL_STEP_FLOPS)
   intra, inter = config.intra_op_threads, config.inter_op_threads
   return (1 if intra is None and small_batch else intra or 0,
           1 if inter is None and small_batch and small_step else inter or 0)
@@ -204,8 +207,9 @@ def _prepare_model_dir(config, now):
     has_checkpoints = any(name.startswith(checkpoints.CHECKPOINT_PREFIX + '-')
                           for name in os.listdir(config.model_dir))
     if record is not None and has_checkpoints:
-      checkpoints.check_settings(config.model_dir, record['settings'],
-                                 settings)
+      checkpoints.check_settings(
+          config.model_dir, config_lib.complete_settings(record['settings']),
+          settings)
       run_name = record['run_name']
     else:
       run_name = ((record or {}).get('run_name') or config.run_name or
@@ -253,7 +257,14 @@ def train(config):
 
 
 def _check_layers(config):
-  layers = model.layer_names(config.hidden_units)
+  image_shape = data.DATASETS[config.dataset].image_shape
+  for layer, shape in model.layer_shapes(config, image_shape):
+    if min(shape) < 1:
+      raise UserError(
+          '--filters=%s: the %s layers of %s shrink its %s images to nothing'
+          % (','.join(map(str, config.filters)), config.variant,
+             config.dataset, 'x'.join(map(str, image_shape[:2]))))
+  layers = model.layer_names(config)
   for flag in ('warm_start_layers', 'freeze'):
     unknown = [l for l in getattr(config, flag) if l not in layers]
     if unknown:
@@ -326,9 +337,12 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   X_train, y_train = splits.train
   n_batches = max(1, len(X_train) // config.batch_size)
   fetches = [m.train_op, m.loss, m.accuracy]
-  # Only dropout reads keep_prob; feeding it anyway costs ~20 us a step.
-  keep_prob_feed = ({m.keep_prob: config.keep_prob}
-                    if config.keep_prob < 1 else {})
+  # Only dropout reads keep_prob, and only batch norm the training switch;
+  # feeding either anyway costs ~20 us a step.
+  mode_feed = ({m.keep_prob: config.keep_prob}
+               if config.keep_prob < 1 else {})
+  if model.has_batch_norm(config):
+    mode_feed[m.training] = True
   step = int(sess.run(m.global_step))
 
   def save(state):
@@ -348,7 +362,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
         len(X_train), config.batch_size, skipped)) as bar:
       for X_batch, y_batch in batches:
         _, loss, accuracy = sess.run(
-            fetches, {m.X: X_batch, m.y: y_batch, **keep_prob_feed})
+            fetches, {m.X: X_batch, m.y: y_batch, **mode_feed})
         if not math.isfinite(loss):
           raise TrainingError(
               'epoch %d: the training loss became %s (is --learning_rate=%g '

@@ -102,7 +102,7 @@ def _summarize(preset, runs):
       ratios = [a / b for a, b in zip(epoch_s['ours'], epoch_s[peer])]
       summary['ours_over_%s' % peer] = statistics.median(ratios)
       summary['ours_over_%s_each' % peer] = ratios
-  flops = model.flops_per_example(cfg.hidden_units)
+  flops = model.flops_per_example(cfg)
   summary['gflop_per_example'] = flops / 1e9
   summary['limit_gflops'] = statistics.median(runs['limits'])
   if 'ours' in epoch_s:

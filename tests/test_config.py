@@ -75,7 +75,7 @@ def test_every_preset_value_can_be_overridden():
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--variant=lenet'], 'value should be one of'),
+    (['--variant=alexnet'], 'value should be one of'),
     (['--batch_size=0'], 'batch_size'),
     (['--keep_prob=0'], 'must be in (0, 1]'),
     (['--keep_prob=1.5'], 'must be in (0, 1]'),

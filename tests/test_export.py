@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from conftest import error_lines, run_script, write_dataset
 from legacy_dnn import checkpoints
+from legacy_dnn import cifar
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import evaluation
@@ -27,19 +28,27 @@ def data_dir(tmp_path_factory):
   return write_dataset(str(tmp_path_factory.mktemp('data')), n_test=300)
 
 
+@pytest.fixture(scope='module')
+def cifar_dir(tmp_path_factory):
+  folder = tmp_path_factory.mktemp('cifar')
+  cifar.write_random(str(folder / cifar.ARCHIVE), 200, 300)
+  return str(folder)
+
+
 def trained(root, data_dir, variant):
   """A one-epoch run of variant's kind of network, small layers."""
-  depth = len(presets.PRESETS[variant].hidden_units)
+  preset = presets.PRESETS[variant]
   cfg = config.for_variant(
-      variant, hidden_units=(16,) * depth, epochs=1, validation_size=100,
+      variant, hidden_units=(16,) * len(preset.hidden_units),
+      filters=(4,) * len(preset.filters), epochs=1, validation_size=100,
       data_dir=data_dir, model_dir=str(root / 'model'),
       logdir=str(root / 'logs'))
   training.train(cfg)
   return cfg
 
 
-def held_out_images(data_dir):
-  return data.load(data.DATASETS['mnist'], data_dir,
+def held_out_images(cfg):
+  return data.load(data.DATASETS[cfg.dataset], cfg.data_dir,
                    validation_size=100).test[0]
 
 
@@ -54,9 +63,10 @@ def restored_probabilities(cfg, images):
 
 @pytest.mark.parametrize('variant', sorted(presets.PRESETS))
 def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
-    tmp_path, data_dir, variant):
-  cfg = trained(tmp_path, data_dir, variant)
-  images = held_out_images(data_dir)
+    tmp_path, data_dir, cifar_dir, variant):
+  cfg = trained(tmp_path, cifar_dir if variant == 'cifar_cnn' else data_dir,
+                variant)
+  images = held_out_images(cfg)
   expected = restored_probabilities(cfg, images)
   version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
                           str(tmp_path / 'serving'))

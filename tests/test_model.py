@@ -1,5 +1,7 @@
 """The graph: layer names, parameter counts, XOR, and TF1 checkpoint naming."""
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +16,41 @@ from legacy_dnn import model
 from legacy_dnn import presets
 
 PARAMETERS = {'plain': 269322, 'xavier': 269322, 'deep': 1195018,
-              'dropout': 1195018, 'homl': 266610}
+              'dropout': 1195018, 'homl': 266610,
+              # 784x512 + 3 x 512x512 + 512x10 kernels and a beta per unit.
+              'batchnorm': 1195018,
+              # 3x3x1x32 + 3x3x32x64 kernels, no conv bias; 7x7x64x10 + 10.
+              'cnn': 50090,
+              # + 3x3x64x128; 4x4x128x625 + 625; 625x10 + 10.
+              'deep_cnn': 1379333,
+              # 5x5x1x6+6, 5x5x6x16+16; 4x4x16x120+120; 120x10+10.
+              'lenet': 34622,
+              'small': 16640,
+              # On 32x32x3: 2x2 convs of 98, 98, 256, 256 with biases; 6x6x256
+              # after two VALID pools; 256; 10.
+              'cifar_cnn': 2764918}
+
+
+def _kernels_and_biases(*layers):
+  return ['%s/%s' % (layer, part) for layer in layers
+          for part in ('kernel', 'bias')]
+
+
+def _batch_normalized(*layers):
+  return [name for layer in layers for name in (
+      layer + '/kernel', layer + '/batch_normalization/beta')]
+
+
+NAMES = {
+    'cnn': ['conv1/kernel', 'conv2/kernel', 'outputs/kernel', 'outputs/bias'],
+    'deep_cnn': ['conv1/kernel', 'conv2/kernel', 'conv3/kernel'] +
+                _kernels_and_biases('hidden1', 'outputs'),
+    'batchnorm': _batch_normalized('hidden1', 'hidden2', 'hidden3', 'hidden4',
+                                   'outputs'),
+    'lenet': _kernels_and_biases('conv1', 'conv2', 'hidden1', 'outputs'),
+    'cifar_cnn': _kernels_and_biases('conv1', 'conv2', 'conv3', 'conv4',
+                                     'hidden1', 'outputs'),
+}
 
 
 @pytest.mark.parametrize('variant', sorted(presets.PRESETS))
@@ -25,15 +61,28 @@ def test_trainable_parameters_and_names(variant):
     variables = tf.compat.v1.trainable_variables()
     assert model.parameter_count(variables) == PARAMETERS[variant]
     layers = ['hidden%d' % (i + 1) for i in range(len(cfg.hidden_units))]
-    assert [v.op.name for v in variables] == [
-        '%s/%s' % (layer, part) for layer in layers + ['outputs']
-        for part in ('kernel', 'bias')]
+    assert [v.op.name for v in variables] == NAMES.get(
+        variant, _kernels_and_biases(*layers, 'outputs'))
     assert m.X.op.name == 'X' and m.y.op.name == 'y'
-    assert m.logits.op.name.startswith('dnn/outputs/')
+    assert m.logits.op.name.startswith('dnn/')
     assert m.loss.op.name == 'loss/loss'
     assert m.accuracy.op.name == 'eval/accuracy'
     assert m.train_op.name.startswith('train/')
     assert m.logits.shape.as_list() == [None, 10]
+    assert m.X.shape.as_list() == (
+        [None, 32, 32, 3] if variant == 'cifar_cnn' else [None, 784])
+
+
+def test_batch_norm_keeps_moving_averages_outside_the_trainables():
+  with tf.Graph().as_default():
+    model.build(config.for_variant('batchnorm'))
+    averages = [v.op.name for v in tf.compat.v1.global_variables()
+                if 'moving' in v.op.name]
+    assert averages == [
+        '%s/batch_normalization/%s' % (layer, name)
+        for layer in ('hidden1', 'hidden2', 'hidden3', 'hidden4', 'outputs')
+        for name in ('moving_mean', 'moving_variance')]
+    assert [v.op.name for v in model.network_variables()][-10:] == averages
 
 
 def test_optimizer_follows_the_preset():
@@ -168,6 +217,93 @@ def test_checkpoint_of_real_layers_dense_restores_without_renaming(tmp_path):
                                rtol=1e-5, atol=1e-5)
 
 
+LEGACY_LAYERS_SCRIPT = textwrap.dedent('''
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    tf.compat.v1.disable_eager_execution()
+    layers = tf.compat.v1.layers
+    spec, image_shape = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+    X = tf.compat.v1.placeholder(tf.float32, [None, 784], name='X')
+    h = tf.reshape(X, [-1] + image_shape)
+    for kind, scope, args in spec:
+      if kind == 'conv':
+        filters, size, padding, bias = args
+        h = layers.conv2d(h, filters, size, padding=padding, use_bias=bias,
+                          name=scope)
+      elif kind == 'pool':
+        h = layers.max_pooling2d(h, 2, 2, padding=args[0])
+      elif kind == 'dense':
+        units, bias = args
+        if h.shape.rank > 2:
+          h = layers.flatten(h)
+        h = layers.dense(h, units, use_bias=bias, name=scope)
+      elif kind == 'batch_norm':
+        momentum, scale = args
+        with tf.compat.v1.variable_scope(scope):
+          h = layers.batch_normalization(h, momentum=momentum, scale=scale,
+                                         training=False)
+      elif kind == 'relu':
+        h = tf.nn.relu(h)
+    rng = np.random.default_rng(5)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      for v in tf.compat.v1.global_variables():
+        value = rng.normal(0, 0.1, v.shape.as_list())
+        if 'moving_variance' in v.op.name:
+          value = np.abs(value) + 0.5  # A variance, and not the initial 1.
+        sess.run(v.assign(value.astype(np.float32)))
+      x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
+      np.save(sys.argv[2], sess.run(h, {X: x}))
+      tf.compat.v1.train.Saver().save(sess, sys.argv[1])
+''')
+
+
+def _legacy_spec(cfg):
+  """cfg's layers as the arguments of tf.compat.v1.layers' functions."""
+  spec = []
+  for layer in presets.layers(cfg):
+    args = {
+        presets.CONV: [layer.size, cfg.kernel_size, cfg.conv_padding.lower(),
+                       cfg.conv_bias_init is not None],
+        presets.POOL: [cfg.pool_padding.lower()],
+        presets.DENSE: [layer.size, cfg.bias_init is not None],
+        presets.BATCH_NORM: [cfg.batch_norm_decay, cfg.batch_norm_scale],
+    }.get(layer.kind, [])
+    spec.append([layer.kind, layer.scope, args])
+  return spec
+
+
+@pytest.mark.parametrize('variant', ['deep_cnn', 'lenet', 'batchnorm'])
+def test_checkpoint_of_real_conv2d_and_batch_norm_restores(variant, tmp_path):
+  """conv2d, max_pooling2d and batch_normalization of tf.compat.v1.layers
+  name their variables as ours do, and compute the same logits from them:
+  batch norm in inference, with moving averages that are not the initial
+  ones."""
+  cfg = config.for_variant(variant)
+  prefix, logits_file = str(tmp_path / 'legacy.ckpt'), str(tmp_path / 'l.npy')
+  env = dict(os.environ, TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='2')
+  subprocess.run(
+      [sys.executable, '-c', LEGACY_LAYERS_SCRIPT, prefix, logits_file,
+       json.dumps(_legacy_spec(cfg)), json.dumps([28, 28, 1])],
+      env=env, check=True, timeout=300)
+  expected = np.load(logits_file)
+
+  reader = tf.train.load_checkpoint(prefix)
+  with tf.Graph().as_default() as graph:
+    # As evaluation builds it: no dropout, which reads the global step.
+    m = model.build(dataclasses.replace(cfg, keep_prob=1.0))
+    variables = model.network_variables()
+    assert sorted(v.op.name for v in variables) == sorted(
+        reader.get_variable_to_shape_map())
+    saver = tf.compat.v1.train.Saver(variables)
+  with tf.compat.v1.Session(graph=graph) as sess:
+    saver.restore(sess, prefix)
+    x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
+    np.testing.assert_allclose(sess.run(m.logits, {m.X: x}), expected,
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_dropout_masks_keep_about_keep_prob_and_scale():
   with tf.Graph().as_default() as graph:
     masks = model.dropout_masks(tf.constant(1000), (512, 300), 0.7,
@@ -184,14 +320,22 @@ def test_dropout_masks_keep_about_keep_prob_and_scale():
 
 
 def test_gemm_shapes_and_flops():
-  assert model.gemm_shapes((300, 100), 50) == [
+  assert model.gemm_shapes(presets.PRESETS['homl'], 50) == [
       (50, 784, 300), (784, 50, 300),
       (50, 300, 100), (300, 50, 100), (50, 100, 300),
       (50, 100, 10), (100, 50, 10), (50, 10, 100)]
   # deep: forward and kernel gradient of 784x512, all three products of
   # three 512x512 layers and of 512x10, two FLOPs per multiply-add.
-  assert model.flops_per_example((512,) * 4) == 2 * (
+  assert model.flops_per_example(presets.PRESETS['deep']) == 2 * (
       2 * 784 * 512 + 3 * 3 * 512 * 512 + 3 * 512 * 10)
+  # cnn: conv1 (28x28x32 outputs, 3x3x1 each: forward and kernel gradient),
+  # conv2 (14x14x64, 3x3x32, all three), and the 3136x10 output layer.
+  assert model.flops_per_example(presets.PRESETS['cnn']) == 2 * (
+      2 * 28 * 28 * 32 * 9 + 3 * 14 * 14 * 64 * 9 * 32 + 3 * 3136 * 10)
+  lenet = [shape for _, shape in model.layer_shapes(presets.PRESETS['lenet'],
+                                                    (28, 28, 1))]
+  assert lenet[:6] == [(24, 24, 6)] * 2 + [(12, 12, 6), (8, 8, 16),
+                                           (8, 8, 16), (4, 4, 16)]
 
 
 def test_loss_is_the_fused_op_with_the_public_apis_values():

@@ -28,6 +28,10 @@ from legacy_dnn import checkpoints
 
 EPOCHS = 30
 KILL_SEED = 20261122
+# Small networks of each variant's kind, so 2 x 30 epochs take seconds.
+SIZES = {'dropout': ['--hidden_units=64,64'], 'homl': ['--hidden_units=64,64'],
+         'batchnorm': ['--hidden_units=64,64'],
+         'deep_cnn': ['--filters=4,4,4', '--hidden_units=16']}
 
 
 def newest_checkpoint(model_dir):
@@ -55,7 +59,7 @@ class Runs:
 
   def args(self, model_dir):
     return ['--variant=' + self.variant, '--data_dir=' + self.data_dir,
-            '--validation_size=100', '--hidden_units=64,64',
+            '--validation_size=100'] + SIZES[self.variant] + [
             '--epochs=%d' % EPOCHS, '--seed=5', '--logdir=' + self.logdir,
             '--model_dir=' + model_dir]
 
@@ -67,9 +71,9 @@ class Runs:
     self.interruptions.append((signum, proc.wait(), proc.output))
 
 
-@pytest.fixture(scope='module', params=['dropout', 'homl'])
-def runs(request, tmp_path_factory):
-  runs = Runs(tmp_path_factory.mktemp(request.param), request.param)
+def interrupted_and_straight(variant, tmp_path_factory):
+  """Runs variant straight through, and again under interruptions."""
+  runs = Runs(tmp_path_factory.mktemp(variant), variant)
   straight = Proc('train.py', *runs.args(runs.straight_dir))
   straight.wait_for_line('TensorBoard logs')
   started = time.monotonic()
@@ -94,6 +98,11 @@ def runs(request, tmp_path_factory):
   assert final.wait() == 0, final.stderr
   runs.final_output = final.output
   return runs
+
+
+@pytest.fixture(scope='module', params=['dropout', 'homl'])
+def runs(request, tmp_path_factory):
+  return interrupted_and_straight(request.param, tmp_path_factory)
 
 
 def test_resumed_run_ends_bit_for_bit_equal(runs):
