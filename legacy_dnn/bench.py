@@ -4,8 +4,8 @@ Every contender trains the same network (a preset: layers, initializers,
 optimizer, learning rate, batch size) on the same in-memory examples and
 reports seconds per epoch. `ours` is training.train() itself, as
 scripts/train.py runs it; `keras` is keras.Sequential with model.fit;
-`torch` is a standard PyTorch loop. `limit` times tf.matmul alone at the
-network's GEMM shapes, the work no training loop can avoid.
+`torch` is a standard PyTorch loop. `limit` times tf.matmul and tf.nn.conv2d
+alone at the network's shapes, the work no training loop can avoid.
 """
 
 import contextlib
@@ -83,24 +83,52 @@ def run_keras(cfg):
 
   def init(name):
     return {presets.RANDOM_NORMAL: keras.initializers.RandomNormal(stddev=1.0),
+            presets.RANDOM_NORMAL_SMALL: keras.initializers.RandomNormal(
+                stddev=0.01),
             presets.GLOROT_UNIFORM: keras.initializers.GlorotUniform(),
-            presets.ZEROS: keras.initializers.Zeros()}[name]
+            presets.ZEROS: keras.initializers.Zeros(), None: 'zeros'}[name]
 
-  layers = [keras.Input((data.IMAGE_PIXELS,))]
-  for units in cfg.hidden_units:
-    layers.append(keras.layers.Dense(
-        units, activation='relu', kernel_initializer=init(cfg.kernel_init),
-        bias_initializer=init(cfg.bias_init)))
-    if cfg.keep_prob < 1:
+  dataset = data.DATASETS[cfg.dataset]
+  layers = [keras.Input(dataset.input_shape)]
+  if cfg.filters:
+    layers.append(keras.layers.Reshape(dataset.image_shape))
+  spec = presets.layers(cfg)
+  for i, layer in enumerate(spec):
+    # A ReLU right after its layer is that layer's activation, as written
+    # in Keras code.
+    relu = i + 1 < len(spec) and spec[i + 1].kind == presets.RELU
+    activation = 'relu' if relu else None
+    if layer.kind == presets.CONV:
+      layers.append(keras.layers.Conv2D(
+          layer.size, cfg.kernel_size, padding=cfg.conv_padding.lower(),
+          activation=activation, use_bias=cfg.conv_bias_init is not None,
+          kernel_initializer=init(cfg.conv_kernel_init),
+          bias_initializer=init(cfg.conv_bias_init)))
+    elif layer.kind == presets.POOL:
+      layers.append(keras.layers.MaxPooling2D(
+          2, 2, padding=cfg.pool_padding.lower()))
+    elif layer.kind == presets.DENSE:
+      if cfg.filters and not any(l.kind == presets.DENSE for l in spec[:i]):
+        layers.append(keras.layers.Flatten())
+      layers.append(keras.layers.Dense(
+          layer.size, activation=activation,
+          use_bias=cfg.bias_init is not None,
+          kernel_initializer=init(cfg.kernel_init),
+          bias_initializer=init(cfg.bias_init)))
+    elif layer.kind == presets.BATCH_NORM:
+      layers.append(keras.layers.BatchNormalization(
+          momentum=cfg.batch_norm_decay, epsilon=model.BATCH_NORM_EPSILON,
+          scale=cfg.batch_norm_scale))
+    elif layer.kind == presets.RELU and spec[i - 1].kind not in (
+        presets.CONV, presets.DENSE):
+      layers.append(keras.layers.ReLU())
+    elif layer.kind == presets.DROPOUT and cfg.keep_prob < 1:
       layers.append(keras.layers.Dropout(1 - cfg.keep_prob))
-  layers.append(keras.layers.Dense(
-      data.NUM_CLASSES, kernel_initializer=init(cfg.kernel_init),
-      bias_initializer=init(cfg.bias_init)))
-  model = keras.Sequential(layers)
+  net = keras.Sequential(layers)
   optimizer = (keras.optimizers.Adam(cfg.learning_rate)
                if cfg.optimizer == presets.ADAM
                else keras.optimizers.SGD(cfg.learning_rate))
-  model.compile(optimizer=optimizer,
+  net.compile(optimizer=optimizer,
                 loss=keras.losses.SparseCategoricalCrossentropy(
                     from_logits=True),
                 metrics=['accuracy'])
@@ -114,10 +142,10 @@ def run_keras(cfg):
     def on_epoch_end(self, epoch, logs=None):
       self.times.append(time.perf_counter() - self.start)
 
-  model.fit(X, y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+  net.fit(X, y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
             verbose=0, callbacks=[EpochTimes()])
   return {'train_s': EpochTimes.times,
-          'jit_compile': bool(model.jit_compile)}
+          'jit_compile': bool(net.jit_compile)}
 
 
 def run_torch(cfg):
@@ -130,36 +158,69 @@ def run_torch(cfg):
   def initialize(tensor, name):
     if name == presets.RANDOM_NORMAL:
       torch.nn.init.normal_(tensor, std=1.0)
+    elif name == presets.RANDOM_NORMAL_SMALL:
+      torch.nn.init.normal_(tensor, std=0.01)
     elif name == presets.GLOROT_UNIFORM:
       torch.nn.init.xavier_uniform_(tensor)
     else:
       torch.nn.init.zeros_(tensor)
 
-  layers, n_in = [], data.IMAGE_PIXELS
-  for units in list(cfg.hidden_units) + [data.NUM_CLASSES]:
-    linear = torch.nn.Linear(n_in, units)
-    initialize(linear.weight, cfg.kernel_init)
-    initialize(linear.bias, cfg.bias_init)
-    layers.append(linear)
-    if units != data.NUM_CLASSES:
+  # PyTorch's images are channels first: 28x28x1 becomes 1x28x28.
+  height, width, channels = data.DATASETS[cfg.dataset].image_shape
+  layers = [torch.nn.Unflatten(1, (channels, height, width))
+            ] if cfg.filters else []
+  shape = (channels, height, width) if cfg.filters else (
+      int(np.prod(X.shape[1:])),)
+  for (layer, out_shape) in model.layer_shapes(
+      cfg, data.DATASETS[cfg.dataset].image_shape):
+    if layer.kind == presets.CONV:
+      conv = torch.nn.Conv2d(shape[0], layer.size, cfg.kernel_size,
+                             padding=cfg.conv_padding.lower(),
+                             bias=cfg.conv_bias_init is not None)
+      initialize(conv.weight, cfg.conv_kernel_init)
+      if conv.bias is not None:
+        initialize(conv.bias, cfg.conv_bias_init)
+      layers.append(conv)
+    elif layer.kind == presets.POOL:
+      # TF's SAME pooling of an odd side keeps the last row: ceil_mode.
+      layers.append(torch.nn.MaxPool2d(
+          2, 2, ceil_mode=cfg.pool_padding == presets.SAME))
+    elif layer.kind == presets.DENSE:
+      if len(shape) == 3:
+        layers.append(torch.nn.Flatten())
+      linear = torch.nn.Linear(int(np.prod(shape)), layer.size,
+                               bias=cfg.bias_init is not None)
+      initialize(linear.weight, cfg.kernel_init)
+      if linear.bias is not None:
+        initialize(linear.bias, cfg.bias_init)
+      layers.append(linear)
+    elif layer.kind == presets.BATCH_NORM:
+      norm = (torch.nn.BatchNorm2d if len(shape) == 3 else
+              torch.nn.BatchNorm1d)
+      layers.append(norm(layer.size, eps=model.BATCH_NORM_EPSILON,
+                         momentum=1 - cfg.batch_norm_decay))
+    elif layer.kind == presets.RELU:
       layers.append(torch.nn.ReLU())
-      if cfg.keep_prob < 1:
-        layers.append(torch.nn.Dropout(1 - cfg.keep_prob))
-    n_in = units
-  model = torch.nn.Sequential(*layers)
-  optimizer = (torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    elif layer.kind == presets.DROPOUT and cfg.keep_prob < 1:
+      layers.append(torch.nn.Dropout(1 - cfg.keep_prob))
+    if layer.kind in (presets.CONV, presets.POOL):
+      shape = (out_shape[2], out_shape[0], out_shape[1])
+    elif layer.kind == presets.DENSE:
+      shape = (layer.size,)
+  model_ = torch.nn.Sequential(*layers)
+  optimizer = (torch.optim.Adam(model_.parameters(), lr=cfg.learning_rate)
                if cfg.optimizer == presets.ADAM
-               else torch.optim.SGD(model.parameters(), lr=cfg.learning_rate))
+               else torch.optim.SGD(model_.parameters(), lr=cfg.learning_rate))
   n_batches = len(X) // cfg.batch_size
   times = []
-  model.train()
+  model_.train()
   for _ in range(cfg.epochs):
     start = time.perf_counter()
     order = torch.randperm(len(X))
     loss_sum = accuracy_sum = 0.0
     for i in range(n_batches):
       idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-      logits = model(X[idx])
+      logits = model_(X[idx])
       loss = torch.nn.functional.cross_entropy(logits, y[idx])
       optimizer.zero_grad(set_to_none=True)
       loss.backward()
@@ -170,32 +231,76 @@ def run_torch(cfg):
   return {'train_s': times, 'threads': torch.get_num_threads()}
 
 
-def run_limit(cfg):
-  """GFLOP/s of tf.matmul alone at the network's GEMM shapes.
+def _loop_seconds(tf, graph, op_of):
+  """Seconds of MATMUL_REPEATS runs of op_of(acc) in one while loop.
 
-  Each shape runs MATMUL_REPEATS times inside one graph-mode while loop (so
-  no per-call overhead is counted); each iteration's input depends on the
-  last, so nothing is hoisted out of the loop.
+  op_of(acc) returns a scalar that depends on its run; acc feeds the next
+  iteration's input, so nothing is hoisted out of the loop.
+  """
+  with graph.as_default():
+    loop = tf.while_loop(lambda i, acc: i < MATMUL_REPEATS,
+                         lambda i, acc: (i + 1, op_of(acc)),
+                         (tf.constant(0), tf.constant(0.0)))
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(loop)  # Warm-up.
+    return _median_time(lambda: sess.run(loop), repeats=5)
+
+
+def conv_ops(cfg, batch_size):
+  """(input NHWC, kernel HWIO, output NHWC, padding, first) per convolution
+  of cfg's network, for one step of batch_size examples."""
+  image_shape = data.DATASETS[cfg.dataset].image_shape
+  ops, shape = [], tuple(image_shape)
+  for i, (layer, out_shape) in enumerate(model.layer_shapes(cfg,
+                                                            image_shape)):
+    if layer.kind == presets.CONV:
+      ops.append(((batch_size,) + shape,
+                  (cfg.kernel_size, cfg.kernel_size, shape[-1], layer.size),
+                  (batch_size,) + out_shape, cfg.conv_padding, i == 0))
+    shape = out_shape
+  return ops
+
+
+def run_limit(cfg):
+  """GFLOP/s of tf.matmul and tf.nn.conv2d alone at the network's shapes.
+
+  Every GEMM of a training step (model.gemm_shapes), and every convolution's
+  forward pass, kernel gradient and (but for the first) input gradient, runs
+  MATMUL_REPEATS times inside one graph-mode while loop, so no per-call
+  overhead is counted. The limit is their FLOPs over their summed time.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  constant = lambda shape: tf.constant(rng.random(shape, np.float32))
   total_flops = total_seconds = 0.0
-  for m, k, n in model.gemm_shapes(cfg, cfg.batch_size):
+  for m, k, n in model.gemm_shapes(cfg, cfg.batch_size,
+                                   data.DATASETS[cfg.dataset].image_shape):
     graph = tf.Graph()
     with graph.as_default():
-      a = tf.constant(np.random.default_rng(0).random((m, k), np.float32))
-      b = tf.constant(np.random.default_rng(1).random((k, n), np.float32))
-
-      def body(i, acc, a=a, b=b):
-        product = tf.matmul(a + acc * 1e-30, b)
-        return i + 1, product[0, 0]
-
-      loop = tf.while_loop(lambda i, acc: i < MATMUL_REPEATS, body,
-                           (tf.constant(0), tf.constant(0.0)))
-    with tf.compat.v1.Session(graph=graph) as sess:
-      sess.run(loop)  # Warm-up.
-      seconds = _median_time(lambda: sess.run(loop), repeats=5)
+      a, b = constant((m, k)), constant((k, n))
+    total_seconds += _loop_seconds(
+        tf, graph, lambda acc, a=a, b=b: tf.matmul(a + acc * 1e-30, b)[0, 0])
     total_flops += 2.0 * m * k * n * MATMUL_REPEATS
-    total_seconds += seconds
+  for x_shape, w_shape, y_shape, padding, first in conv_ops(cfg,
+                                                            cfg.batch_size):
+    graph = tf.Graph()
+    with graph.as_default():
+      x, w, dy = constant(x_shape), constant(w_shape), constant(y_shape)
+    kernels = [
+        lambda acc: tf.nn.conv2d(x + acc * 1e-30, w, 1, padding),
+        lambda acc: tf.raw_ops.Conv2DBackpropFilter(
+            input=x + acc * 1e-30, filter_sizes=w_shape, out_backprop=dy,
+            strides=[1, 1, 1, 1], padding=padding)]
+    if not first:
+      kernels.append(lambda acc: tf.raw_ops.Conv2DBackpropInput(
+          input_sizes=x_shape, filter=w, out_backprop=dy + acc * 1e-30,
+          strides=[1, 1, 1, 1], padding=padding))
+    for kernel in kernels:
+      total_seconds += _loop_seconds(
+          tf, graph, lambda acc, kernel=kernel: tf.reshape(kernel(acc),
+                                                           [-1])[0])
+      total_flops += 2.0 * np.prod(y_shape) * np.prod(w_shape[:3]) * (
+          MATMUL_REPEATS)
   return {'gflops': total_flops / total_seconds / 1e9}
 
 

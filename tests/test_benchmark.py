@@ -28,3 +28,26 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path):
     assert summary[key] > 0, key
   assert summary['ours_over_keras'] == summary['ours_epoch_s'] / summary[
       'keras_epoch_s']
+
+
+def test_a_conv_network_races_its_keras_and_pytorch_twins(tmp_path):
+  """lenet in all three, and the limit with convolutions in it."""
+  out = str(tmp_path / 'bench.json')
+  result = run_script('benchmark.py', '--quick', '--presets=lenet',
+                      '--contenders=ours,keras,torch', '--json=' + out,
+                      timeout=600)
+  assert result.returncode == 0, result.stderr
+  with open(out) as f:
+    summary = json.load(f)['lenet']
+  for key in ('ours_epoch_s', 'keras_epoch_s', 'torch_epoch_s',
+              'limit_gflops', 'limit_pct'):
+    assert summary[key] > 0, key
+  # Two 5x5 convolutions dominate lenet's FLOPs, so they are counted.
+  assert summary['gflop_per_example'] > 1e-3  # The dense layers: 0.19e-3.
+
+
+def test_cifar_cnn_is_not_offered(tmp_path):
+  result = run_script('benchmark.py', '--presets=cifar_cnn')
+  assert result.returncode == 2
+  assert 'must be among' in result.stderr and 'cifar_cnn' not in (
+      result.stderr.split('must be among')[1])
