@@ -33,7 +33,7 @@ class SavedModel:
 
   def predict(self, images):
     """Softmax probabilities, float32 [n, 10], for float32 [n, 784] images."""
-    chunk = training.EVAL_CHUNK
+    chunk = training.eval_chunk(self.config)
     return np.concatenate(
         [self.sess.run(self.probabilities,
                        {self.model.X: images[start:start + chunk]})
@@ -42,7 +42,8 @@ class SavedModel:
 
   def loss_and_accuracy(self, images, labels):
     """Mean loss and accuracy, computed as training computes them."""
-    return training.evaluate(self.sess, self.model, (images, labels))
+    return training.evaluate(self.sess, self.model, (images, labels),
+                             training.eval_chunk(self.config))
 
   def close(self):
     self.sess.close()

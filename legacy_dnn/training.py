@@ -31,8 +31,11 @@ from legacy_dnn.errors import TrainingError, UserError
 
 say = functools.partial(print, flush=True)
 
-# Examples per session call in validation and test passes.
+# Examples per session call in validation and test passes, at most; fewer
+# where the widest layer's activations for them would pass EVAL_BUDGET_BYTES
+# (cifar_cnn's first convolution: 170 images).
 EVAL_CHUNK = 1000
+EVAL_BUDGET_BYTES = 64 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +81,14 @@ def next_state(state, epoch, val_loss):
       best_loss=val_loss if improved else state.best_loss,
       best_epoch=epoch if improved else state.best_epoch,
       wait=0 if improved else state.wait + 1)
+
+
+def eval_chunk(config):
+  """Examples per session call of evaluate() for config's network."""
+  image_shape = data.DATASETS[config.dataset].image_shape
+  widest = max(int(np.prod(shape))
+               for _, shape in model.layer_shapes(config, image_shape))
+  return max(1, min(EVAL_CHUNK, EVAL_BUDGET_BYTES // (4 * widest)))
 
 
 def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
@@ -381,7 +392,8 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
 
     timing.train_seconds.append(time.time() - start)
     epoch_no = epoch + 1
-    val_loss, val_accuracy = evaluate(sess, m, splits.validation)
+    val_loss, val_accuracy = evaluate(sess, m, splits.validation,
+                                      eval_chunk(config))
     if not math.isfinite(val_loss):
       raise TrainingError(
           'epoch %d: the validation loss became %s; the last good checkpoint '
@@ -417,7 +429,8 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
 def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):
   """Scores the best model on the test set, in the seeds' words."""
   ckpt.restore_best(sess)
-  test_loss, test_accuracy = evaluate(sess, m, splits.test)
+  test_loss, test_accuracy = evaluate(sess, m, splits.test,
+                                     eval_chunk(config))
   say('Learning Finished!')
   say('Best model: epoch %d of %d (validation loss %.6f); test loss %.6f'
       % (state.best_epoch, state.epoch, state.best_loss, test_loss))

@@ -138,9 +138,14 @@ def test_diverging_loss_stops_with_the_epoch_and_saves_nothing(tmp_path,
   assert not [n for n in os.listdir(cfg.model_dir) if n.startswith('model.')]
 
 
-def test_chunked_evaluation_equals_one_pass(tmp_path):
-  """Dropout preset, so the masks the chunks bound are in the graph."""
-  cfg = config.for_variant('dropout', hidden_units=(16, 16), seed=2)
+@pytest.mark.parametrize('variant, sizes', [
+    ('dropout', dict(hidden_units=(16, 16))),
+    ('deep_cnn', dict(filters=(4, 4, 4), hidden_units=(16,))),
+    ('batchnorm', dict(hidden_units=(16, 16)))])
+def test_chunked_evaluation_equals_one_pass(variant, sizes):
+  """With dropout, whose masks the chunks bound, in the graph; batch norm's
+  moving averages are moved off their initial values first."""
+  cfg = config.for_variant(variant, seed=2, **sizes)
   rng = np.random.default_rng(0)
   images = rng.random((1234, data.IMAGE_PIXELS), dtype=np.float32)
   labels = rng.integers(0, data.NUM_CLASSES, 1234)
@@ -149,11 +154,20 @@ def test_chunked_evaluation_equals_one_pass(tmp_path):
     init = tf.compat.v1.global_variables_initializer()
   with tf.compat.v1.Session(graph=graph) as sess:
     sess.run(init)
+    sess.run(m.train_op, {m.X: images[:100], m.y: labels[:100],
+                          m.training: True})
     whole = sess.run([m.loss, m.accuracy], {m.X: images, m.y: labels})
     chunked = training.evaluate(sess, m, (images, labels), chunk_size=100)
   assert chunked[0] == pytest.approx(float(whole[0]), rel=1e-6)
   assert chunked[1] * len(labels) == round(float(whole[1]) * len(labels))
   assert 0 < chunked[1] < 1
+
+
+def test_evaluation_chunks_shrink_for_wide_activations():
+  assert training.eval_chunk(config.for_variant('dropout')) == 1000
+  # cifar_cnn's first convolution: 31x31x98 floats an image.
+  assert training.eval_chunk(config.for_variant('cifar_cnn')) == (
+      training.EVAL_BUDGET_BYTES // (4 * 31 * 31 * 98))
 
 
 def test_early_stopping():
