@@ -241,6 +241,18 @@ def define_model_flags(flag_values):
       'hidden_units', lambda v: v is None or _is_hidden_units(v),
       message='must be comma-separated positive integers, e.g. 512,512',
       flag_values=fv)
+  flags.DEFINE_list(
+      'filters', None,
+      'Filter counts of the convolutional blocks of a --checkpoint without '
+      'run.json, if not the variant\'s, e.g. 32,64.', flag_values=fv)
+  flags.register_validator(
+      'filters', lambda v: v is None or _is_hidden_units(v),
+      message='must be comma-separated positive integers, e.g. 32,64',
+      flag_values=fv)
+
+
+def _sizes(value):
+  return tuple(int(v) for v in value) if value is not None else None
 
 
 def model_flags(fv):
@@ -248,10 +260,9 @@ def model_flags(fv):
   return dict(
       model_dir=fv.model_dir, checkpoint=fv.checkpoint, variant=fv.variant,
       dataset=fv.dataset or presets.PRESETS[fv.variant].dataset,
-      hidden_units=(tuple(int(v) for v in fv.hidden_units)
-                    if fv.hidden_units is not None else None),
-      given=[name for name in ('variant', 'dataset', 'hidden_units')
-             if fv[name].present])
+      hidden_units=_sizes(fv.hidden_units), filters=_sizes(fv.filters),
+      given=[name for name in ('variant', 'dataset', 'hidden_units',
+                               'filters') if fv[name].present])
 
 
 def define_flags(flag_values):

@@ -61,15 +61,15 @@ def run_config(model_dir, data_dir=None, mirror=None):
 
 
 def locate_model(model_dir, checkpoint, variant, dataset, hidden_units=None,
-                 data_dir=None, mirror=None, given=()):
+                 data_dir=None, mirror=None, given=(), filters=None):
   """The TrainConfig and checkpoint prefix of the model a user asks for.
 
   Args:
     model_dir: a model_dir of ours, or None.
     checkpoint: a checkpoint prefix (or a folder holding one), or None.
-    variant, dataset, hidden_units: describe the network and its data when
-      the checkpoint has no run.json beside it; variant and dataset also
-      pick the default model_dir. hidden_units None is the preset's.
+    variant, dataset, hidden_units, filters: describe the network and its
+      data when the checkpoint has no run.json beside it; variant and
+      dataset also pick the default model_dir. Sizes None are the preset's.
     data_dir, mirror: where the data comes from.
     given: the names among variant, dataset and hidden_units that the user
       gave; a run.json that says otherwise is an error.
@@ -89,12 +89,15 @@ def locate_model(model_dir, checkpoint, variant, dataset, hidden_units=None,
                          model_dir=beside)
         if hidden_units:
           described['hidden_units'] = tuple(hidden_units)
+        if filters:
+          described['filters'] = tuple(filters)
         return config_lib.for_variant(variant, **described), checkpoint
       model_dir = beside
   model_dir = model_dir or config_lib.default_model_dir(variant, dataset)
   cfg = run_config(model_dir, data_dir, mirror)
   asked = dict(variant=variant, dataset=dataset,
-               hidden_units=tuple(hidden_units or ()))
+               hidden_units=tuple(hidden_units or ()),
+               filters=tuple(filters or ()))
   for name in given:
     if asked[name] != getattr(cfg, name):
       raise CheckpointError('--%s=%s, but --model_dir=%s holds a %s run'

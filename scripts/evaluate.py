@@ -8,7 +8,8 @@
 A model_dir's run.json says which network and dataset it holds, so --variant
 and --dataset only pick the default model_dir, as train.py does
 (models/<variant>-<dataset>). A checkpoint written by other TF1 code, with no
-run.json beside it, is described by --variant, --dataset and --hidden_units.
+run.json beside it, is described by --variant, --dataset, --hidden_units and
+--filters.
 """
 
 from absl import flags

@@ -293,3 +293,35 @@ def test_evaluate_with_the_wrong_dataset(trained):
   assert evaluate_error(trained, '--dataset=fashion_mnist') == (
       'evaluate.py: error: --dataset=fashion_mnist, but --model_dir=%s holds '
       'a mnist run' % trained.model_dir)
+
+
+def test_evaluate_a_foreign_conv_checkpoint_described_by_flags(trained,
+                                                                tmp_path):
+  """A lenet checkpoint with no run.json beside it: --filters and
+  --hidden_units say its sizes, and the scores are those of its model_dir."""
+  cfg = config.for_variant(
+      'lenet', filters=(4, 8), hidden_units=(16,), epochs=1,
+      validation_size=100, data_dir=trained.data_dir,
+      model_dir=str(tmp_path / 'lenet'), logdir=str(tmp_path / 'logs'))
+  training.train(cfg)
+  foreign = tmp_path / 'foreign'
+  foreign.mkdir()
+  for name in os.listdir(cfg.model_dir):
+    if name.startswith('best.ckpt.'):
+      shutil.copy(os.path.join(cfg.model_dir, name), str(foreign))
+  ours = run_script('evaluate.py', '--model_dir=' + cfg.model_dir,
+                    '--data_dir=' + trained.data_dir)
+  theirs = run_script('evaluate.py', '--checkpoint=%s' % (
+      foreign / 'best.ckpt'), '--variant=lenet', '--filters=4,8',
+                      '--hidden_units=16', '--dataset=mnist',
+                      '--data_dir=' + trained.data_dir)
+  assert theirs.returncode == 0, theirs.stderr
+  score = lambda out: [l for l in out.splitlines()
+                       if l.startswith(('Test loss', 'Accuracy'))]
+  assert score(theirs.stdout) == score(ours.stdout) and score(ours.stdout)
+  unsized = run_script('evaluate.py', '--checkpoint=%s' % (
+      foreign / 'best.ckpt'), '--variant=lenet', '--data_dir=' +
+                       trained.data_dir)
+  assert unsized.returncode == 1
+  assert ('variable conv1/kernel has shape [5, 5, 1, 4], the model needs '
+          '[5, 5, 1, 6]') in unsized.stderr
