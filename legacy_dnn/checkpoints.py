@@ -325,14 +325,16 @@ def best_model(model_dir, flag='--model_dir'):
   return path
 
 
-def lock(model_dir, flag='--model_dir', user='training'):
+def lock(model_dir, flag='--model_dir', user='training', name=None,
+         blocking=False):
   """Takes model_dir for this process; returns a file to close to release it.
 
   The lock is an flock, which the kernel releases when the process dies, so a
   killed run never leaves a stale lock behind. flag and user name the folder
-  and its kind of owner in errors.
+  and its kind of owner in errors; name is the lock file's (default
+  LOCK_FILE); blocking waits for the lock instead of failing.
   """
-  path = os.path.join(model_dir, LOCK_FILE)
+  path = os.path.join(model_dir, name or LOCK_FILE)
   try:
     os.makedirs(model_dir, exist_ok=True)
     f = open(path, 'a+')
@@ -340,13 +342,13 @@ def lock(model_dir, flag='--model_dir', user='training'):
     raise CheckpointError('%s=%s: cannot write there: %s'
                           % (flag, model_dir, e.strerror)) from None
   try:
-    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
   except OSError as e:
     f.seek(0)
     owner = f.read().strip() or 'unknown'
     f.close()
     if e.errno in (errno.EAGAIN, errno.EACCES):
-      raise CheckpointError(
+      raise LockedError(
           '%s=%s is in use by another %s process (pid %s)'
           % (flag, model_dir, user, owner)) from None
     raise
@@ -355,6 +357,10 @@ def lock(model_dir, flag='--model_dir', user='training'):
   f.write(str(os.getpid()))
   f.flush()
   return f
+
+
+class LockedError(CheckpointError):
+  """Another process holds the lock."""
 
 
 def move_aside(model_dir, now):

@@ -12,6 +12,7 @@ A sweep folder holds:
 
 import csv
 import dataclasses
+import io
 import itertools
 import json
 import math
@@ -35,6 +36,10 @@ from legacy_dnn.errors import UserError
 
 SPEC_FILE = 'sweep.json'
 RESULT_FILE = 'result.json'
+# A trial is claimed by an flock on this file in its folder: one process runs
+# it, whichever sweep process on whichever machine that is.
+CLAIM_FILE = '.claim'
+LOG_FILE = 'train.log'  # A trial's output when it runs in a process of its own.
 CSV_FILE = 'results.csv'
 FINISHED, FAILED, INTERRUPTED = 'finished', 'failed', 'interrupted'
 # Pseudo-parameters: the hidden layers are depth x units; filters<N> is the
@@ -268,6 +273,30 @@ class Sweep:
         hparam_infos=hparams_domain(self.trials), metric_infos=METRICS))
     checkpoints.atomic_write(path, json.dumps(spec, indent=2) + '\n')
 
+  def claim(self, trial):
+    """Claims trial for this process: a file to close when done with it, or
+    None if another process holds it."""
+    try:
+      return checkpoints.lock(self.trial_dir(trial), '--sweep_dir', 'sweep',
+                              name=CLAIM_FILE)
+    except checkpoints.LockedError:
+      return None
+
+  def pending(self):
+    """The trials that have not ended, in order."""
+    return [t for t in self.trials if self.result(t) is None]
+
+  def report(self):
+    """Writes results.csv if every trial has ended; returns (results, path)
+    or (ended results, None) when some are still to run."""
+    results = [self.result(t) for t in self.trials]
+    ended = [r for r in results if r is not None]
+    if len(ended) < len(results):
+      return ended, None
+    path = os.path.join(self.sweep_dir, CSV_FILE)
+    write_csv(path, results, list(self.trials[0].params))
+    return results, path
+
   def result(self, trial):
     """The trial's recorded result dict, or None if it has not ended."""
     try:
@@ -367,11 +396,14 @@ def table(results, param_names):
 
 
 def write_csv(path, results, param_names):
+  """The ranked results as CSV, replaced atomically (several processes may
+  write it at once)."""
   columns = ['rank', 'trial'] + list(param_names) + [
       'status', 'test_accuracy', 'test_loss', 'epochs', 'best_epoch',
       'wall_s', 'error']
-  with open(path, 'w', newline='') as f:
-    writer = csv.DictWriter(f, columns, extrasaction='ignore')
-    writer.writeheader()
-    for rank, r in enumerate(ranked(results), 1):
-      writer.writerow(dict(r, rank=rank, **r['params']))
+  text = io.StringIO(newline='')
+  writer = csv.DictWriter(text, columns, extrasaction='ignore')
+  writer.writeheader()
+  for rank, r in enumerate(ranked(results), 1):
+    writer.writerow(dict(r, rank=rank, **r['params']))
+  checkpoints.atomic_write(path, text.getvalue())

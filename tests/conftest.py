@@ -174,6 +174,14 @@ class Proc:
     return '\n'.join(self.lines)
 
 
+def wait_until(ready, what, timeout=120):
+  """Polls ready() until it is true; fails naming what after timeout s."""
+  deadline = time.monotonic() + timeout
+  while not ready():
+    assert time.monotonic() < deadline, 'never saw ' + what
+    time.sleep(0.2)
+
+
 class TensorBoard:
   """The real `tensorboard` program serving logdir on a free local port."""
 

@@ -10,7 +10,7 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata
 
-from conftest import Proc, TensorBoard, error_lines, run_script
+from conftest import Proc, TensorBoard, error_lines, run_script, wait_until
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import sweep
@@ -231,16 +231,92 @@ def test_grid_and_random_together_is_a_usage_error(tmp_path):
       '--grid and --random (see --help)']
 
 
-def test_a_second_sweep_process_on_the_folder_is_refused(tmp_path,
-                                                         dataset_dir):
-  args = common_args(tmp_path, dataset_dir) + ['--grid=epochs=1']
-  with checkpoints.lock(str(tmp_path / 'sweep'), '--sweep_dir', 'sweep'):
+def _rows(sweep_dir):
+  with open(os.path.join(str(sweep_dir), 'results.csv')) as f:
+    return list(csv.DictReader(f))
+
+
+def test_a_claimed_trial_is_left_to_its_process(tmp_path, dataset_dir):
+  """Another process (here, this test) holds trial-001's claim: the sweep
+  runs the others, and leaves the ranked results to whoever ends the last."""
+  args = common_args(tmp_path, dataset_dir) + [
+      '--grid=learning_rate=0.01,0.02,0.03']
+  trial_dir = str(tmp_path / 'sweep' / 'trials' / 'trial-001')
+  with checkpoints.lock(trial_dir, name=sweep.CLAIM_FILE):
     result = run_script('sweep.py', *args)
-  assert result.returncode == 1
-  assert error_lines(result.stderr) == [
-      'sweep.py: error: --sweep_dir=%s is in use by another sweep process '
-      '(pid %d)' % (tmp_path / 'sweep', os.getpid())]
-  assert os.listdir(str(tmp_path / 'sweep')) == ['.lock']
+  assert result.returncode == 0, result.stderr
+  assert 'trial-001: running in another sweep process' in result.stdout
+  assert '=== trial-000' in result.stdout and '=== trial-002' in result.stdout
+  assert ('2 of 3 trials have ended; the sweep process that ends the last '
+          'one writes %s' % (tmp_path / 'sweep' / 'results.csv')
+          ) in result.stdout
+  assert not os.path.exists(str(tmp_path / 'sweep' / 'results.csv'))
+  last = run_script('sweep.py', *args)
+  assert last.returncode == 0, last.stderr
+  assert '=== trial-001' in last.stdout and '=== trial-000' not in last.stdout
+  assert len(_rows(tmp_path / 'sweep')) == 3
+
+
+def test_two_sweep_processes_divide_one_folder(tmp_path, dataset_dir):
+  args = common_args(tmp_path, dataset_dir) + [
+      '--grid=learning_rate=0.01,0.02;batch_size=25,50']
+  procs = [Proc('sweep.py', *args) for _ in range(2)]
+  for proc in procs:
+    assert proc.wait() == 0, proc.stderr
+  ran = [re.findall(r'^=== (trial-\d+)', p.output, re.M) for p in procs]
+  # No trial ran twice, and every one ran.
+  assert sorted(ran[0] + ran[1]) == ['trial-%03d' % i for i in range(4)]
+  rows = _rows(tmp_path / 'sweep')
+  assert len(rows) == 4 and {r['status'] for r in rows} == {'finished'}
+  assert any('Wrote %s' % (tmp_path / 'sweep' / 'results.csv') in p.output
+             for p in procs)
+
+
+def test_parallel_trials_in_their_own_processes_match_one_by_one(
+    tmp_path, dataset_dir):
+  grid = '--grid=learning_rate=0.01,0.1;batch_size=25,50'
+  one = common_args(tmp_path / 'one', dataset_dir) + [grid]
+  two = common_args(tmp_path / 'two', dataset_dir) + [grid, '--parallel=2']
+  assert run_script('sweep.py', *one).returncode == 0
+  result = run_script('sweep.py', *two)
+  assert result.returncode == 0, result.stderr
+  for i in range(4):
+    log = tmp_path / 'two' / 'sweep' / 'trials' / ('trial-%03d' % i) / (
+        'train.log')
+    assert '=== trial-%03d: ' % i in result.stdout
+    assert re.search(r'^trial-%03d: finished, test accuracy \d\.\d{4} ' % i,
+                     result.stdout, re.M)
+    assert 'Accuracy: ' in log.read_text()
+  # Each trial computes what it computes alone: thread counts change no bit.
+  key = lambda r: (r['trial'], r['test_accuracy'], r['test_loss'])
+  assert sorted(map(key, _rows(tmp_path / 'two' / 'sweep'))) == sorted(
+      map(key, _rows(tmp_path / 'one' / 'sweep')))
+
+
+def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
+    tmp_path, dataset_dir):
+  args = common_args(tmp_path, dataset_dir)
+  args[args.index('--epochs=2')] = '--epochs=60'
+  args += ['--patience=0', '--grid=learning_rate=0.01,0.02,0.03',
+           '--parallel=2']
+  proc = Proc('sweep.py', *args)
+  trials = tmp_path / 'sweep' / 'trials'
+  proc.wait_for_line('=== trial-001')
+  # Both running trials are well into training before the signal.
+  logs = [trials / t / 'train.log' for t in ('trial-000', 'trial-001')]
+  wait_until(lambda: all(log.exists() and 'Epoch: 0005' in log.read_text()
+                         for log in logs), 'two trials at epoch 5')
+  proc.popen.send_signal(signal.SIGTERM)
+  assert proc.wait() == 128 + signal.SIGTERM
+  assert 'Sweep interrupted; run the same command again to resume.' in (
+      proc.output)
+  again = run_script('sweep.py', *args)
+  assert again.returncode == 0, again.stderr
+  for t in ('trial-000', 'trial-001'):
+    assert re.search(r'Training was interrupted\. Continuing at epoch \d+',
+                     (trials / t / 'train.log').read_text()), t
+  rows = _rows(tmp_path / 'sweep')
+  assert len(rows) == 3 and {r['status'] for r in rows} == {'finished'}
 
 
 def test_hparams_values_are_numbers_where_every_trial_has_one():
