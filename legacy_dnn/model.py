@@ -22,6 +22,7 @@ BATCH_NORM_EPSILON = 1e-3
 # lab 10 networks always did.
 CONV_SEED_OFFSET = 500
 CONV_DROPOUT_SEED_OFFSET = 900
+DENSE_DROPOUT_SEED_OFFSET = 999
 
 Model = collections.namedtuple('Model', [
     'X', 'y', 'keep_prob', 'training', 'logits', 'loss', 'train_op',
@@ -208,7 +209,8 @@ class _Builder:
     self.net, self.seed, self.keep_prob = net, seed, keep_prob
     self.global_step, self.training = global_step, training
     self.activation = activation
-    self.dense_masks = None
+    self.dense_dropouts = []  # The dropouts after dense layers, in order,
+    self.dense_masks = None  # and their masks, drawn at the first of them.
 
   def _init(self, name, offset):
     return None if name is None else initializer(name, self.seed * 1000 +
@@ -252,11 +254,10 @@ class _Builder:
       mask = feature_map_mask(x, self.keep_prob,
                               step_seed(CONV_DROPOUT_SEED_OFFSET + layer.index))
     else:
-      # The dense layers' masks come from one draw, made at the first.
       if self.dense_masks is None:
-        sizes = [l.size for l in self.dense_dropouts]
-        self.dense_masks = dropout_masks(tf.shape(x)[0], sizes, self.keep_prob,
-                                         step_seed(999))
+        self.dense_masks = dropout_masks(
+            tf.shape(x)[0], [l.size for l in self.dense_dropouts],
+            self.keep_prob, step_seed(DENSE_DROPOUT_SEED_OFFSET))
       i = self.dense_dropouts.index(layer)
       mask = self.dense_masks[i, :, :x.shape[-1]]
     return tf.multiply(x, mask, name='dropout%d' % (layer.index + 1))
@@ -428,7 +429,10 @@ def layer_shapes(net, image_shape):
   return result
 
 
-def gemm_shapes(net, batch_size, image_shape=data.DATASETS['mnist'].image_shape):
+MNIST_IMAGE = data.DATASETS['mnist'].image_shape
+
+
+def gemm_shapes(net, batch_size, image_shape=MNIST_IMAGE):
   """The (m, k, n) of every matmul in one training step of net's dense layers.
 
   Per dense layer: the forward product, the kernel gradient and, except for
@@ -459,7 +463,7 @@ def conv_flops_per_example(net, image_shape):
   return flops
 
 
-def flops_per_example(net, image_shape=data.DATASETS['mnist'].image_shape):
+def flops_per_example(net, image_shape=MNIST_IMAGE):
   """Multiply-add FLOPs (2 per MAC) of the matmuls and convolutions of one
   example's training step."""
   return sum(2 * m * k * n for m, k, n in gemm_shapes(net, 1, image_shape)
