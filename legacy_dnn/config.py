@@ -29,7 +29,51 @@ SMALL_STEP_FLOPS = 1e8
 # TrainConfig fields that say where a run lives or how fast it goes, not
 # what it computes.
 NOT_SETTINGS = ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
-                'run_name', 'intra_op_threads', 'inter_op_threads')
+                'run_name', 'intra_op_threads', 'inter_op_threads',
+                'cluster')
+
+# How long a worker waits, by default, for the ps tasks to answer and for
+# the chief to make the model ready.
+DEFAULT_CLUSTER_TIMEOUT = 120.0
+PS, WORKER = 'ps', 'worker'
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterConfig:
+  """This process's place in a between-graph replicated cluster.
+
+  As TensorFlow's mnist_replica.py: parameter servers hold the variables,
+  workers each build the whole graph and train on their share of every
+  epoch, and worker 0, the chief, initializes, evaluates and writes.
+  """
+  ps_hosts: Tuple[str, ...]
+  worker_hosts: Tuple[str, ...]
+  job_name: str  # PS or WORKER.
+  task_index: int
+  sync_replicas: bool = False
+  # Gradients SyncReplicasOptimizer aggregates per step; default one per
+  # worker.
+  replicas_to_aggregate: Optional[int] = None
+  # Seconds to wait for the ps tasks, and a worker for the chief's model.
+  timeout: float = DEFAULT_CLUSTER_TIMEOUT
+
+  @property
+  def num_workers(self):
+    return len(self.worker_hosts)
+
+  @property
+  def is_chief(self):
+    return self.job_name == WORKER and self.task_index == 0
+
+  @property
+  def address(self):
+    """This task's host:port."""
+    return (self.ps_hosts if self.job_name == PS
+            else self.worker_hosts)[self.task_index]
+
+  def spec(self):
+    """The tf.train.ClusterSpec dict."""
+    return {PS: list(self.ps_hosts), WORKER: list(self.worker_hosts)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +130,8 @@ class TrainConfig:
   conv_bias_init: Optional[str] = presets.Preset.conv_bias_init
   batch_norm_decay: float = presets.Preset.batch_norm_decay
   batch_norm_scale: bool = presets.Preset.batch_norm_scale
+  # None trains in this process alone; otherwise its task in a cluster.
+  cluster: Optional[ClusterConfig] = None
 
   def settings(self):
     """The values that define the run's results, as a JSON-ready dict.
@@ -400,6 +446,101 @@ def define_flags(flag_values):
       message='--warm_start_layers needs --warm_start_from', flag_values=fv)
 
 
+def _is_host_list(value):
+  return all(re.fullmatch(r'[^\s:,]+:\d{1,5}', v) and
+             0 < int(v.rsplit(':', 1)[1]) < 65536 for v in value)
+
+
+def _check_cluster(v):
+  """The cluster flags' consistency; raises flags.ValidationError."""
+  ps, workers, job = v['ps_hosts'], v['worker_hosts'], v['job_name']
+  if job is None:
+    if ps or workers:
+      raise flags.ValidationError('--ps_hosts and --worker_hosts need '
+                                  '--job_name=ps or --job_name=worker')
+    for name in ('sync_replicas', 'replicas_to_aggregate'):
+      if v[name]:
+        raise flags.ValidationError('--%s needs a cluster: --ps_hosts, '
+                                    '--worker_hosts and --job_name' % name)
+    if v['task_index']:
+      raise flags.ValidationError('--task_index needs --job_name')
+    return True
+  if not ps or not workers:
+    raise flags.ValidationError('--job_name=%s needs both --ps_hosts and '
+                                '--worker_hosts' % job)
+  hosts = {PS: ps, WORKER: workers}[job]
+  if v['task_index'] >= len(hosts):
+    raise flags.ValidationError(
+        '--task_index=%d is out of range: --%s_hosts lists %d %s task%s '
+        '(0 to %d)' % (v['task_index'], job, len(hosts), job,
+                       's' if len(hosts) > 1 else '', len(hosts) - 1))
+  seen = set()
+  for host in list(ps) + list(workers):
+    if host in seen:
+      raise flags.ValidationError('%s is listed twice in --ps_hosts and '
+                                  '--worker_hosts' % host)
+    seen.add(host)
+  if v['replicas_to_aggregate'] and not v['sync_replicas']:
+    raise flags.ValidationError('--replicas_to_aggregate needs '
+                                '--sync_replicas')
+  return True
+
+
+def define_cluster_flags(flag_values):
+  """Defines mnist_replica.py's flags, which put train.py in a cluster."""
+  fv = flag_values
+  flags.DEFINE_list(
+      'ps_hosts', [],
+      'Parameter server tasks, host:port,...; they hold the variables. '
+      'With --worker_hosts and --job_name, trains in a TensorFlow cluster.',
+      flag_values=fv)
+  flags.DEFINE_list(
+      'worker_hosts', [],
+      'Worker tasks, host:port,...; each trains on its share of every '
+      'epoch, and task 0 (the chief) also evaluates and writes.',
+      flag_values=fv)
+  flags.DEFINE_enum(
+      'job_name', None, [PS, WORKER],
+      'This process\'s job in the cluster: ps serves variables until '
+      'stopped, worker trains.', flag_values=fv)
+  flags.DEFINE_integer(
+      'task_index', 0, 'This process\'s index in its job\'s host list.',
+      lower_bound=0, flag_values=fv)
+  flags.DEFINE_boolean(
+      'sync_replicas', False,
+      'Aggregate the workers\' gradients with SyncReplicasOptimizer '
+      'instead of applying each as it comes.', flag_values=fv)
+  flags.DEFINE_integer(
+      'replicas_to_aggregate', None,
+      'Gradients to aggregate per step with --sync_replicas. Default: the '
+      'number of workers.', lower_bound=1, flag_values=fv)
+  flags.DEFINE_float(
+      'cluster_timeout', DEFAULT_CLUSTER_TIMEOUT,
+      'Seconds a worker waits for the ps tasks to answer, and a non-chief '
+      'worker for the chief to make the model ready, before it stops.',
+      lower_bound=0.1, flag_values=fv)
+  for name in ('ps_hosts', 'worker_hosts'):
+    flags.register_validator(
+        name, _is_host_list,
+        message='must be host:port pairs separated by commas, e.g. '
+        'localhost:2222,localhost:2223', flag_values=fv)
+  flags.register_multi_flags_validator(
+      ['ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
+       'replicas_to_aggregate'], _check_cluster, flag_values=fv)
+
+
+def cluster_from_flags(fv):
+  """The ClusterConfig of define_cluster_flags()' flags, or None."""
+  if 'job_name' not in fv or fv.job_name is None:
+    return None
+  return ClusterConfig(
+      ps_hosts=tuple(fv.ps_hosts), worker_hosts=tuple(fv.worker_hosts),
+      job_name=fv.job_name, task_index=fv.task_index,
+      sync_replicas=fv.sync_replicas,
+      replicas_to_aggregate=fv.replicas_to_aggregate,
+      timeout=fv.cluster_timeout)
+
+
 # Flags that say where a run lives, not what it is.
 PATH_FLAG_NAMES = ('model_dir', 'logdir', 'restart')
 
@@ -433,7 +574,10 @@ def parse_or_exit(argv, flag_values):
     return flag_values(argv)
   except flags.Error as e:
     prog = os.path.basename(argv[0]) if argv else 'legacy_dnn'
-    print('%s: error: %s (see --help)' % (prog, e), file=sys.stderr)
+    # absl puts every flag of a multi-flag validator, with its value, before
+    # the message; ours name the flags that matter.
+    message = re.sub(r'^flags .*?: (?=--)', '', str(e))
+    print('%s: error: %s (see --help)' % (prog, message), file=sys.stderr)
     sys.exit(2)
 
 
@@ -490,4 +634,5 @@ def from_flags(fv):
                if fv.classes is not None else None),
       train_limit=fv.train_limit,
       filters=filters,
+      cluster=cluster_from_flags(fv),
       **architecture)

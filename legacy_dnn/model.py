@@ -360,10 +360,13 @@ def layer_variables(layers, variables=None):
   return [v for v in variables if v.op.name.split('/')[0] in layers]
 
 
-def training(loss_op, optimizer, learning_rate, global_step, var_list=None):
+def training(loss_op, optimizer, learning_rate, global_step, var_list=None,
+             wrap_optimizer=None):
   """The op that takes one optimizer step and increments global_step.
 
   var_list: the variables to train; default every trainable one.
+  wrap_optimizer: optimizer -> optimizer, e.g. a SyncReplicasOptimizer
+    around it in a cluster.
   """
   with tf.name_scope('train'):
     if optimizer == presets.ADAM:
@@ -372,6 +375,8 @@ def training(loss_op, optimizer, learning_rate, global_step, var_list=None):
       opt = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
     else:
       raise ValueError('unknown optimizer %r' % optimizer)
+    if wrap_optimizer is not None:
+      opt = wrap_optimizer(opt)
     # The batch norms' moving averages move with every step, as TF1's
     # UPDATE_OPS did.
     with tf.control_dependencies(tf.compat.v1.get_collection(
@@ -387,8 +392,11 @@ def evaluation(logits, y):
     return tf.reduce_mean(tf.cast(correct, tf.float32), name='accuracy')
 
 
-def build(config):
-  """Builds the whole training graph for a TrainConfig in the default graph."""
+def build(config, wrap_optimizer=None):
+  """Builds the whole training graph for a TrainConfig in the default graph.
+
+  wrap_optimizer: as training() takes it.
+  """
   tf.compat.v1.set_random_seed(config.seed)
   dataset = data.DATASETS[config.dataset]
   X = tf.compat.v1.placeholder(tf.float32, [None] + list(dataset.input_shape),
@@ -407,7 +415,8 @@ def build(config):
   trainable = tf.compat.v1.trainable_variables()
   frozen = layer_variables(config.freeze, trainable)
   train_op = training(loss_op, config.optimizer, config.learning_rate,
-                      global_step, [v for v in trainable if v not in frozen])
+                      global_step, [v for v in trainable if v not in frozen],
+                      wrap_optimizer)
   return Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
                evaluation(logits, y), global_step)
 

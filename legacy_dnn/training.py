@@ -7,6 +7,7 @@ that is interrupted and resumed, any number of times, ends with the same
 variables as one that never stopped.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -25,6 +26,8 @@ import tqdm
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
 from legacy_dnn import data
+from legacy_dnn import distributed
+from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import model
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError, UserError
@@ -148,33 +151,6 @@ def progress_bar(epoch, total, done):
                    disable=not sys.stdout.isatty(), mininterval=0.5)
 
 
-class _Interrupts:
-  """Turns SIGINT and SIGTERM into a flag the loop checks between steps.
-
-  A second signal of the same kind gets the default behaviour, so a user who
-  presses Ctrl-C twice is not kept waiting for a checkpoint.
-  """
-  SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-  def __init__(self):
-    self.signum = None
-    self._previous = {}
-
-  def _handle(self, signum, frame):
-    del frame
-    self.signum = signum
-    signal.signal(signum, self._previous[signum])
-
-  def __enter__(self):
-    for s in self.SIGNALS:
-      self._previous[s] = signal.signal(s, self._handle)
-    return self
-
-  def __exit__(self, *exc):
-    for s, handler in self._previous.items():
-      signal.signal(s, handler)
-
-
 def session_threads(config):
   """(intra-op, inter-op) thread counts for the run; 0 is one per core.
 
@@ -238,19 +214,25 @@ def train(config):
   """Trains, or resumes, the run that config describes.
 
   Args:
-    config: a config.TrainConfig.
+    config: a config.TrainConfig. With a cluster, this process is one of its
+      workers (scripts/train.py serves a ps task itself).
 
   Returns:
     A Result.
 
   Raises:
-    errors.UserError: bad data, an unusable model_dir, or a diverged loss.
+    errors.UserError: bad data, an unusable model_dir, a diverged loss, or a
+      lost cluster task.
   """
   _check_layers(config)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
   now = datetime.datetime.now(datetime.timezone.utc)
-  run_name, lock = _prepare_model_dir(config, now)
+  cluster = config.cluster
+  if cluster is None or cluster.is_chief:
+    run_name, lock = _prepare_model_dir(config, now)
+  else:  # Only the chief writes.
+    run_name, lock = None, contextlib.nullcontext()
   with lock:
     splits = data.subset(
         data.load(data.DATASETS[config.dataset], config.data_dir,
@@ -264,7 +246,13 @@ def train(config):
         splits.source, len(splits.train[0]), len(splits.validation[0]),
         len(splits.test[0]), '' if config.classes is None else
         ' of classes %s' % ','.join(map(str, config.classes))))
-    return _run(config, splits, os.path.join(config.logdir, run_name))
+    run_dir = run_name and os.path.join(config.logdir, run_name)
+    try:
+      return _run(config, splits, run_dir)
+    except distributed.LOST_TASK_ERRORS as e:
+      if cluster is None:
+        raise
+      raise distributed.lost_task_error(cluster, e, config.model_dir) from None
 
 
 def _check_layers(config):
@@ -288,23 +276,38 @@ def _check_layers(config):
 
 
 def _run(config, splits, run_dir):
-  with tf.Graph().as_default() as graph:
-    m = model.build(config)
+  cluster = config.cluster
+  threads = _process_threads.setdefault('threads', session_threads(config))
+  server = distributed.start_server(cluster, threads) if cluster else None
+  with tf.Graph().as_default() as graph, (
+      distributed.device_scope(cluster) if cluster
+      else contextlib.nullcontext()):
+    replication = distributed.Replication(cluster) if cluster else None
+    m = model.build(config, replication and replication.wrap_optimizer)
     run_state = checkpoints.RunState()
     ckpt = checkpoints.Checkpointer(
         config.model_dir, run_state,
         model.layer_variables(config.warm_start_layers))
+    if replication:
+      replication.build(m, run_state)
     histogram_op = summaries.histograms(tf.compat.v1.trainable_variables())
     init_op = tf.compat.v1.global_variables_initializer()
     say(model_summary(tf.compat.v1.trainable_variables(),
                       model.layer_variables(config.freeze)))
     graph.finalize()
 
-  intra, inter = _process_threads.setdefault('threads',
-                                            session_threads(config))
-  session_config = tf.compat.v1.ConfigProto(
-      intra_op_parallelism_threads=intra, inter_op_parallelism_threads=inter)
-  with tf.compat.v1.Session(graph=graph, config=session_config) as sess:
+  n_batches = max(1, len(splits.train[0]) // config.batch_size)
+  if cluster:
+    say(distributed.describe(cluster, n_batches))
+    if not cluster.is_chief:
+      with replication.join(server, graph) as sess:
+        return _follow_chief(sess, m, run_state, splits, config, replication)
+    sess = replication.session(server, graph)
+  else:
+    sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
+        intra_op_parallelism_threads=threads[0],
+        inter_op_parallelism_threads=threads[1]))
+  with sess:
     state = ckpt.restore_or_initialize(sess, init_op)
     fresh = state is None
     if fresh and config.warm_start_from:
@@ -313,6 +316,8 @@ def _run(config, splits, run_dir):
           ','.join(config.warm_start_layers), source,
           '; frozen: ' + ','.join(config.freeze) if config.freeze else ''))
     state = state or checkpoints.INITIAL_STATE
+    if replication:
+      state = _start_cluster(sess, run_state, replication, state)
     timing = Timing()
     if is_finished(state, config):
       say('This run already finished after %d epochs; evaluating its best '
@@ -323,23 +328,49 @@ def _run(config, splits, run_dir):
           (state.epoch + 1))
     writers = summaries.Writers(run_dir, state.epoch + 1,
                                 graph if fresh else None)
-    say('Threads: intra-op %d, inter-op %d (0 is one per core)'
-        % (intra, inter))
+    say('Threads: intra-op %d, inter-op %d (0 is one per core)' % threads)
     say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
     try:
-      with _Interrupts() as interrupts:
-        state, signum = _train_epochs(sess, m, ckpt, writers, histogram_op,
-                                      splits, config, state, interrupts,
-                                      timing)
+      with interrupts_lib.Interrupts() as interrupts:
+        train_epochs = (_train_epochs if replication is None else
+                        functools.partial(_train_shares,
+                                          replication=replication))
+        state, signum = train_epochs(sess, m, ckpt, writers, histogram_op,
+                                     splits, config, state, interrupts,
+                                     timing)
     finally:
       writers.close()
     if signum is not None:
-      say('Interrupted by %s during epoch %d; saved a checkpoint in %s. Run '
-          'the same command again to resume.'
-          % (signal.Signals(signum).name, state.epoch + 1, config.model_dir))
+      say('Interrupted by %s during epoch %d; %s Run the same command%s '
+          'again to resume.'
+          % (signal.Signals(signum).name, state.epoch + 1,
+             'saved a checkpoint in %s.' % config.model_dir
+             if replication is None else 'the latest checkpoint in %s, of an '
+             'epoch\'s end, is kept.' % config.model_dir,
+             '' if replication is None else 's of the cluster'))
       return Result(state.epoch, state.best_epoch, None, None, False, signum,
                     run_dir, timing)
     return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
+
+
+def _mode_feed(m, config):
+  """What training steps feed besides the batch.
+
+  Only dropout reads keep_prob, and only batch norm the training switch;
+  feeding either anyway costs ~20 us a step.
+  """
+  feed = {m.keep_prob: config.keep_prob} if config.keep_prob < 1 else {}
+  if model.has_batch_norm(config):
+    feed[m.training] = True
+  return feed
+
+
+def _check_loss(loss, epoch_no, config):
+  if not math.isfinite(loss):
+    raise TrainingError(
+        'epoch %d: the training loss became %s (is --learning_rate=%g too '
+        'high?); the last good checkpoint in %s is kept'
+        % (epoch_no, loss, config.learning_rate, config.model_dir))
 
 
 def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
@@ -348,12 +379,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   X_train, y_train = splits.train
   n_batches = max(1, len(X_train) // config.batch_size)
   fetches = [m.train_op, m.loss, m.accuracy]
-  # Only dropout reads keep_prob, and only batch norm the training switch;
-  # feeding either anyway costs ~20 us a step.
-  mode_feed = ({m.keep_prob: config.keep_prob}
-               if config.keep_prob < 1 else {})
-  if model.has_batch_norm(config):
-    mode_feed[m.training] = True
+  mode_feed = _mode_feed(m, config)
   step = int(sess.run(m.global_step))
 
   def save(state):
@@ -363,8 +389,9 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   for epoch in range(state.epoch, config.epochs):
     start = time.time()
     loss_sum, accuracy_sum = state.loss_sum, state.accuracy_sum
-    # After an interrupted epoch, skip the batches it already trained on.
-    skipped = step - epoch * n_batches
+    # After an interrupted epoch, skip the batches it already trained on. A
+    # cluster's checkpoints (epoch ends) need not fall on n_batches steps.
+    skipped = min(max(0, step - epoch * n_batches), n_batches)
     batches = itertools.islice(
         data.shuffle_batch(X_train, y_train, config.batch_size,
                            data.epoch_rng(config.seed, epoch)),
@@ -374,11 +401,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
       for X_batch, y_batch in batches:
         _, loss, accuracy = sess.run(
             fetches, {m.X: X_batch, m.y: y_batch, **mode_feed})
-        if not math.isfinite(loss):
-          raise TrainingError(
-              'epoch %d: the training loss became %s (is --learning_rate=%g '
-              'too high?); the last good checkpoint in %s is kept'
-              % (epoch + 1, loss, config.learning_rate, config.model_dir))
+        _check_loss(loss, epoch + 1, config)
         step += 1
         if timing.first_step_at is None:
           timing.first_step_at = time.time()
@@ -391,39 +414,187 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
           return state, interrupts.signum
 
     timing.train_seconds.append(time.time() - start)
-    epoch_no = epoch + 1
-    val_loss, val_accuracy = evaluate(sess, m, splits.validation,
-                                      eval_chunk(config))
-    if not math.isfinite(val_loss):
-      raise TrainingError(
-          'epoch %d: the validation loss became %s; the last good checkpoint '
-          'in %s is kept' % (epoch_no, val_loss, config.model_dir))
-    train_loss, train_accuracy = loss_sum / n_batches, accuracy_sum / n_batches
-    writers.scalars(summaries.TRAIN, epoch_no, train_loss, train_accuracy)
-    writers.scalars(summaries.VALIDATION, epoch_no, val_loss, val_accuracy)
-    writers.add_summary(summaries.TRAIN, sess.run(histogram_op), epoch_no)
-    writers.flush()
-
-    state = next_state(state, epoch_no, val_loss)
-    ckpt.run_state.write(sess, state)
-    if state.best_epoch == epoch_no:
-      ckpt.save_best(sess)
-    stop_early = should_stop_early(state.wait, config.patience)
-    if (epoch_no % config.checkpoint_every == 0 or stop_early or
-        epoch_no == config.epochs or interrupts.signum is not None):
-      save(state)
-    timing.epoch_seconds.append(time.time() - start)
-    say('Epoch: %04d cost = %.9f validation loss = %.6f accuracy = %.4f '
-        '(%.1f s)%s' % (epoch_no, train_loss, val_loss, val_accuracy,
-                        timing.epoch_seconds[-1],
-                        ' *' if state.best_epoch == epoch_no else ''))
+    state, stop_early = _end_epoch(
+        sess, m, ckpt, writers, histogram_op, splits, config, state,
+        epoch + 1, loss_sum / n_batches, accuracy_sum / n_batches, save,
+        _checkpoint_due(epoch + 1, config) or interrupts.signum is not None,
+        start, timing)
     if interrupts.signum is not None:
       return state, interrupts.signum
     if stop_early:
-      say('Early stopping: no better validation loss for %d epochs since '
-          'epoch %d' % (state.wait, state.best_epoch))
       break
   return state, None
+
+
+def _checkpoint_due(epoch_no, config):
+  return epoch_no % config.checkpoint_every == 0 or epoch_no == config.epochs
+
+
+def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
+               epoch_no, train_loss, train_accuracy, save, checkpoint, start,
+               timing):
+  """Validation, summaries, the best model, a checkpoint, the epoch's line.
+
+  save: State -> None, which writes a rolling checkpoint; called if
+  checkpoint is true, and whenever training stops early.
+
+  Returns:
+    (the State after the epoch, whether to stop early).
+  """
+  val_loss, val_accuracy = evaluate(sess, m, splits.validation,
+                                    eval_chunk(config))
+  if not math.isfinite(val_loss):
+    raise TrainingError(
+        'epoch %d: the validation loss became %s; the last good checkpoint '
+        'in %s is kept' % (epoch_no, val_loss, config.model_dir))
+  writers.scalars(summaries.TRAIN, epoch_no, train_loss, train_accuracy)
+  writers.scalars(summaries.VALIDATION, epoch_no, val_loss, val_accuracy)
+  writers.add_summary(summaries.TRAIN, sess.run(histogram_op), epoch_no)
+  writers.flush()
+
+  state = next_state(state, epoch_no, val_loss)
+  ckpt.run_state.write(sess, state)
+  if state.best_epoch == epoch_no:
+    ckpt.save_best(sess)
+  stop_early = should_stop_early(state.wait, config.patience)
+  if checkpoint or stop_early:
+    save(state)
+  timing.epoch_seconds.append(time.time() - start)
+  say('Epoch: %04d cost = %.9f validation loss = %.6f accuracy = %.4f '
+      '(%.1f s)%s' % (epoch_no, train_loss, val_loss, val_accuracy,
+                      timing.epoch_seconds[-1],
+                      ' *' if state.best_epoch == epoch_no else ''))
+  if stop_early:
+    say('Early stopping: no better validation loss for %d epochs since '
+        'epoch %d' % (state.wait, state.best_epoch))
+  return state, stop_early
+
+
+def _start_cluster(sess, run_state, replication, state):
+  """The chief's start in a cluster: opens the epoch the run is at.
+
+  A cluster starts each epoch at its first batch; the partial sums of an
+  epoch that a single process's run was interrupted in start over with it.
+  """
+  if state.loss_sum or state.accuracy_sum:
+    say('The checkpoint was saved during epoch %d; a cluster trains it from '
+        'its first batch' % (state.epoch + 1))
+    state = state._replace(loss_sum=0.0, accuracy_sum=0.0)
+    run_state.write(sess, state)
+  replication.start(sess, state.epoch)
+  return state
+
+
+def _share_examples(n_examples, batch_size, task, num_workers, batches=None):
+  """Examples in a worker's share of an epoch (its first `batches` of it)."""
+  def size(j):
+    return (data.examples_in_batches(n_examples, batch_size, j + 1) -
+            data.examples_in_batches(n_examples, batch_size, j))
+  n_batches = max(1, n_examples // batch_size)
+  mine = range(task, n_batches, num_workers)[:batches]
+  return sum(size(j) for j in mine)
+
+
+def _train_share(sess, m, fetches, splits, config, epoch, replication,
+                 interrupts, timing):
+  """This worker's share of epoch (0-based); False if a signal stopped it.
+
+  A worker that was restarted skips the part of its share it had trained.
+  """
+  X_train, y_train = splits.train
+  task = replication.cluster.task_index
+  workers = replication.cluster.num_workers
+  done = int(replication.done(sess)[task])
+  batches = itertools.islice(
+      data.shuffle_batch(X_train, y_train, config.batch_size,
+                         data.epoch_rng(config.seed, epoch)),
+      task + done * workers, None, workers)
+  mode_feed = _mode_feed(m, config)
+  with progress_bar(
+      epoch + 1,
+      _share_examples(len(X_train), config.batch_size, task, workers),
+      _share_examples(len(X_train), config.batch_size, task, workers,
+                      done)) as bar:
+    for X_batch, y_batch in batches:
+      _, loss, _ = sess.run(fetches, {m.X: X_batch, m.y: y_batch,
+                                      **mode_feed})
+      _check_loss(loss, epoch + 1, config)
+      if timing.first_step_at is None:
+        timing.first_step_at = time.time()
+      bar.update(len(X_batch))
+      if interrupts.signum is not None:
+        return False
+  return True
+
+
+def _train_shares(sess, m, ckpt, writers, histogram_op, splits, config,
+                  state, interrupts, timing, replication):
+  """The chief's epoch loop in a cluster; returns as _train_epochs does.
+
+  The chief trains its share of each epoch, waits until every worker has
+  trained theirs, and ends the epoch as _train_epochs does, with the loss and
+  accuracy of every worker's steps. Only then does it open the next epoch,
+  so a checkpoint holds the model at an epoch's end. An interrupted chief
+  saves nothing more: a cluster's checkpoints are the epochs'.
+  """
+  n_batches = max(1, len(splits.train[0]) // config.batch_size)
+  fetches = [replication.train_op, m.loss, m.accuracy]
+
+  def save(state):
+    ckpt.save(sess, int(sess.run(m.global_step)))
+
+  for epoch in range(state.epoch, config.epochs):
+    start = time.time()
+    if not (_train_share(sess, m, fetches, splits, config, epoch,
+                         replication, interrupts, timing) and
+            replication.wait(sess, replication.all_done(n_batches),
+                             interrupts, replication.waiting_for(n_batches))):
+      return state, interrupts.signum
+    timing.train_seconds.append(time.time() - start)
+    sums = ckpt.run_state.read(sess)
+    state, stop_early = _end_epoch(
+        sess, m, ckpt, writers, histogram_op, splits, config, state,
+        epoch + 1, sums.loss_sum / n_batches, sums.accuracy_sum / n_batches,
+        save, _checkpoint_due(epoch + 1, config), start, timing)
+    replication.open(sess, epoch + 1)
+    if interrupts.signum is not None:
+      return state, interrupts.signum
+    if stop_early:
+      break
+  return state, None
+
+
+def _follow_chief(sess, m, run_state, splits, config, replication):
+  """A non-chief worker's loop: its share of each epoch the chief opens.
+
+  Returns:
+    A Result without test figures: the chief evaluates.
+  """
+  fetches = [replication.train_op, m.loss, m.accuracy]
+  task = replication.cluster.task_index
+  timing = Timing()
+  with interrupts_lib.Interrupts() as interrupts:
+    while True:
+      state = run_state.read(sess)
+      epoch = int(sess.run(replication.open_epoch))
+      if is_finished(state, config):
+        say('Worker %d: the run finished after %d epochs; the chief '
+            '(worker 0) evaluates it' % (task, state.epoch))
+        break
+      start = time.time()
+      if not (_train_share(sess, m, fetches, splits, config, epoch,
+                           replication, interrupts, timing) and
+              replication.wait(sess, replication.opened_after(epoch),
+                               interrupts, None)):
+        say('Interrupted by %s during epoch %d; run the same command again '
+            'to rejoin the cluster' % (signal.Signals(interrupts.signum).name,
+                                       epoch + 1))
+        break
+      say('Worker %d: epoch %d done (%.1f s)'
+          % (task, epoch + 1, time.time() - start))
+  return Result(state.epoch, state.best_epoch, None, None,
+                should_stop_early(state.wait, config.patience),
+                interrupts.signum, None, timing)
 
 
 def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):

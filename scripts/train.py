@@ -3,7 +3,9 @@
   python scripts/train.py --variant=dropout --dataset=fashion_mnist
 
 Run the same command again to resume an interrupted run; --helpfull lists
-every flag.
+every flag. With --ps_hosts, --worker_hosts, --job_name and --task_index it
+is one task of a TensorFlow cluster, as mnist_replica.py was (README,
+"Distributed training").
 """
 
 from absl import flags
@@ -13,12 +15,22 @@ from legacy_dnn import config
 
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
+config.define_cluster_flags(FLAGS)
 flags.adopt_module_key_flags(config)  # So --help lists them.
 
 
 def main():
-  from legacy_dnn import training  # pylint: disable=g-import-not-at-top
-  result = training.train(config.from_flags(FLAGS))
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import distributed
+  from legacy_dnn import interrupts
+  from legacy_dnn import training
+  train_config = config.from_flags(FLAGS)
+  cluster = train_config.cluster
+  if cluster is not None and cluster.job_name == config.PS:
+    with interrupts.Interrupts() as signals:
+      distributed.serve(cluster, signals, train_config.deterministic)
+    return 0
+  result = training.train(train_config)
   if result.interrupted_by is not None:
     return 128 + result.interrupted_by
   return 0

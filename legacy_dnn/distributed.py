@@ -1,0 +1,326 @@
+"""Between-graph replication on TensorFlow's gRPC runtime.
+
+As TensorFlow's mnist_replica.py taught it: every task runs
+tf.distribute.Server; ps tasks only serve; each worker builds the whole
+graph under replica_device_setter, so the variables (the run state and the
+global step among them) live on the ps tasks and every worker's steps update
+them. Worker 0, the chief, initializes or restores, evaluates and writes.
+
+What the workers share besides the model, in variables on the ps tasks that
+no checkpoint holds:
+  cluster/batches     [workers] int64: batches of the open epoch each worker
+                      has trained on, so a restarted worker takes up its
+                      share where it stopped;
+  cluster/open_epoch  the epoch (0-based) the chief has opened for training.
+An epoch's fixed order, from (seed, epoch), is shared out: worker i trains
+batches i, i + W, i + 2W, ... Each step also adds its loss and accuracy to
+the run state's partial sums, so the chief's epoch line covers every worker.
+"""
+
+import socket
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from legacy_dnn import config as config_lib
+from legacy_dnn.errors import UserError
+
+# How often waiting workers look at the shared variables.
+POLL_SECONDS = 0.01
+# How often a worker knocks on a ps task that does not answer yet.
+CONNECT_POLL_SECONDS = 0.25
+# The one line a worker prints when it has waited this long at the epoch's
+# end for the others.
+WAIT_NOTICE_SECONDS = 10.0
+# What losing a task looks like to a session on the gRPC runtime.
+LOST_TASK_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
+                    tf.errors.DeadlineExceededError)
+
+
+def start_server(cluster, threads=(0, 0)):
+  """Starts this task's tf.distribute.Server.
+
+  threads: (intra-op, inter-op) counts for the ops this task runs; on the
+  gRPC runtime a worker's devices are the server's, so a session's counts
+  would not apply.
+
+  Raises:
+    UserError: it cannot listen on its host:port.
+  """
+  session_config = tf.compat.v1.ConfigProto(
+      intra_op_parallelism_threads=threads[0],
+      inter_op_parallelism_threads=threads[1])
+  try:
+    return tf.distribute.Server(
+        tf.train.ClusterSpec(cluster.spec()), job_name=cluster.job_name,
+        task_index=cluster.task_index, config=session_config)
+  except (tf.errors.OpError, ValueError) as e:
+    raise UserError(
+        '--%s_hosts: %s task %d cannot listen on %s (%s): the port is in '
+        'use, or the host is not this machine'
+        % (cluster.job_name, cluster.job_name, cluster.task_index,
+           cluster.address, getattr(e, 'message', e))) from None
+
+
+def serve(cluster, interrupts, deterministic=True):
+  """Runs a ps task until interrupts catches SIGINT or SIGTERM.
+
+  deterministic: turn on op determinism for the updates the ps task runs.
+  """
+  if deterministic:
+    tf.config.experimental.enable_op_determinism()
+  server = start_server(cluster)
+  print('ps task %d of %d serving at %s (%s); Ctrl-C or SIGTERM stops it'
+        % (cluster.task_index, len(cluster.ps_hosts), cluster.address,
+           server.target), flush=True)
+  signum = interrupts.wait()
+  print('ps task %d stopped' % cluster.task_index, flush=True)
+  return signum
+
+
+def device_scope(cluster):
+  """Where a worker's ops go: variables on the ps tasks, the rest here."""
+  return tf.compat.v1.device(tf.compat.v1.train.replica_device_setter(
+      worker_device='/job:%s/task:%d' % (config_lib.WORKER,
+                                         cluster.task_index),
+      cluster=tf.train.ClusterSpec(cluster.spec())))
+
+
+def session_config(cluster):
+  """A worker's session talks to the ps tasks and itself, no other worker."""
+  return tf.compat.v1.ConfigProto(device_filters=[
+      '/job:%s' % config_lib.PS,
+      '/job:%s/task:%d' % (config_lib.WORKER, cluster.task_index)])
+
+
+def unreachable(cluster, timeout=1.0):
+  """The ps hosts that refuse a TCP connection now."""
+  down = []
+  for host in cluster.ps_hosts:
+    name, port = host.rsplit(':', 1)
+    try:
+      socket.create_connection((name, int(port)), timeout=timeout).close()
+    except OSError:
+      down.append(host)
+  return down
+
+
+def wait_for_ps(cluster):
+  """Waits until every ps task accepts connections, at most the timeout.
+
+  A session on the gRPC runtime would wait for them forever.
+
+  Raises:
+    UserError: one did not answer in time.
+  """
+  deadline = time.monotonic() + cluster.timeout
+  while True:
+    down = unreachable(cluster)
+    if not down:
+      return
+    if time.monotonic() > deadline:
+      raise UserError(
+          'ps task %d at %s did not answer within %g s; start it (train.py '
+          '--job_name=ps --task_index=%d with the same hosts) or fix '
+          '--ps_hosts' % (cluster.ps_hosts.index(down[0]), down[0],
+                          cluster.timeout, cluster.ps_hosts.index(down[0])))
+    time.sleep(CONNECT_POLL_SECONDS)
+
+
+def lost_task_error(cluster, error, model_dir):
+  """The UserError for a session error that means a task went away."""
+  down = unreachable(cluster)
+  what = ('ps task %d at %s' % (cluster.ps_hosts.index(down[0]), down[0])
+          if down else 'a task of the cluster')
+  return UserError(
+      'lost %s (%s); nothing on disk was lost: the chief\'s checkpoints in %s '
+      'are kept. Start the cluster again with the same commands to resume'
+      % (what, type(error).__name__, model_dir))
+
+
+def shares(n_batches, num_workers):
+  """Batches of an epoch each worker trains: i, i + W, i + 2W, ..."""
+  return [len(range(i, n_batches, num_workers)) for i in range(num_workers)]
+
+
+def describe(cluster, n_batches):
+  """The lines every worker prints at start: its place, and the split."""
+  sizes = shares(n_batches, cluster.num_workers)
+  mode = ('synchronous: SyncReplicasOptimizer aggregates %d gradients a step'
+          % replicas_to_aggregate(cluster) if cluster.sync_replicas
+          else 'asynchronous: each worker applies its own gradients')
+  return ('Cluster: worker %d of %d%s, %d ps task%s (%s); %s\n'
+          'Each epoch\'s %d batches are shared out: worker i trains batches '
+          'i, i+%d, i+%d, ... (%s)'
+          % (cluster.task_index, cluster.num_workers,
+             ' (chief)' if cluster.is_chief else '', len(cluster.ps_hosts),
+             '' if len(cluster.ps_hosts) == 1 else 's',
+             ', '.join(cluster.ps_hosts), mode, n_batches,
+             cluster.num_workers, 2 * cluster.num_workers,
+             ', '.join('worker %d: %d' % (i, n)
+                       for i, n in enumerate(sizes))))
+
+
+def replicas_to_aggregate(cluster):
+  return cluster.replicas_to_aggregate or cluster.num_workers
+
+
+class _SyncReplicas(tf.compat.v1.train.SyncReplicasOptimizer):
+  """SyncReplicasOptimizer whose own ops do not wait for a batch.
+
+  model.training builds the step under the batch norms' update ops, as TF1
+  code did; apply_gradients would put its init ops, token queue and chief
+  queue runner under them too, and those would then need a fed batch. The
+  step still runs after the updates: its gradients were built under them.
+  """
+
+  def apply_gradients(self, *args, **kwargs):
+    with tf.control_dependencies(None):
+      return super().apply_gradients(*args, **kwargs)
+
+
+class Replication:
+  """A worker's part of the cluster, built in its graph under device_scope().
+
+  Build it before the model, hand wrap_optimizer to model.build, then call
+  build() with the model and the run state.
+  """
+
+  def __init__(self, cluster):
+    self.cluster = cluster
+    self.sync = None  # The SyncReplicasOptimizer, with --sync_replicas.
+    workers = cluster.num_workers
+    with tf.compat.v1.variable_scope('cluster'):
+      local = dict(trainable=False,
+                   collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES],
+                   initializer=tf.compat.v1.zeros_initializer())
+      self.batches = tf.compat.v1.get_variable('batches', [workers],
+                                               tf.int64, **local)
+      self.open_epoch = tf.compat.v1.get_variable('open_epoch', [], tf.int64,
+                                                  **local)
+    self._epoch = tf.compat.v1.placeholder(tf.int64, [])
+    self._open = tf.group(self.batches.assign(tf.zeros([workers], tf.int64)),
+                          self.open_epoch.assign(self._epoch))
+
+  def wrap_optimizer(self, optimizer):
+    """model.build's hook: SyncReplicasOptimizer with --sync_replicas."""
+    if not self.cluster.sync_replicas:
+      return optimizer
+    self.sync = _SyncReplicas(
+        optimizer, replicas_to_aggregate=replicas_to_aggregate(self.cluster),
+        total_num_replicas=self.cluster.num_workers)
+    return self.sync
+
+  def build(self, m, run_state):
+    """The train op that also counts the step; the ready and init ops."""
+    sums = run_state.variables
+    with tf.control_dependencies([m.train_op]):
+      self.train_op = tf.group(
+          tf.compat.v1.scatter_add(self.batches, [self.cluster.task_index],
+                                   [1]),
+          sums.loss_sum.assign_add(tf.cast(m.loss, tf.float64)),
+          sums.accuracy_sum.assign_add(tf.cast(m.accuracy, tf.float64)))
+    shared = [self.batches, self.open_epoch]
+    self._init = tf.compat.v1.variables_initializer(shared)
+    # Ready once the chief has initialized or restored the model and opened
+    # an epoch.
+    # (tf.identity, because the chief never runs it, and TensorFlow warns
+    # of an unused report_uninitialized_variables.)
+    self.ready_op = tf.identity(tf.compat.v1.report_uninitialized_variables(
+        tf.compat.v1.global_variables() + shared))
+    if self.sync:
+      # It builds a readiness op for MonitoredTrainingSession that nothing
+      # here runs; consuming it quiets TensorFlow's warning of an unused op.
+      tf.identity(self.sync.ready_for_local_init_op)
+      self._chief_queue_runner = self.sync.get_chief_queue_runner()
+      self._init_tokens = self.sync.get_init_tokens_op()
+      # A worker blocked on its token while the others wait at the epoch's
+      # end gets one from whoever waits: see wait().
+      self._top_up = self.sync.get_init_tokens_op(num_tokens=1)
+      self._tokens_left = self.sync._sync_token_queue.size()  # pylint: disable=protected-access
+
+  def session(self, server, graph):
+    """The chief's session on the cluster, once the ps tasks answer."""
+    wait_for_ps(self.cluster)
+    return tf.compat.v1.Session(server.target, graph=graph,
+                                config=session_config(self.cluster))
+
+  def join(self, server, graph):
+    """A non-chief worker's session, once the chief's model is ready.
+
+    Raises:
+      UserError: the chief did not make it ready within the timeout.
+    """
+    wait_for_ps(self.cluster)
+    manager = tf.compat.v1.train.SessionManager(
+        ready_op=self.ready_op, graph=graph,
+        recovery_wait_secs=CONNECT_POLL_SECONDS)
+    try:
+      sess = manager.wait_for_session(
+          server.target, config=session_config(self.cluster),
+          max_wait_secs=self.cluster.timeout)
+    except tf.errors.DeadlineExceededError:
+      raise UserError(
+          'the chief (worker task 0 at %s) did not make the model ready '
+          'within %g s; start it, or raise --cluster_timeout'
+          % (self.cluster.worker_hosts[0], self.cluster.timeout)) from None
+    if self.sync:
+      sess.run(self.sync.local_step_init_op)
+    return sess
+
+  def start(self, sess, epoch):
+    """The chief's part once the model is restored: open `epoch` (0-based)."""
+    sess.run(self._init)
+    if self.sync:
+      sess.run(self.sync.chief_init_op)
+      sess.run(self._init_tokens)
+      self._chief_queue_runner.create_threads(
+          sess, coord=tf.train.Coordinator(), daemon=True, start=True)
+    self.open(sess, epoch)
+
+  def open(self, sess, epoch):
+    """Lets the workers train on epoch (0-based); counts from zero."""
+    sess.run(self._open, {self._epoch: epoch})
+
+  def done(self, sess):
+    """Batches of the open epoch each worker has trained on."""
+    return sess.run(self.batches)
+
+  def wait(self, sess, ready, interrupts, notice):
+    """Polls until ready(sess) is true or a signal comes; False if one came.
+
+    notice: printed once, if the wait lasts WAIT_NOTICE_SECONDS.
+    """
+    start = time.monotonic()
+    while not ready(sess):
+      if interrupts.signum is not None:
+        return False
+      if self.sync and sess.run(self._tokens_left) == 0:
+        sess.run(self._top_up)
+      if notice and time.monotonic() - start > WAIT_NOTICE_SECONDS:
+        print(notice(sess), flush=True)
+        notice = None
+      time.sleep(POLL_SECONDS)
+    return True
+
+  def waiting_for(self, n_batches):
+    """notice for the chief's wait: who has not finished their share."""
+    sizes = shares(n_batches, self.cluster.num_workers)
+
+    def notice(sess):
+      left = [(i, n - d) for i, (n, d) in enumerate(zip(sizes,
+                                                       self.done(sess)))
+              if d < n]
+      return ('Waiting for %s to finish the epoch (%s)'
+              % (', '.join('worker %d' % i for i, _ in left),
+                 ', '.join('%d batches left' % n for _, n in left)))
+    return notice
+
+  def all_done(self, n_batches):
+    """ready for wait(): every share of the open epoch is trained."""
+    return lambda sess: int(np.sum(self.done(sess))) >= n_batches
+
+  def opened_after(self, epoch):
+    """ready for wait(): the chief has opened a later epoch, or finished."""
+    return lambda sess: sess.run(self.open_epoch) > epoch
