@@ -39,7 +39,7 @@ VERBOSE_LOG_LEVEL = '0'
 
 
 @contextlib.contextmanager
-def _without_lines(pattern):
+def without_lines(pattern):
   """Drops the lines matching pattern from what is written to fd 2 inside.
 
   The file descriptor itself is redirected, since TensorFlow's C++ code
@@ -80,7 +80,7 @@ def import_tensorflow():
   os.environ.setdefault(LOG_LEVEL_VARIABLE, QUIET_LOG_LEVEL)
   quiet = (contextlib.nullcontext()
            if os.environ[LOG_LEVEL_VARIABLE] == VERBOSE_LOG_LEVEL
-           else _without_lines(STARTUP_CHATTER))
+           else without_lines(STARTUP_CHATTER))
   with quiet:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     # The first look for a GPU is what prints the cuInit line.
@@ -101,6 +101,10 @@ def run(main):
       return main()
     except errors.UserError as e:
       print('%s: error: %s' % (prog, e), file=sys.stderr)
+      if isinstance(e, errors.LostTaskError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)  # pylint: disable=protected-access
       return 1
 
   app.run(wrapped,

@@ -477,8 +477,9 @@ def _check_cluster(v):
   seen = set()
   for host in list(ps) + list(workers):
     if host in seen:
-      raise flags.ValidationError('%s is listed twice in --ps_hosts and '
-                                  '--worker_hosts' % host)
+      raise flags.ValidationError('--ps_hosts and --worker_hosts list %s '
+                                  'twice; every task needs a port of its own'
+                                  % host)
     seen.add(host)
   if v['replicas_to_aggregate'] and not v['sync_replicas']:
     raise flags.ValidationError('--replicas_to_aggregate needs '

@@ -17,14 +17,17 @@ batches i, i + W, i + 2W, ... Each step also adds its loss and accuracy to
 the run state's partial sums, so the chief's epoch line covers every worker.
 """
 
+import contextlib
+import re
 import socket
 import time
 
 import numpy as np
 import tensorflow as tf
 
+from legacy_dnn import cli
 from legacy_dnn import config as config_lib
-from legacy_dnn.errors import UserError
+from legacy_dnn.errors import LostTaskError, UserError
 
 # How often waiting workers look at the shared variables.
 POLL_SECONDS = 0.01
@@ -33,6 +36,11 @@ CONNECT_POLL_SECONDS = 0.25
 # The one line a worker prints when it has waited this long at the epoch's
 # end for the others.
 WAIT_NOTICE_SECONDS = 10.0
+# What TensorFlow's C++ side logs when a server cannot listen; the error
+# start_server raises says it in one line.
+SERVER_FAILURE = re.compile(r'E\d{4} [\d:.]+ +\d+ (add_port\.cc:\d+\] Failed '
+                            r'to add port|grpc_server_lib\.cc:\d+\] UNKNOWN: '
+                            r'Could not start gRPC server)')
 # What losing a task looks like to a session on the gRPC runtime.
 LOST_TASK_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
                     tf.errors.DeadlineExceededError)
@@ -52,9 +60,10 @@ def start_server(cluster, threads=(0, 0)):
       intra_op_parallelism_threads=threads[0],
       inter_op_parallelism_threads=threads[1])
   try:
-    return tf.distribute.Server(
-        tf.train.ClusterSpec(cluster.spec()), job_name=cluster.job_name,
-        task_index=cluster.task_index, config=session_config)
+    with cli.without_lines(SERVER_FAILURE):
+      return tf.distribute.Server(
+          tf.train.ClusterSpec(cluster.spec()), job_name=cluster.job_name,
+          task_index=cluster.task_index, config=session_config)
   except (tf.errors.OpError, ValueError) as e:
     raise UserError(
         '--%s_hosts: %s task %d cannot listen on %s (%s): the port is in '
@@ -133,10 +142,28 @@ def lost_task_error(cluster, error, model_dir):
   down = unreachable(cluster)
   what = ('ps task %d at %s' % (cluster.ps_hosts.index(down[0]), down[0])
           if down else 'a task of the cluster')
-  return UserError(
+  return LostTaskError(
       'lost %s (%s); nothing on disk was lost: the chief\'s checkpoints in %s '
       'are kept. Start the cluster again with the same commands to resume'
       % (what, type(error).__name__, model_dir))
+
+
+@contextlib.contextmanager
+def closing(sess):
+  """Closes sess afterwards, unless a task was lost.
+
+  Closing a session whose ps task is gone waits 30 s for it and then logs
+  an error; the process is about to stop with its own line anyway.
+  """
+  try:
+    with sess.graph.as_default(), sess.as_default():
+      yield sess
+  except LOST_TASK_ERRORS:
+    raise
+  except BaseException:
+    sess.close()
+    raise
+  sess.close()
 
 
 def shares(n_batches, num_workers):

@@ -19,3 +19,9 @@ class CheckpointError(UserError):
 
 class TrainingError(UserError):
   """Training itself failed, e.g. the loss became NaN."""
+
+
+class LostTaskError(UserError):
+  """A task of the cluster went away. TensorFlow cannot close or delete a
+  session whose task is gone without waiting on it, so the script exits at
+  once after saying so."""

@@ -300,14 +300,14 @@ def _run(config, splits, run_dir):
   if cluster:
     say(distributed.describe(cluster, n_batches))
     if not cluster.is_chief:
-      with replication.join(server, graph) as sess:
+      with distributed.closing(replication.join(server, graph)) as sess:
         return _follow_chief(sess, m, run_state, splits, config, replication)
-    sess = replication.session(server, graph)
+    sess = distributed.closing(replication.session(server, graph))
   else:
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=threads[0],
         inter_op_parallelism_threads=threads[1]))
-  with sess:
+  with sess as sess:
     state = ckpt.restore_or_initialize(sess, init_op)
     fresh = state is None
     if fresh and config.warm_start_from:

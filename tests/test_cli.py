@@ -71,7 +71,7 @@ def test_chatter_pattern_is_exactly_the_known_lines():
 def test_lines_other_than_the_chatter_pass_through_in_order():
   probe = ('import os, sys\n'
            'from legacy_dnn import cli\n'
-           'with cli._without_lines(cli.STARTUP_CHATTER):\n'
+           'with cli.without_lines(cli.STARTUP_CHATTER):\n'
            '  os.write(2, b"first\\n")\n'
            '  for line in %r:\n'
            '    os.write(2, line.encode() + b"\\n")\n'

@@ -1,0 +1,312 @@
+"""Clusters of real train.py processes on TensorFlow's gRPC runtime.
+
+Every task is its own process on a free port of 127.0.0.1: ps tasks and
+workers, started with the commands the README gives, killed with real
+signals. The tests read the cluster's global step the way a worker does,
+from a session on the ps task.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_multiplexer
+
+from conftest import (Proc, TensorBoard, error_lines, run_script, wait_until,
+                      write_dataset)
+from legacy_dnn import checkpoints
+
+EPOCHS = 8
+# 1,800 training images in batches of 5: 360 batches an epoch, 180 a worker,
+# so a worker's share takes long enough to kill it in the middle.
+SMALL = ['--variant=small', '--validation_size=300', '--batch_size=5',
+         '--patience=0']
+
+
+def free_ports(n):
+  sockets = [socket.socket() for _ in range(n)]
+  for s in sockets:
+    s.bind(('127.0.0.1', 0))
+  ports = [s.getsockname()[1] for s in sockets]
+  for s in sockets:
+    s.close()
+  return ports
+
+
+class Cluster:
+  """One ps task and some workers, as the README starts them."""
+
+  def __init__(self, root, data_dir, workers, *flags):
+    ports = free_ports(1 + workers)
+    self.ps_host = '127.0.0.1:%d' % ports[0]
+    self.model_dir = str(root / 'model')
+    self.logdir = str(root / 'logs')
+    self.args = ['--data_dir=' + data_dir, '--model_dir=' + self.model_dir,
+                 '--logdir=' + self.logdir, '--ps_hosts=' + self.ps_host,
+                 '--worker_hosts=' + ','.join('127.0.0.1:%d' % p
+                                              for p in ports[1:])]
+    self.args += list(flags)
+    self.workers = workers
+
+  def ps(self):
+    return Proc('train.py', *self.args, '--job_name=ps')
+
+  def worker(self, index):
+    return Proc('train.py', *self.args, '--job_name=worker',
+                '--task_index=%d' % index)
+
+  def start(self):
+    """Starts every task; returns (ps, [workers])."""
+    return self.ps(), [self.worker(i) for i in range(self.workers)]
+
+  def global_step(self):
+    """The cluster's global step, read from the ps task as a worker does."""
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.device('/job:ps/task:0'):
+      step = tf.compat.v1.train.get_or_create_global_step()
+    # Filtered to the ps job, or the session waits for every task of the
+    # cluster, a killed one too.
+    session_config = tf.compat.v1.ConfigProto(device_filters=['/job:ps'])
+    with tf.compat.v1.Session('grpc://' + self.ps_host, graph=graph,
+                              config=session_config) as sess:
+      return int(sess.run(step))
+
+  def stop_ps(self, ps):
+    """SIGTERM, as a user's Ctrl-C would; the ps task must exit cleanly."""
+    ps.popen.send_signal(signal.SIGTERM)
+    assert ps.wait() == 0, ps.stderr
+    assert ps.lines[-1] == 'ps task 0 stopped', ps.output
+
+
+def kill(*procs):
+  for proc in procs:
+    proc.popen.kill()
+  for proc in procs:
+    proc.wait()
+
+
+def accuracy(output):
+  return float(re.search(r'^Accuracy: ([\d.]+)$', output, re.M).group(1))
+
+
+def epochs_in_tensorboard(logdir, model_dir):
+  """{(split, tag): [steps]} of the run's scalars, read as TensorBoard does."""
+  with open(os.path.join(model_dir, checkpoints.RUN_FILE)) as f:
+    run_name = json.load(f)['run_name']
+  multiplexer = event_multiplexer.EventMultiplexer()
+  multiplexer.AddRunsFromDirectory(logdir)
+  multiplexer.Reload()
+  return {(split, tag): [e.step for e in multiplexer.Scalars(
+      '%s/%s' % (run_name, split), tag)]
+          for split in ('train', 'validation') for tag in ('loss', 'accuracy')}
+
+
+@pytest.fixture(scope='module')
+def data_dir(tmp_path_factory):
+  return write_dataset(str(tmp_path_factory.mktemp('data')), n_train=2100,
+                       n_test=200)
+
+
+@pytest.fixture(scope='module')
+def async_cluster(tmp_path_factory, data_dir):
+  """1 ps + 2 async workers: worker 1 killed and restarted, then all killed.
+
+  Returns the Cluster and what was seen: the global step while worker 1 was
+  down, and every process's output.
+  """
+  cluster = Cluster(tmp_path_factory.mktemp('async'), data_dir, 2, *SMALL,
+                    '--epochs=%d' % EPOCHS)
+  seen = {}
+  ps, (chief, worker) = cluster.start()
+  chief.wait_for_line('Epoch: 0002 ')
+  kill(worker)
+  seen['step_at_kill'] = cluster.global_step()
+  wait_until(lambda: cluster.global_step() > seen['step_at_kill'] + 20,
+             'the chief training on while worker 1 is down')
+  worker = cluster.worker(1)
+  seen['rejoined'] = worker.wait_for_line('Worker 1: epoch ')
+  chief.wait_for_line('Epoch: 0005 ')
+  kill(ps, chief, worker)
+  seen['killed'] = chief.output
+
+  ps, (chief, worker) = cluster.start()
+  assert chief.wait() == 0, chief.stderr
+  assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  seen['chief'], seen['worker'] = chief.output, worker.output
+  return cluster, seen
+
+
+def test_async_workers_go_on_without_a_killed_worker_that_rejoins(
+    async_cluster):
+  _, seen = async_cluster
+  # Killed after epoch 2's line, so it rejoins in epoch 3 or later and
+  # trains its share of it.
+  assert int(re.search(r'epoch (\d+) done', seen['rejoined']).group(1)) >= 3
+
+
+def test_a_killed_cluster_continues_from_the_chiefs_checkpoint(async_cluster):
+  _, seen = async_cluster
+  continued = int(re.search(r'Continuing at epoch (\d+)',
+                            seen['chief']).group(1))
+  done_when_killed = max(int(n) for n in re.findall(r'^Epoch: (\d+) ',
+                                                    seen['killed'], re.M))
+  # A checkpoint every epoch: none of the epochs the chief finished is lost.
+  assert continued == done_when_killed + 1
+  assert 'Worker 1: the run finished after %d epochs' % EPOCHS in (
+      seen['worker'])
+
+
+def test_async_cluster_checkpoints_epoch_file_and_accuracy(async_cluster):
+  cluster, seen = async_cluster
+  assert accuracy(seen['chief']) >= 0.9
+  with open(os.path.join(cluster.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == str(EPOCHS)
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(
+      cluster.model_dir))
+  assert reader.get_tensor('run_state/epoch') == EPOCHS
+  assert tf.train.latest_checkpoint(cluster.model_dir,
+                                    checkpoints.BEST_INDEX)
+  # Nothing of the cluster's own bookkeeping is in a checkpoint.
+  assert not [n for n in reader.get_variable_to_shape_map()
+              if n.startswith('cluster/')]
+
+
+def test_tensorboard_shows_each_epoch_of_a_killed_cluster_once(async_cluster):
+  cluster, _ = async_cluster
+  with open(os.path.join(cluster.model_dir, checkpoints.RUN_FILE)) as f:
+    run_name = json.load(f)['run_name']
+  with TensorBoard(cluster.logdir) as tensorboard:
+    tensorboard.wait_for(
+        lambda: {run_name + '/train', run_name + '/validation'} <= set(
+            tensorboard.get('runs')), 'the runs')
+    for split in ('train', 'validation'):
+      for tag in ('loss', 'accuracy'):
+        points = tensorboard.get('plugin/scalars/scalars?run=%s/%s&tag=%s'
+                                 % (run_name, split, tag))
+        assert [step for _, step, _ in points] == list(
+            range(1, EPOCHS + 1)), (split, tag)
+
+
+def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
+  epochs = 3
+  cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % epochs,
+                    '--sync_replicas')
+  ps, workers = cluster.start()
+  for worker in workers:
+    assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  chief = workers[0].output
+  assert 'synchronous: SyncReplicasOptimizer aggregates 2 gradients' in chief
+  assert accuracy(chief) >= 0.9
+  with open(os.path.join(cluster.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == str(epochs)
+  # Asynchronous workers take one global step a batch; synchronous ones one
+  # for every two batches, or fewer where a late gradient was dropped.
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(
+      cluster.model_dir))
+  assert reader.get_tensor('global_step') <= epochs * 360 // 2
+  assert epochs_in_tensorboard(cluster.logdir, cluster.model_dir) == {
+      (split, tag): [1, 2, 3] for split in ('train', 'validation')
+      for tag in ('loss', 'accuracy')}
+
+
+def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
+                                                          data_dir):
+  args = ['--variant=dropout', '--hidden_units=64,64', '--epochs=2',
+          '--validation_size=300', '--data_dir=' + data_dir]
+  cluster = Cluster(tmp_path / 'cluster', data_dir, 1, *args)
+  ps, (worker,) = cluster.start()
+  assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  alone = str(tmp_path / 'alone')
+  single = run_script('train.py', *args, '--model_dir=' + alone,
+                      '--logdir=' + str(tmp_path / 'logs'))
+  assert single.returncode == 0, single.stderr
+  readers = [tf.train.load_checkpoint(tf.train.latest_checkpoint(d))
+             for d in (cluster.model_dir, alone)]
+  names = sorted(readers[0].get_variable_to_shape_map())
+  assert names == sorted(readers[1].get_variable_to_shape_map())
+  for name in names:
+    np.testing.assert_array_equal(readers[0].get_tensor(name),
+                                  readers[1].get_tensor(name), err_msg=name)
+  assert accuracy(worker.output) == accuracy(single.stdout)
+
+
+def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
+    tmp_path, data_dir):
+  cluster = Cluster(tmp_path, data_dir, 1, *SMALL, '--epochs=%d' % EPOCHS)
+  ps, (worker,) = cluster.start()
+  worker.wait_for_line('Epoch: 0002 ')
+  kill(ps)
+  assert worker.wait() == 1
+  (line,) = error_lines(worker.stderr)
+  assert line.startswith('train.py: error: lost ps task 0 at %s '
+                         % cluster.ps_host), line
+  assert 'checkpoints in %s are kept' % cluster.model_dir in line
+  with open(os.path.join(cluster.model_dir, checkpoints.EPOCH_FILE)) as f:
+    saved = int(f.read())
+  assert saved >= 2
+
+  ps, (worker,) = cluster.start()
+  assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  assert 'Continuing at epoch %d' % (saved + 1) in worker.output
+
+
+def test_a_worker_without_its_ps_stops_after_the_timeout(tmp_path, data_dir):
+  (port,) = free_ports(1)
+  result = run_script('train.py', *SMALL, '--data_dir=' + data_dir,
+                      '--model_dir=' + str(tmp_path / 'model'),
+                      '--ps_hosts=127.0.0.1:%d' % port,
+                      '--worker_hosts=127.0.0.1:%d' % free_ports(1)[0],
+                      '--job_name=worker', '--cluster_timeout=1')
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'train.py: error: ps task 0 at 127.0.0.1:%d did not answer within 1 s;'
+      ' start it (train.py --job_name=ps --task_index=0 with the same hosts)'
+      ' or fix --ps_hosts' % port]
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--job_name=worker', '--ps_hosts=127.0.0.1:2222'],
+     '--job_name=worker needs both --ps_hosts and --worker_hosts'),
+    (['--ps_hosts=127.0.0.1:2222', '--worker_hosts=127.0.0.1:2223'],
+     '--ps_hosts and --worker_hosts need --job_name=ps or --job_name=worker'),
+    (['--job_name=worker', '--task_index=2', '--ps_hosts=127.0.0.1:2222',
+      '--worker_hosts=127.0.0.1:2223,127.0.0.1:2224'],
+     '--task_index=2 is out of range: --worker_hosts lists 2 worker tasks '
+     '(0 to 1)'),
+    (['--job_name=ps', '--ps_hosts=127.0.0.1:2222',
+      '--worker_hosts=127.0.0.1:2223,127.0.0.1:2222'],
+     '--ps_hosts and --worker_hosts list 127.0.0.1:2222 twice'),
+    (['--job_name=ps', '--ps_hosts=localhost', '--worker_hosts=b:1'],
+     "flag --ps_hosts=['localhost']: must be host:port pairs"),
+    (['--sync_replicas'], '--sync_replicas needs a cluster'),
+    (['--job_name=worker', '--ps_hosts=127.0.0.1:2222',
+      '--worker_hosts=127.0.0.1:2223', '--replicas_to_aggregate=2'],
+     '--replicas_to_aggregate needs --sync_replicas'),
+])
+def test_bad_cluster_flags_are_one_line_usage_errors(flags, message):
+  result = run_script('train.py', *flags)
+  assert result.returncode == 2
+  (line,) = error_lines(result.stderr)
+  assert line.startswith('train.py: error: ' + message), line
+
+
+def test_a_port_in_use_is_one_line(tmp_path, data_dir):
+  with socket.socket() as taken:
+    taken.bind(('127.0.0.1', 0))
+    taken.listen()
+    host = '127.0.0.1:%d' % taken.getsockname()[1]
+    result = run_script('train.py', '--job_name=ps', '--ps_hosts=' + host,
+                        '--worker_hosts=127.0.0.1:%d' % free_ports(1)[0])
+  assert result.returncode == 1
+  (line,) = error_lines(result.stderr)
+  assert line.startswith('train.py: error: --ps_hosts: ps task 0 cannot '
+                         'listen on %s' % host), line
