@@ -166,9 +166,14 @@ def closing(sess):
   sess.close()
 
 
+def share(n_batches, task, num_workers):
+  """The batches of an epoch worker `task` trains: i, i + W, i + 2W, ..."""
+  return range(task, n_batches, num_workers)
+
+
 def shares(n_batches, num_workers):
-  """Batches of an epoch each worker trains: i, i + W, i + 2W, ..."""
-  return [len(range(i, n_batches, num_workers)) for i in range(num_workers)]
+  """How many batches of an epoch each worker trains."""
+  return [len(share(n_batches, i, num_workers)) for i in range(num_workers)]
 
 
 def describe(cluster, n_batches):

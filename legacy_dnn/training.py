@@ -490,9 +490,9 @@ def _share_examples(n_examples, batch_size, task, num_workers, batches=None):
   def size(j):
     return (data.examples_in_batches(n_examples, batch_size, j + 1) -
             data.examples_in_batches(n_examples, batch_size, j))
-  n_batches = max(1, n_examples // batch_size)
-  mine = range(task, n_batches, num_workers)[:batches]
-  return sum(size(j) for j in mine)
+  mine = distributed.share(max(1, n_examples // batch_size), task,
+                           num_workers)
+  return sum(size(j) for j in mine[:batches])
 
 
 def _train_share(sess, m, fetches, splits, config, epoch, replication,
@@ -505,10 +505,12 @@ def _train_share(sess, m, fetches, splits, config, epoch, replication,
   task = replication.cluster.task_index
   workers = replication.cluster.num_workers
   done = int(replication.done(sess)[task])
+  mine = distributed.share(max(1, len(X_train) // config.batch_size), task,
+                           workers)[done:]
   batches = itertools.islice(
       data.shuffle_batch(X_train, y_train, config.batch_size,
                          data.epoch_rng(config.seed, epoch)),
-      task + done * workers, None, workers)
+      mine.start, mine.stop, mine.step)
   mode_feed = _mode_feed(m, config)
   with progress_bar(
       epoch + 1,
