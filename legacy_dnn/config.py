@@ -231,6 +231,15 @@ def _is_class_list(value):
           set(value)) == len(value)
 
 
+def _define_sizes(fv, name, example, help_text):
+  """A list flag of positive integers (layer sizes), default None."""
+  flags.DEFINE_list(name, None, help_text, flag_values=fv)
+  flags.register_validator(
+      name, lambda v: v is None or _is_hidden_units(v),
+      message='must be comma-separated positive integers, e.g. ' + example,
+      flag_values=fv)
+
+
 def define_data_flags(flag_values):
   """Defines --data_dir and --mirror, which say where IDX files come from."""
   flags.DEFINE_string(
@@ -279,22 +288,14 @@ def define_model_flags(flag_values):
       'default --model_dir, and must match a run.json if given. Default: '
       'the variant\'s (cifar10 for cifar_cnn, else mnist).',
       flag_values=fv)
-  flags.DEFINE_list(
-      'hidden_units', None,
+  _define_sizes(
+      fv, 'hidden_units', '512,512',
       'Hidden layer sizes of a --checkpoint without run.json, if not the '
-      'variant\'s, e.g. 300,100.', flag_values=fv)
-  flags.register_validator(
-      'hidden_units', lambda v: v is None or _is_hidden_units(v),
-      message='must be comma-separated positive integers, e.g. 512,512',
-      flag_values=fv)
-  flags.DEFINE_list(
-      'filters', None,
+      'variant\'s, e.g. 300,100.')
+  _define_sizes(
+      fv, 'filters', '32,64',
       'Filter counts of the convolutional blocks of a --checkpoint without '
-      'run.json, if not the variant\'s, e.g. 32,64.', flag_values=fv)
-  flags.register_validator(
-      'filters', lambda v: v is None or _is_hidden_units(v),
-      message='must be comma-separated positive integers, e.g. 32,64',
-      flag_values=fv)
+      'run.json, if not the variant\'s, e.g. 32,64.')
 
 
 def _sizes(value):
@@ -340,15 +341,13 @@ def define_flags(flag_values):
       'Probability of keeping a hidden unit in training, in (0, 1]; 1 means '
       'no dropout. Evaluation always keeps every unit (preset).',
       flag_values=fv)
-  flags.DEFINE_list(
-      'hidden_units', None,
-      'Comma-separated hidden layer sizes, e.g. 512,512 (preset).',
-      flag_values=fv)
-  flags.DEFINE_list(
-      'filters', None,
+  _define_sizes(
+      fv, 'hidden_units', '512,512',
+      'Comma-separated hidden layer sizes, e.g. 512,512 (preset).')
+  _define_sizes(
+      fv, 'filters', '32,64',
       'Comma-separated filter counts of the convolutional blocks, e.g. '
-      '32,64 (preset; only the convolutional presets have them).',
-      flag_values=fv)
+      '32,64 (preset; only the convolutional presets have them).')
   flags.DEFINE_integer(
       'patience', None,
       'Stop after this many epochs without a lower validation loss; 0 never '
@@ -424,14 +423,6 @@ def define_flags(flag_values):
   flags.register_validator(
       'keep_prob', lambda v: v is None or 0 < v <= 1,
       message='must be in (0, 1]', flag_values=fv)
-  flags.register_validator(
-      'hidden_units', lambda v: v is None or _is_hidden_units(v),
-      message='must be comma-separated positive integers, e.g. 512,512',
-      flag_values=fv)
-  flags.register_validator(
-      'filters', lambda v: v is None or _is_hidden_units(v),
-      message='must be comma-separated positive integers, e.g. 32,64',
-      flag_values=fv)
   for name in ('warm_start_layers', 'freeze'):
     flags.register_validator(
         name, lambda v: v is None or _is_layer_list(v),
