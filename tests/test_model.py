@@ -201,20 +201,29 @@ def test_checkpoint_of_real_layers_dense_restores_without_renaming(tmp_path):
   subprocess.run(
       [sys.executable, '-c', LEGACY_SCRIPT % {'hidden': cfg.hidden_units},
        prefix, logits_file], env=env, check=True, timeout=300)
-  expected = np.load(logits_file)
+  _assert_restores_to_logits(prefix, logits_file, cfg,
+                             tf.compat.v1.trainable_variables, rtol=1e-5)
 
+
+def _assert_restores_to_logits(prefix, logits_file, cfg, variables, rtol):
+  """Our graph for cfg restores exactly the checkpoint's variables, with no
+  renaming, and gives the logits the real layers saved for the same input.
+
+  variables: () -> the variables of our graph that the checkpoint holds.
+  """
+  expected = np.load(logits_file)
   reader = tf.train.load_checkpoint(prefix)
   with tf.Graph().as_default() as graph:
     m = model.build(cfg)
-    variables = tf.compat.v1.trainable_variables()
-    assert sorted(v.op.name for v in variables) == sorted(
+    restored = variables()
+    assert sorted(v.op.name for v in restored) == sorted(
         reader.get_variable_to_shape_map())
-    saver = tf.compat.v1.train.Saver(variables)
+    saver = tf.compat.v1.train.Saver(restored)
   with tf.compat.v1.Session(graph=graph) as sess:
     saver.restore(sess, prefix)
     x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
     np.testing.assert_allclose(sess.run(m.logits, {m.X: x}), expected,
-                               rtol=1e-5, atol=1e-5)
+                               rtol=rtol, atol=1e-5)
 
 
 LEGACY_LAYERS_SCRIPT = textwrap.dedent('''
@@ -287,21 +296,10 @@ def test_checkpoint_of_real_conv2d_and_batch_norm_restores(variant, tmp_path):
       [sys.executable, '-c', LEGACY_LAYERS_SCRIPT, prefix, logits_file,
        json.dumps(_legacy_spec(cfg)), json.dumps([28, 28, 1])],
       env=env, check=True, timeout=300)
-  expected = np.load(logits_file)
-
-  reader = tf.train.load_checkpoint(prefix)
-  with tf.Graph().as_default() as graph:
-    # As evaluation builds it: no dropout, which reads the global step.
-    m = model.build(dataclasses.replace(cfg, keep_prob=1.0))
-    variables = model.network_variables()
-    assert sorted(v.op.name for v in variables) == sorted(
-        reader.get_variable_to_shape_map())
-    saver = tf.compat.v1.train.Saver(variables)
-  with tf.compat.v1.Session(graph=graph) as sess:
-    saver.restore(sess, prefix)
-    x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
-    np.testing.assert_allclose(sess.run(m.logits, {m.X: x}), expected,
-                               rtol=1e-4, atol=1e-5)
+  # As evaluation builds it: no dropout, which reads the global step.
+  _assert_restores_to_logits(prefix, logits_file,
+                             dataclasses.replace(cfg, keep_prob=1.0),
+                             model.network_variables, rtol=1e-4)
 
 
 def test_dropout_masks_keep_about_keep_prob_and_scale():
