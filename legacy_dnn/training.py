@@ -414,12 +414,15 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
           return state, interrupts.signum
 
     timing.train_seconds.append(time.time() - start)
+    checkpoint = (_checkpoint_due(epoch + 1, config) or
+                  interrupts.signum is not None)
     state, stop_early = _end_epoch(
         sess, m, ckpt, writers, histogram_op, splits, config, state,
         epoch + 1, loss_sum / n_batches, accuracy_sum / n_batches, save,
-        _checkpoint_due(epoch + 1, config) or interrupts.signum is not None,
-        start, timing)
+        checkpoint, start, timing)
     if interrupts.signum is not None:
+      if not (checkpoint or stop_early):  # It came during the epoch's end.
+        save(state)
       return state, interrupts.signum
     if stop_early:
       break

@@ -235,6 +235,39 @@ def test_sigterm_mid_epoch_saves_there_and_resumes_exactly(
                       checkpoint_tensors(cfg.model_dir))
 
 
+def test_sigterm_during_an_epochs_end_still_saves_that_epoch(
+    tmp_path, dataset_dir, monkeypatch, capsys):
+  """A SIGTERM that lands while epoch 1 is validated, which is no checkpoint
+  epoch: the checkpoint the message promises holds epoch 1's end."""
+  straight = small_config(tmp_path / 'a', dataset_dir, checkpoint_every=2)
+  training.train(straight)
+
+  real_evaluate = training.evaluate
+  def evaluate_then_signal(*args):
+    if not calls:
+      os.kill(os.getpid(), signal.SIGTERM)
+    calls.append(args)
+    return real_evaluate(*args)
+  calls = []
+  monkeypatch.setattr(training, 'evaluate', evaluate_then_signal)
+  cfg = small_config(tmp_path / 'b', dataset_dir, checkpoint_every=2)
+  result = training.train(cfg)
+  out = capsys.readouterr().out
+  assert result.interrupted_by == signal.SIGTERM and result.epochs == 1
+  assert ('Interrupted by SIGTERM during epoch 2; saved a checkpoint in %s'
+          % cfg.model_dir) in out
+  assert checkpoint_tensors(cfg.model_dir)['global_step'] == 10
+  with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == '1'
+
+  monkeypatch.setattr(training, 'evaluate', real_evaluate)
+  training.train(cfg)
+  assert 'Training was interrupted. Continuing at epoch 2' in (
+      capsys.readouterr().out)
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(cfg.model_dir))
+
+
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
   now = datetime.datetime(2026, 11, 22, 19, 5, 28)
   names = []
