@@ -201,12 +201,41 @@ def test_early_stopping_ends_a_run(tmp_path, capsys):
           'epoch %d' % result.best_epoch) in out
 
 
+def sigterm_in_epoch_2_then_resume(tmp_path, dataset_dir, monkeypatch,
+                                   capsys, send_sigterm, global_step,
+                                   **overrides):
+  """Trains straight through, then with send_sigterm() patched in, then on.
+
+  send_sigterm makes training signal itself during epoch 2 (10 batches an
+  epoch); the interrupted run must save a checkpoint at global_step, and
+  the resumed one must end equal to the straight run.
+  """
+  straight = small_config(tmp_path / 'a', dataset_dir, **overrides)
+  training.train(straight)
+
+  send_sigterm()
+  cfg = small_config(tmp_path / 'b', dataset_dir, **overrides)
+  result = training.train(cfg)
+  out = capsys.readouterr().out
+  assert result.interrupted_by == signal.SIGTERM and result.epochs == 1
+  assert ('Interrupted by SIGTERM during epoch 2; saved a checkpoint in %s'
+          % cfg.model_dir) in out
+  assert checkpoint_tensors(cfg.model_dir)['global_step'] == global_step
+  with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == '1'
+  assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+  monkeypatch.undo()
+  training.train(cfg)
+  assert 'Training was interrupted. Continuing at epoch 2' in (
+      capsys.readouterr().out)
+  assert_same_tensors(checkpoint_tensors(straight.model_dir),
+                      checkpoint_tensors(cfg.model_dir))
+
+
 def test_sigterm_mid_epoch_saves_there_and_resumes_exactly(
     tmp_path, dataset_dir, monkeypatch, capsys):
   """A real SIGTERM, sent to this process while batch 4 of epoch 2 is fed."""
-  straight = small_config(tmp_path / 'a', dataset_dir, epochs=3)
-  training.train(straight)
-
   real_shuffle_batch = data.shuffle_batch
   def shuffle_batch_then_signal(X, y, batch_size, rng):
     for i, batch in enumerate(real_shuffle_batch(X, y, batch_size, rng)):
@@ -215,33 +244,17 @@ def test_sigterm_mid_epoch_saves_there_and_resumes_exactly(
         os.kill(os.getpid(), signal.SIGTERM)
       yield batch
   calls = []
-  monkeypatch.setattr(data, 'shuffle_batch', shuffle_batch_then_signal)
-  cfg = small_config(tmp_path / 'b', dataset_dir, epochs=3)
-  result = training.train(cfg)
-  out = capsys.readouterr().out
-  assert result.interrupted_by == signal.SIGTERM and result.epochs == 1
-  assert ('Interrupted by SIGTERM during epoch 2; saved a checkpoint in %s'
-          % cfg.model_dir) in out
-  assert checkpoint_tensors(cfg.model_dir)['global_step'] == 14
-  with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
-    assert f.read() == '1'
-  assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
-
-  monkeypatch.setattr(data, 'shuffle_batch', real_shuffle_batch)
-  training.train(cfg)
-  assert 'Training was interrupted. Continuing at epoch 2' in (
-      capsys.readouterr().out)
-  assert_same_tensors(checkpoint_tensors(straight.model_dir),
-                      checkpoint_tensors(cfg.model_dir))
+  sigterm_in_epoch_2_then_resume(
+      tmp_path, dataset_dir, monkeypatch, capsys,
+      lambda: monkeypatch.setattr(data, 'shuffle_batch',
+                                  shuffle_batch_then_signal),
+      global_step=14, epochs=3)
 
 
 def test_sigterm_during_an_epochs_end_still_saves_that_epoch(
     tmp_path, dataset_dir, monkeypatch, capsys):
   """A SIGTERM that lands while epoch 1 is validated, which is no checkpoint
   epoch: the checkpoint the message promises holds epoch 1's end."""
-  straight = small_config(tmp_path / 'a', dataset_dir, checkpoint_every=2)
-  training.train(straight)
-
   real_evaluate = training.evaluate
   def evaluate_then_signal(*args):
     if not calls:
@@ -249,23 +262,10 @@ def test_sigterm_during_an_epochs_end_still_saves_that_epoch(
     calls.append(args)
     return real_evaluate(*args)
   calls = []
-  monkeypatch.setattr(training, 'evaluate', evaluate_then_signal)
-  cfg = small_config(tmp_path / 'b', dataset_dir, checkpoint_every=2)
-  result = training.train(cfg)
-  out = capsys.readouterr().out
-  assert result.interrupted_by == signal.SIGTERM and result.epochs == 1
-  assert ('Interrupted by SIGTERM during epoch 2; saved a checkpoint in %s'
-          % cfg.model_dir) in out
-  assert checkpoint_tensors(cfg.model_dir)['global_step'] == 10
-  with open(os.path.join(cfg.model_dir, checkpoints.EPOCH_FILE)) as f:
-    assert f.read() == '1'
-
-  monkeypatch.setattr(training, 'evaluate', real_evaluate)
-  training.train(cfg)
-  assert 'Training was interrupted. Continuing at epoch 2' in (
-      capsys.readouterr().out)
-  assert_same_tensors(checkpoint_tensors(straight.model_dir),
-                      checkpoint_tensors(cfg.model_dir))
+  sigterm_in_epoch_2_then_resume(
+      tmp_path, dataset_dir, monkeypatch, capsys,
+      lambda: monkeypatch.setattr(training, 'evaluate', evaluate_then_signal),
+      global_step=10, checkpoint_every=2)
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
