@@ -305,8 +305,11 @@ class Sweep:
     except FileNotFoundError:
       return None
 
-  def run_trial(self, trial, say=print):
+  def run_trial(self, trial, say=print, interrupts=None):
     """Trains one trial (resuming it if need be) and records its result.
+
+    interrupts: as training.train takes it; the caller's, so that a signal
+    that comes while the trial starts or ends is not lost.
 
     Returns:
       The result dict; its status is INTERRUPTED, and nothing is recorded,
@@ -331,7 +334,7 @@ class Sweep:
       return self._record_failure(trial, record, 'bad flags: %s' % e, say)
     cfg = dataclasses.replace(cfg, run_name=trial.trial_id)
     try:
-      result = training.train(cfg)
+      result = training.train(cfg, interrupts)
     except UserError as e:
       return self._record_failure(trial, record, str(e), say)
     if result.interrupted_by is not None:

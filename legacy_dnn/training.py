@@ -210,12 +210,16 @@ def _prepare_model_dir(config, now):
   return run_name, lock
 
 
-def train(config):
+def train(config, interrupts=None):
   """Trains, or resumes, the run that config describes.
 
   Args:
     config: a config.TrainConfig. With a cluster, this process is one of its
       workers (scripts/train.py serves a ps task itself).
+    interrupts: an entered interrupts.Interrupts whose signals stop training,
+      for a caller that catches SIGINT and SIGTERM beyond this run (one that
+      came before training began stops it after its first step). None: the
+      run catches them itself while it trains.
 
   Returns:
     A Result.
@@ -248,7 +252,7 @@ def train(config):
         ' of classes %s' % ','.join(map(str, config.classes))))
     run_dir = run_name and os.path.join(config.logdir, run_name)
     try:
-      return _run(config, splits, run_dir)
+      return _run(config, splits, run_dir, interrupts)
     except distributed.LOST_TASK_ERRORS as e:
       if cluster is None:
         raise
@@ -275,7 +279,7 @@ def _check_layers(config):
                     % ','.join(config.freeze))
 
 
-def _run(config, splits, run_dir):
+def _run(config, splits, run_dir, caught=None):
   cluster = config.cluster
   threads = _process_threads.setdefault('threads', session_threads(config))
   server = distributed.start_server(cluster, threads) if cluster else None
@@ -331,7 +335,8 @@ def _run(config, splits, run_dir):
     say('Threads: intra-op %d, inter-op %d (0 is one per core)' % threads)
     say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
     try:
-      with interrupts_lib.Interrupts() as interrupts:
+      with (contextlib.nullcontext(caught) if caught is not None else
+            interrupts_lib.Interrupts()) as interrupts:
         train_epochs = (_train_epochs if replication is None else
                         functools.partial(_train_shares,
                                           replication=replication))

@@ -94,41 +94,62 @@ def main():
 
 
 def _run_sequentially(run, base):
-  """Runs the unclaimed, unfinished trials in this process, in order."""
-  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
-  for trial in run.trials:
-    result = run.result(trial)
-    if result is not None:
-      print('%s: %s already' % (trial.trial_id, result['status']))
-      continue
-    claim = run.claim(trial)
-    if claim is None:
-      print('%s: running in another sweep process' % trial.trial_id)
-      continue
-    with claim:
-      if run.result(trial) is not None:  # It ended while we looked.
+  """Runs the unclaimed, unfinished trials in this process, in order.
+
+  One handler catches SIGINT and SIGTERM for the whole sweep: a signal that
+  comes between two trials, or while one starts, stops the sweep there.
+  """
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import interrupts
+  from legacy_dnn import sweep
+  with interrupts.Interrupts() as caught:
+    for trial in run.trials:
+      result = run.result(trial)
+      if result is not None:
+        print('%s: %s already' % (trial.trial_id, result['status']))
         continue
-      print('=== %s: %s' % (trial.trial_id, ' '.join(trial.args(base))),
-            flush=True)
-      result = run.run_trial(trial)
-    if result['status'] == sweep.INTERRUPTED:
-      print('Sweep interrupted in %s; run the same command again to resume.'
-            % trial.trial_id)
-      return 128 + result['signal']
+      if caught.signum is not None:
+        break
+      claim = run.claim(trial)
+      if claim is None:
+        print('%s: running in another sweep process' % trial.trial_id)
+        continue
+      with claim:
+        if run.result(trial) is not None:  # It ended while we looked.
+          continue
+        print('=== %s: %s' % (trial.trial_id, ' '.join(trial.args(base))),
+              flush=True)
+        result = run.run_trial(trial, interrupts=caught)
+      if result['status'] == sweep.INTERRUPTED:
+        print('Sweep interrupted in %s; run the same command again to '
+              'resume.' % trial.trial_id)
+        return 128 + result['signal']
+  if caught.signum is not None:
+    print('Sweep interrupted; run the same command again to resume.')
+    return 128 + caught.signum
   return 0
 
 
 def _run_one(run, trial_id):
-  """--run_trial: one trial, in this process, if no other process has it."""
-  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
-  (trial,) = [t for t in run.trials if t.trial_id == trial_id]
-  claim = run.claim(trial)
-  if claim is None:
-    return CLAIMED_ELSEWHERE
-  with claim:
-    if run.result(trial) is not None:
-      return 0
-    result = run.run_trial(trial)
+  """--run_trial: one trial, in this process, if no other process has it.
+
+  The handler goes in before anything else: a SIGTERM that the parent
+  passes on while this process claims the trial or builds its graph stops
+  the trial after its first step, with a checkpoint. One that comes after
+  training lets the trial record its result first.
+  """
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import interrupts
+  from legacy_dnn import sweep
+  with interrupts.Interrupts() as caught:
+    (trial,) = [t for t in run.trials if t.trial_id == trial_id]
+    claim = run.claim(trial)
+    if claim is None:
+      return CLAIMED_ELSEWHERE
+    with claim:
+      if run.result(trial) is not None:
+        return 0
+      result = run.run_trial(trial, interrupts=caught)
   return 128 + result['signal'] if result['status'] == sweep.INTERRUPTED else 0
 
 
@@ -138,66 +159,78 @@ def _run_parallel(run, parallel):
   network), its output in the trial's folder.
 
   SIGINT or SIGTERM stops starting trials and passes SIGTERM on to the
-  running ones, which save a checkpoint; the same command resumes them.
+  running ones, which save a checkpoint; the same command resumes them. Each
+  further signal is passed on again: a trial's second one stops it at once.
   """
-  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import interrupts  # pylint: disable=g-import-not-at-top
   argv = [a for a in sys.argv[1:] if not a.startswith('--parallel')]
   pending = collections.deque(run.pending())
   for trial in run.trials:
     if trial not in pending:
       print('%s: %s already' % (trial.trial_id, run.result(trial)['status']))
   running = {}  # pid -> (Popen, trial, log file)
-  stopped = []
-
-  def stop(signum, frame):
-    del frame
-    stopped.append(signum)
-    for popen, _, _ in running.values():
-      popen.send_signal(signal.SIGTERM)
-
-  previous = {s: signal.signal(s, stop) for s in (signal.SIGINT,
-                                                  signal.SIGTERM)}
-  try:
-    while running or (pending and not stopped):
-      while pending and len(running) < parallel and not stopped:
+  with interrupts.Supervisor() as supervisor:
+    while running or (pending and supervisor.signum is None):
+      while pending and len(running) < parallel and supervisor.signum is None:
         trial = pending.popleft()
-        log_path = os.path.join(run.trial_dir(trial), sweep.LOG_FILE)
-        os.makedirs(run.trial_dir(trial), exist_ok=True)
-        log = open(log_path, 'a')
-        popen = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__)] + argv +
-            ['--run_trial=' + trial.trial_id], stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+        popen, log = _start_trial(run, trial, argv)
         running[popen.pid] = popen, trial, log
-        print('=== %s: %s (output: %s)' % (
-            trial.trial_id, ' '.join(trial.args(run.base_config())),
-            log_path), flush=True)
-      # Reaped by Popen.wait below, so that it keeps the exit status.
-      pid = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT).si_pid
+      # A signal that came while a trial started is seen here, with that
+      # trial already in `running`.
+      pid = supervisor.wait_child(list(running))
+      if pid is None:
+        for popen, _, _ in running.values():
+          popen.send_signal(signal.SIGTERM)
+        continue
       popen, trial, log = running.pop(pid)
-      returncode = popen.wait()
-      log.close()
-      result = run.result(trial)
-      if returncode == CLAIMED_ELSEWHERE:
-        print('%s: running in another sweep process' % trial.trial_id)
-      elif result is not None and result['status'] == sweep.FINISHED:
-        print('%s: finished, test accuracy %.4f (%.1f s)' % (
-            trial.trial_id, result['test_accuracy'], result['wall_s']),
-              flush=True)
-      elif result is not None:
-        print('%s: failed: %s' % (trial.trial_id, result['error']), flush=True)
-      elif returncode in (128 + signal.SIGTERM, 128 + signal.SIGINT):
-        print('%s: interrupted; it resumes where it stopped' % trial.trial_id)
-      else:
-        print('%s: its process exited with status %d; see %s' % (
-            trial.trial_id, returncode, log.name), flush=True)
-  finally:
-    for s, handler in previous.items():
-      signal.signal(s, handler)
-  if stopped:
+      _report_trial(run, trial, popen.wait(), log)
+  if supervisor.signum is not None:
     print('Sweep interrupted; run the same command again to resume.')
-    return 128 + stopped[0]
+    return 128 + supervisor.signum
   return 0
+
+
+def _start_trial(run, trial, argv):
+  """Starts sweep.py --run_trial for trial; returns (Popen, its log file)."""
+  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
+  log_path = os.path.join(run.trial_dir(trial), sweep.LOG_FILE)
+  os.makedirs(run.trial_dir(trial), exist_ok=True)
+  log = open(log_path, 'a')
+  popen = subprocess.Popen(
+      [sys.executable, os.path.abspath(__file__)] + argv +
+      ['--run_trial=' + trial.trial_id], stdout=log,
+      stderr=subprocess.STDOUT, start_new_session=True)
+  print('=== %s: %s (output: %s)' % (
+      trial.trial_id, ' '.join(trial.args(run.base_config())), log_path),
+        flush=True)
+  return popen, log
+
+
+# How a --run_trial process that a signal stopped exits: through its handler
+# (128 + the signal), or killed by it before its handler was installed.
+INTERRUPTED_STATUSES = {128 + signal.SIGTERM, 128 + signal.SIGINT,
+                        -signal.SIGTERM, -signal.SIGINT}
+
+
+def _report_trial(run, trial, returncode, log):
+  """Prints how a --run_trial process ended."""
+  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
+  log.close()
+  result = run.result(trial)
+  if returncode == CLAIMED_ELSEWHERE:
+    print('%s: running in another sweep process' % trial.trial_id)
+  elif result is not None and result['status'] == sweep.FINISHED:
+    print('%s: finished, test accuracy %.4f (%.1f s)' % (
+        trial.trial_id, result['test_accuracy'], result['wall_s']),
+          flush=True)
+  elif result is not None:
+    print('%s: failed: %s' % (trial.trial_id, result['error']), flush=True)
+  elif returncode in INTERRUPTED_STATUSES:
+    print('%s: interrupted; it resumes where it stopped' % trial.trial_id,
+          flush=True)
+  else:
+    print('%s: its process exited with status %d; see %s' % (
+        trial.trial_id, returncode, log.name), flush=True)
 
 
 def _report(run):
