@@ -13,7 +13,10 @@ from tensorboard.plugins.hparams import metadata
 from conftest import Proc, TensorBoard, error_lines, run_script, wait_until
 from legacy_dnn import checkpoints
 from legacy_dnn import config
+from legacy_dnn import data
+from legacy_dnn import interrupts
 from legacy_dnn import sweep
+from legacy_dnn import training
 
 
 def test_grid_is_every_combination_in_order():
@@ -293,6 +296,25 @@ def test_parallel_trials_in_their_own_processes_match_one_by_one(
       map(key, _rows(tmp_path / 'one' / 'sweep')))
 
 
+def stop_at_epoch(trial_dir, epoch):
+  """SIGSTOPs the --run_trial process of trial_dir once its log shows epoch;
+  returns its pid (which its claim file holds)."""
+  log = trial_dir / sweep.LOG_FILE
+  wait_until(lambda: log.exists() and 'Epoch: %04d' % epoch in log.read_text(),
+             '%s at epoch %d' % (trial_dir.name, epoch))
+  pid = int((trial_dir / sweep.CLAIM_FILE).read_text())
+  os.kill(pid, signal.SIGSTOP)
+  return pid
+
+
+def stopped_with_sigterm_pending(pid):
+  """True if process pid is stopped with a SIGTERM waiting for it."""
+  with open('/proc/%d/status' % pid) as f:
+    status = dict(line.rstrip('\n').split(':\t', 1) for line in f)
+  return (status['State'].startswith('T') and
+          int(status['ShdPnd'], 16) & (1 << (signal.SIGTERM - 1)) != 0)
+
+
 def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
     tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir)
@@ -302,11 +324,17 @@ def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
   proc = Proc('sweep.py', *args)
   trials = tmp_path / 'sweep' / 'trials'
   proc.wait_for_line('=== trial-001')
-  # Both running trials are well into training before the signal.
-  logs = [trials / t / 'train.log' for t in ('trial-000', 'trial-001')]
-  wait_until(lambda: all(log.exists() and 'Epoch: 0005' in log.read_text()
-                         for log in logs), 'two trials at epoch 5')
+  # Both running trials are well into training before the signal. A trial's
+  # 60 epochs take about a second, and the two start TensorFlow seconds
+  # apart on a busy machine, so each is stopped (SIGSTOP) at its epoch 5
+  # until the signal has been passed on: without that, one could finish
+  # before the other reached epoch 5.
+  pids = [stop_at_epoch(trials / t, 5) for t in ('trial-000', 'trial-001')]
   proc.popen.send_signal(signal.SIGTERM)
+  wait_until(lambda: all(stopped_with_sigterm_pending(p) for p in pids),
+             'SIGTERM passed on to both trials')
+  for pid in pids:
+    os.kill(pid, signal.SIGCONT)
   assert proc.wait() == 128 + signal.SIGTERM
   assert 'Sweep interrupted; run the same command again to resume.' in (
       proc.output)
@@ -317,6 +345,76 @@ def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
                      (trials / t / 'train.log').read_text()), t
   rows = _rows(tmp_path / 'sweep')
   assert len(rows) == 3 and {r['status'] for r in rows} == {'finished'}
+
+
+def test_a_sigterm_while_trials_start_interrupts_them(tmp_path, dataset_dir):
+  """The signal comes while the trial processes start, before they could
+  have installed their handlers: none of them may go on to train."""
+  args = common_args(tmp_path, dataset_dir)
+  args[args.index('--epochs=2')] = '--epochs=60'
+  args += ['--patience=0', '--grid=learning_rate=0.01,0.02,0.03',
+           '--parallel=2']
+  proc = Proc('sweep.py', *args)
+  proc.wait_for_line('=== trial-001')
+  proc.popen.send_signal(signal.SIGTERM)
+  assert proc.wait() == 128 + signal.SIGTERM, proc.stderr
+  for t in ('trial-000', 'trial-001'):
+    assert '%s: interrupted; it resumes where it stopped' % t in proc.output
+    assert not (tmp_path / 'sweep' / 'trials' / t / sweep.RESULT_FILE).exists()
+  assert 'exited with status' not in proc.output
+  assert 'trial-002' not in proc.output
+  again = run_script('sweep.py', *args)
+  assert again.returncode == 0, again.stderr
+  rows = _rows(tmp_path / 'sweep')
+  assert len(rows) == 3 and {r['status'] for r in rows} == {'finished'}
+
+
+def in_process_sweep(tmp_path, dataset_dir):
+  args = common_args(tmp_path, dataset_dir)
+  args.remove('--sweep_dir=%s' % (tmp_path / 'sweep'))
+  trials = sweep.grid('learning_rate=0.01')
+  run = sweep.Sweep(str(tmp_path / 'sweep'), trials, args)
+  run.prepare()
+  return run, trials[0]
+
+
+def test_a_signal_before_training_stops_the_trial_after_one_step(
+    tmp_path, dataset_dir, monkeypatch, capsys):
+  """A SIGTERM while the trial loads its data is kept for the loop."""
+  run, trial = in_process_sweep(tmp_path, dataset_dir)
+  real_load = data.load
+  def load_then_signal(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_load(*args, **kwargs)
+  monkeypatch.setattr(data, 'load', load_then_signal)
+  with interrupts.Interrupts() as caught:
+    result = run.run_trial(trial, interrupts=caught)
+  assert caught.signum == signal.SIGTERM
+  assert result['status'] == sweep.INTERRUPTED
+  assert 'Interrupted by SIGTERM during epoch 1; saved a checkpoint' in (
+      capsys.readouterr().out)
+  assert run.result(trial) is None
+  monkeypatch.undo()
+  assert run.run_trial(trial)['status'] == sweep.FINISHED
+  assert 'Training was interrupted. Continuing at epoch 1' in (
+      capsys.readouterr().out)
+
+
+def test_a_signal_after_training_lets_the_trial_record_its_result(
+    tmp_path, dataset_dir, monkeypatch):
+  """A SIGTERM while the trial scores its test set: the run is over, so it
+  is recorded as finished, and the caller sees the signal."""
+  run, trial = in_process_sweep(tmp_path, dataset_dir)
+  real_finish = training._finish  # pylint: disable=protected-access
+  def signal_then_finish(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_finish(*args, **kwargs)
+  monkeypatch.setattr(training, '_finish', signal_then_finish)
+  with interrupts.Interrupts() as caught:
+    result = run.run_trial(trial, interrupts=caught)
+  assert caught.signum == signal.SIGTERM
+  assert result['status'] == sweep.FINISHED
+  assert run.result(trial)['status'] == sweep.FINISHED
 
 
 def test_hparams_values_are_numbers_where_every_trial_has_one():
