@@ -89,16 +89,25 @@ def import_tensorflow():
   return tf
 
 
-def run(main):
-  """absl.app.run(main) with a one-line flag error and one-line UserErrors."""
+def run(main, usage=None):
+  """absl.app.run(main) with a one-line flag error and one-line UserErrors.
+
+  usage: for a script that takes arguments besides its flags, how to give
+  them (e.g. 'FILE [FILE ...]'); main then takes the list of them, which may
+  not be empty.
+  """
   prog = os.path.basename(sys.argv[0])
 
   def wrapped(argv):
-    if len(argv) > 1:
+    if usage is None and len(argv) > 1:
       raise app.UsageError('Too many command-line arguments: %s' % argv[1:])
+    if usage is not None and len(argv) < 2:
+      print('%s: error: no arguments; usage: %s [flags] %s (see --help)'
+            % (prog, prog, usage), file=sys.stderr)
+      return 2
     import_tensorflow()
     try:
-      return main()
+      return main() if usage is None else main(argv[1:])
     except errors.UserError as e:
       print('%s: error: %s' % (prog, e), file=sys.stderr)
       if isinstance(e, errors.LostTaskError):

@@ -17,6 +17,7 @@ import tensorflow as tf
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
 from legacy_dnn import data
+from legacy_dnn import export
 from legacy_dnn import model
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
@@ -40,6 +41,15 @@ class SavedModel:
          for start in range(0, len(images), chunk)] or
         [np.zeros((0, data.NUM_CLASSES), np.float32)])
 
+  def activations(self, images, layer):
+    """The output of a layer's block for images, float32 [n, units] (a
+    convolutional block's feature maps flattened)."""
+    tensor = self.model.layer_outputs[layer]
+    chunk = training.eval_chunk(self.config)
+    return np.concatenate(
+        [self.sess.run(tensor, {self.model.X: images[start:start + chunk]})
+         for start in range(0, len(images), chunk)]).reshape(len(images), -1)
+
   def loss_and_accuracy(self, images, labels):
     """Mean loss and accuracy, computed as training computes them."""
     return training.evaluate(self.sess, self.model, (images, labels),
@@ -47,6 +57,74 @@ class SavedModel:
 
   def close(self):
     self.sess.close()
+
+
+@dataclasses.dataclass
+class ServingModel:
+  """A SavedModel's serving_default signature, loaded to predict."""
+  path: str  # The version folder.
+  dataset: data.Dataset
+  sess: tf.compat.v1.Session
+  images: tf.Tensor
+  probabilities: tf.Tensor
+
+  def predict(self, images):
+    """Probabilities, float32 [n, 10], for images of the input's shape."""
+    return self.sess.run(self.probabilities, {self.images: images})
+
+  def close(self):
+    self.sess.close()
+
+
+def load_export(export_dir, dataset=None):
+  """Loads a SavedModel of ours (or any with our signature) to predict.
+
+  Args:
+    export_dir: a version folder, or a base path whose highest numbered
+      version is loaded, as TensorFlow Serving would.
+    dataset: the dataset's name, if not the one the export records; for an
+      export without a record, a [32, 32, 3] input is taken as CIFAR-10's,
+      any other as MNIST's.
+
+  Raises:
+    CheckpointError: no SavedModel there, or not one with our signature.
+  """
+  version_dir = export.latest_version(export_dir)
+  if version_dir is None:
+    raise CheckpointError('--saved_model=%s: no saved_model.pb there or in a '
+                          'numbered version folder' % export_dir)
+  graph = tf.Graph()
+  sess = tf.compat.v1.Session(graph=graph)
+  try:
+    with graph.as_default():
+      meta_graph = tf.compat.v1.saved_model.loader.load(
+          sess, [export.TAG], version_dir)
+    signature = meta_graph.signature_def.get(export.SIGNATURE)
+    if (signature is None or export.INPUTS not in signature.inputs or
+        export.PROBABILITIES not in signature.outputs):
+      raise CheckpointError(
+          '--saved_model=%s: its %r signature does not take %r and return '
+          '%r, as scripts/export.py writes it' % (
+              version_dir, export.SIGNATURE, export.INPUTS,
+              export.PROBABILITIES))
+  except (tf.errors.OpError, RuntimeError, OSError) as e:
+    sess.close()
+    raise CheckpointError('--saved_model=%s: cannot load: %s' % (
+        version_dir, getattr(e, 'message', e))) from None
+  except CheckpointError:
+    sess.close()
+    raise
+  images = graph.get_tensor_by_name(signature.inputs[export.INPUTS].name)
+  if dataset is None:
+    description = export.read_description(version_dir) or {}
+    dataset = description.get('dataset')
+  if dataset not in data.DATASETS:
+    dataset = ('cifar10' if images.shape[1:].as_list() ==
+               list(data.CIFAR10.input_shape) else 'mnist')
+  return ServingModel(
+      version_dir, data.DATASETS[dataset], sess, images,
+      graph.get_tensor_by_name(
+          signature.outputs[export.PROBABILITIES].name))
 
 
 def run_config(model_dir, data_dir=None, mirror=None):

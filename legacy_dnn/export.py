@@ -6,6 +6,7 @@ tf.compat.v1.saved_model.Builder into <export_dir>/<version>/, the layout
 TensorFlow Serving watches: it serves the highest numbered version.
 """
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,12 @@ PROBABILITIES = 'probabilities'
 CLASSES = 'classes'
 SIGNATURE = tf.compat.v1.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 TAG = tf.compat.v1.saved_model.SERVING
+# TensorFlow Serving leaves a version's assets.extra/ alone: it is for the
+# files that tools beside the model read. Ours says which network and data
+# the model is, so predict.py knows how to prepare an image and name its
+# classes.
+EXTRA_DIR = 'assets.extra'
+DESCRIPTION_FILE = 'legacy_dnn.json'
 _VERSION = re.compile(r'\d+')
 
 
@@ -50,6 +57,30 @@ def inference_graph(cfg):
     classes = tf.argmax(logits, 1, output_type=tf.int64, name=CLASSES)
   return graph, images, probabilities, classes, graph.get_collection(
       tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+
+
+def read_description(version_dir):
+  """The {'variant', 'dataset', 'class_names'} an export of ours holds, or
+  None (a SavedModel from elsewhere, or from before it was written)."""
+  try:
+    with open(os.path.join(version_dir, EXTRA_DIR, DESCRIPTION_FILE)) as f:
+      description = json.load(f)
+  except (OSError, ValueError):
+    return None
+  return description if isinstance(description, dict) else None
+
+
+def latest_version(export_dir):
+  """The version folder to load from export_dir: export_dir itself if it
+  holds a saved_model.pb, else its highest numbered version; None if
+  neither."""
+  if os.path.isfile(os.path.join(export_dir, 'saved_model.pb')):
+    return export_dir
+  try:
+    version = next_version(export_dir) - 1
+  except OSError:
+    return None
+  return os.path.join(export_dir, str(version)) if version else None
 
 
 def export(cfg, checkpoint, export_dir):
@@ -93,6 +124,11 @@ def export(cfg, checkpoint, export_dir):
           sess, [TAG], signature_def_map={SIGNATURE: signature},
           strip_default_attrs=True)
       builder.save()
+    os.makedirs(os.path.join(staging, EXTRA_DIR))
+    with open(os.path.join(staging, EXTRA_DIR, DESCRIPTION_FILE), 'w') as f:
+      json.dump({'variant': cfg.variant, 'dataset': cfg.dataset,
+                 'class_names': data.DATASETS[cfg.dataset].class_names}, f,
+                indent=2)
     os.rename(staging, target)
   except (OSError, tf.errors.OpError) as e:
     raise UserError('--export_dir=%s: cannot write version %d: %s'

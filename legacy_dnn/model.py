@@ -26,7 +26,10 @@ DENSE_DROPOUT_SEED_OFFSET = 999
 
 Model = collections.namedtuple('Model', [
     'X', 'y', 'keep_prob', 'training', 'logits', 'loss', 'train_op',
-    'accuracy', 'global_step'])
+    'accuracy', 'global_step',
+    # Scope of each conv and dense layer -> the output of its block (after
+    # its activation, pooling and dropout): what the projector shows.
+    'layer_outputs'])
 
 
 def initializer(name, seed):
@@ -262,11 +265,15 @@ class _Builder:
       mask = self.dense_masks[i, :, :x.shape[-1]]
     return tf.multiply(x, mask, name='dropout%d' % (layer.index + 1))
 
-  def build(self, x, layers):
+  def build(self, x, layers, layer_outputs):
     self.dense_dropouts = [l for l in layers if l.kind == presets.DROPOUT and
                            _after_dense(layers, l)]
+    scope = None
     for layer in layers:
       x = getattr(self, layer.kind)(x, layer)
+      if layer.kind in (presets.CONV, presets.DENSE):
+        scope = layer.scope
+      layer_outputs[scope] = x
     return x
 
 
@@ -278,7 +285,7 @@ def _after_dense(layers, dropout):
 
 
 def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
-              training=None, activation=tf.nn.relu):
+              training=None, activation=tf.nn.relu, layer_outputs=None):
   """Builds the network up to its logits.
 
   Args:
@@ -297,6 +304,8 @@ def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
     training: bool scalar tensor that switches batch norm to the batch's
       moments; needed only by networks with batch norm.
     activation: of the hidden layers; ReLU in every seed.
+    layer_outputs: a dict to fill, if given, with the scope of each conv and
+      dense layer (conv1, hidden1, ..., outputs) -> the output of its block.
 
   Returns:
     [batch, 10] logits, of the dtype of X.
@@ -309,7 +318,8 @@ def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
       x = tf.reshape(X, [-1, int(np.prod(image_shape))]) if (
           X.shape.rank != 2) else X
     builder = _Builder(net, seed, keep_prob, global_step, training, activation)
-    return builder.build(x, layers)
+    return builder.build(x, layers, {} if layer_outputs is None
+                         else layer_outputs)
 
 
 def loss(logits, y):
@@ -408,9 +418,11 @@ def build(config, wrap_optimizer=None):
   training_mode = tf.compat.v1.placeholder_with_default(False, [],
                                                         name='training')
   global_step = tf.compat.v1.train.get_or_create_global_step()
+  layer_outputs = {}
   logits = inference(
       X, config, dataset.image_shape, config.seed,
-      keep_prob if config.keep_prob < 1 else None, global_step, training_mode)
+      keep_prob if config.keep_prob < 1 else None, global_step, training_mode,
+      layer_outputs=layer_outputs)
   loss_op = loss(logits, y)
   trainable = tf.compat.v1.trainable_variables()
   frozen = layer_variables(config.freeze, trainable)
@@ -418,7 +430,7 @@ def build(config, wrap_optimizer=None):
                       global_step, [v for v in trainable if v not in frozen],
                       wrap_optimizer)
   return Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
-               evaluation(logits, y), global_step)
+               evaluation(logits, y), global_step, layer_outputs)
 
 
 def layer_shapes(net, image_shape):

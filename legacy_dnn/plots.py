@@ -83,3 +83,36 @@ def learning_curves(path, curves):
       ax.legend()
   fig.savefig(path, dpi=DPI)
   return fig.canvas.get_width_height()
+
+
+def inputs(path, shown):
+  """Writes each image a user gave beside the image the network saw.
+
+  Args:
+    path: the PNG to write.
+    shown: (file name, original uint8 [h, w, c], prepared float32 [side,
+      side, channels] in [0, 1], predicted class name) per image.
+
+  Returns:
+    The (width, height) of the picture in pixels.
+  """
+  fig = Figure(figsize=(4.4, 2.2 * len(shown)), dpi=DPI)
+  for k, (name, original, seen, predicted) in enumerate(shown):
+    left = fig.add_subplot(len(shown), 2, 2 * k + 1)
+    if original.shape[-1] in (1, 2):  # Grey, maybe with alpha.
+      left.imshow(original[..., 0], cmap='gray', vmin=0, vmax=255)
+    else:
+      left.imshow(original[..., :3])
+    left.set_title(name, fontsize=8)
+    right = fig.add_subplot(len(shown), 2, 2 * k + 2)
+    if seen.shape[-1] == 1:
+      right.imshow(seen[..., 0], cmap='gray', vmin=0, vmax=1)
+    else:
+      right.imshow(seen)
+    right.set_title('seen as %s' % predicted, fontsize=8)
+    for ax in (left, right):
+      ax.set_xticks([])
+      ax.set_yticks([])
+  fig.tight_layout()
+  fig.savefig(path, dpi=DPI)
+  return fig.canvas.get_width_height()

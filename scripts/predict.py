@@ -1,0 +1,111 @@
+"""Predicts the class of your own images: a digit you drew, a photo.
+
+  python scripts/predict.py --variant=dropout digit.png photo.jpg
+  python scripts/predict.py --saved_model=serving/dropout-mnist seven.png
+  python scripts/predict.py --model_dir=models/lenet-fashion_mnist \\
+      --show_input=seen.png shoe.jpg
+
+Each PNG, JPEG, GIF or BMP, of any size, in colour or grey, is prepared as
+the dataset's own images were: for MNIST, made grey, inverted if its
+background is light (MNIST is white on black), cropped to the ink, scaled to
+fit 20x20 and centred by its centre of mass in 28x28; for Fashion-MNIST the
+same, scaled to fit 28x28; for CIFAR-10, scaled to 32x32 in colour. One line
+per file:
+
+  digit.png: 7 (probability 0.9731); next: 1 (0.0112)
+
+A file that cannot be read, or a blank image, gets one line on stderr, and the
+others are still predicted; the exit status is then 1.
+"""
+
+import sys
+
+from absl import flags
+
+from legacy_dnn import cli
+from legacy_dnn import config
+
+FLAGS = flags.FLAGS
+config.define_model_flags(FLAGS)
+flags.DEFINE_string(
+    'saved_model', None,
+    'A SavedModel that scripts/export.py wrote: a version folder, or the '
+    'export_dir whose highest version is used, as TensorFlow Serving does. '
+    'In place of --model_dir or --checkpoint.')
+flags.DEFINE_string(
+    'show_input', None,
+    'Also write a PNG of each image beside the %dx%d image the network saw.'
+    % (28, 28))
+flags.register_validator('show_input',
+                         lambda v: v is None or v.endswith('.png'),
+                         message='must name a .png file')
+flags.register_multi_flags_validator(
+    ['saved_model', 'model_dir', 'checkpoint'],
+    lambda v: not (v['saved_model'] and (v['model_dir'] or v['checkpoint'])),
+    message='--saved_model is in place of --model_dir and --checkpoint; give '
+    'one of them')
+flags.adopt_module_key_flags(config)
+
+USAGE = 'FILE [FILE ...]'
+
+
+def _load_model():
+  """(predict: images -> probabilities, close, data.Dataset, description)."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import data
+  from legacy_dnn import evaluation
+  if FLAGS.saved_model:
+    served = evaluation.load_export(FLAGS.saved_model, FLAGS.dataset)
+    return (served.predict, served.close, served.dataset,
+            '%s (%s)' % (served.path, served.dataset.name))
+  cfg, checkpoint = evaluation.locate_model(**config.model_flags(FLAGS))
+  saved = evaluation.restore(cfg, checkpoint)
+  return (saved.predict, saved.close, data.DATASETS[cfg.dataset],
+          '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset))
+
+
+def main(paths):
+  # pylint: disable=g-import-not-at-top
+  import numpy as np
+  from legacy_dnn import images
+  from legacy_dnn import plots
+  from legacy_dnn.errors import UserError
+  predict, close, dataset, description = _load_model()
+  try:
+    preparation = images.PREPARATIONS[dataset.name]
+    shown, failed = [], 0
+    print('Model: %s' % description)
+    for path in paths:
+      try:
+        with cli.without_lines(images.LIBJPEG_CHATTER):
+          original = images.decode(path)
+        seen = images.prepare(original, preparation)
+      except images.BlankImageError as e:
+        print('%s: %s; no prediction' % (path, e), file=sys.stderr)
+        failed += 1
+        continue
+      except UserError as e:
+        print('predict.py: error: %s' % e, file=sys.stderr)
+        failed += 1
+        continue
+      probabilities = predict(seen.reshape((1,) + dataset.input_shape))[0]
+      first, second = np.argsort(-probabilities)[:2]
+      print('%s: %s (probability %.4f); next: %s (%.4f)' % (
+          path, dataset.class_names[first], probabilities[first],
+          dataset.class_names[second], probabilities[second]), flush=True)
+      shown.append((path, original, seen, dataset.class_names[first]))
+  finally:
+    close()
+  if FLAGS.show_input and shown:
+    try:
+      size = plots.inputs(FLAGS.show_input, shown)
+    except OSError as e:
+      print('predict.py: error: --show_input=%s: cannot write: %s'
+            % (FLAGS.show_input, e.strerror), file=sys.stderr)
+      return 1
+    print('Wrote %s (%dx%d)' % ((FLAGS.show_input,) + size))
+  return 1 if failed else 0
+
+
+if __name__ == '__main__':
+  cli.run(main, USAGE)
