@@ -30,7 +30,7 @@ SMALL_STEP_FLOPS = 1e8
 # what it computes.
 NOT_SETTINGS = ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
                 'run_name', 'intra_op_threads', 'inter_op_threads',
-                'cluster')
+                'trace_every', 'cluster')
 
 # How long a worker waits, by default, for the ps tasks to answer and for
 # the chief to make the model ready.
@@ -116,6 +116,9 @@ class TrainConfig:
   # 0 is TensorFlow's default (one per core); None lets training choose.
   intra_op_threads: Optional[int] = None
   inter_op_threads: Optional[int] = None
+  # Record every this many steps a step's full trace for TensorBoard's
+  # Graph tab (compute time and memory per node); 0 records none.
+  trace_every: int = 0
   # How the layers are built (presets.Preset documents them). The defaults
   # are the lab 10 networks', so a run.json from before convolutional
   # networks reads as it did.
@@ -139,8 +142,8 @@ class TrainConfig:
     A model_dir records them; resuming with different settings would silently
     mix two experiments, so training compares them first. Paths and --restart
     are left out: moving a run or restarting it does not change what it is.
-    So are the thread counts, which change the speed but not one bit of the
-    variables (tests/test_training.py).
+    So are the thread counts and traced steps, which change the speed but
+    not one bit of the variables (tests/test_training.py).
     """
     fields = dataclasses.asdict(self)
     for key in NOT_SETTINGS:
@@ -391,6 +394,13 @@ def define_flags(flag_values):
       'gradients); 0 is one per core. Default: 1 when a step\'s matmuls '
       'are under %g FLOPs, else 0.' % SMALL_STEP_FLOPS, lower_bound=0,
       flag_values=fv)
+  flags.DEFINE_integer(
+      'trace_every', 0,
+      'Every this many steps, trace one training step in full into the '
+      'train writer (tag step<global step>), as mnist_with_summaries.py '
+      'did: TensorBoard\'s Graph tab then colours each node by its compute '
+      'time or memory in that step. 0 traces none. The results stay the '
+      'same bit for bit.', lower_bound=0, flag_values=fv)
   flags.DEFINE_boolean(
       'deterministic', True,
       'Turn on TensorFlow op determinism, so a resumed run ends bit-for-bit '
@@ -519,6 +529,12 @@ def define_cluster_flags(flag_values):
   flags.register_multi_flags_validator(
       ['ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
        'replicas_to_aggregate'], _check_cluster, flag_values=fv)
+  if 'trace_every' in fv:
+    flags.register_multi_flags_validator(
+        ['trace_every', 'job_name'],
+        lambda v: not (v['trace_every'] and v['job_name']),
+        message='--trace_every traces a single process\'s steps; a cluster '
+        'task does not trace', flag_values=fv)
 
 
 def cluster_from_flags(fv):
@@ -615,6 +631,7 @@ def from_flags(fv):
       deterministic=fv.deterministic,
       intra_op_threads=fv.intra_op_threads,
       inter_op_threads=fv.inter_op_threads,
+      trace_every=fv.trace_every,
       warm_start_from=fv.warm_start_from,
       warm_start_layers=tuple(
           fv.warm_start_layers if fv.warm_start_layers is not None else

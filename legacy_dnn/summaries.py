@@ -20,6 +20,11 @@ TRAIN = 'train'
 VALIDATION = 'validation'
 
 
+def trace_tag(step):
+  """The tag of the trace of the step that made the global step `step`."""
+  return 'step%d' % step
+
+
 def run_name(logdir, label, now):
   """A new run folder name in the seed's form, <label>-run-<UTC timestamp>.
 
@@ -85,6 +90,13 @@ class Writers:
 
   def add_summary(self, split, serialized, step):
     self._writers[split].add_summary(serialized, step)
+
+  def trace(self, run_metadata, step):
+    """Adds a traced training step to the train writer, tagged
+    step<global step>: TensorBoard's Graph tab lists it under "Session
+    runs"."""
+    self._writers[TRAIN].add_run_metadata(run_metadata, trace_tag(step),
+                                          step)
 
   def flush(self):
     for writer in self._writers.values():

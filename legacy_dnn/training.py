@@ -404,8 +404,12 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
     with progress_bar(epoch + 1, len(X_train), data.examples_in_batches(
         len(X_train), config.batch_size, skipped)) as bar:
       for X_batch, y_batch in batches:
-        _, loss, accuracy = sess.run(
-            fetches, {m.X: X_batch, m.y: y_batch, **mode_feed})
+        feed = {m.X: X_batch, m.y: y_batch, **mode_feed}
+        if config.trace_every and (step + 1) % config.trace_every == 0:
+          _, loss, accuracy = traced_run(sess, fetches, feed, writers,
+                                         step + 1)
+        else:
+          _, loss, accuracy = sess.run(fetches, feed)
         _check_loss(loss, epoch + 1, config)
         step += 1
         if timing.first_step_at is None:
@@ -432,6 +436,21 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
     if stop_early:
       break
   return state, None
+
+
+def traced_run(sess, fetches, feed, writers, step):
+  """sess.run(fetches, feed) with a full trace of the step, written to
+  writers' train writer as global step `step`.
+
+  A trace records each kernel's time and memory as it runs; it computes the
+  same values.
+  """
+  run_metadata = tf.compat.v1.RunMetadata()
+  values = sess.run(fetches, feed, options=tf.compat.v1.RunOptions(
+      trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
+                    run_metadata=run_metadata)
+  writers.trace(run_metadata, step)
+  return values
 
 
 def _checkpoint_due(epoch_no, config):

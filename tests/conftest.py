@@ -202,14 +202,18 @@ class TensorBoard:
     self._popen.terminate()
     self._popen.wait(30)
 
-  def get(self, path, post=None):
-    """GETs (or POSTs the JSON post to) base + path; returns parsed JSON."""
+  def read(self, path, post=None):
+    """GETs (or POSTs the JSON post to) base + path; returns the bytes."""
     request = urllib.request.Request(self.base + path)
     if post is not None:
       request.data = json.dumps(post).encode()
       request.add_header('Content-Type', 'application/json')
     with urllib.request.urlopen(request, timeout=10) as response:
-      return json.loads(response.read())
+      return response.read()
+
+  def get(self, path, post=None):
+    """read(), parsed as JSON."""
+    return json.loads(self.read(path, post))
 
   def wait_for(self, ready, what, timeout=120):
     """Polls ready() until it is true, while TensorBoard starts and loads."""
