@@ -9,6 +9,7 @@ Hands-On ML notebook's `saver.save(sess, path)`.
 """
 
 import dataclasses
+import datetime
 import os
 
 import numpy as np
@@ -19,8 +20,10 @@ from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import export
 from legacy_dnn import model
+from legacy_dnn import projector
+from legacy_dnn import summaries
 from legacy_dnn import training
-from legacy_dnn.errors import CheckpointError
+from legacy_dnn.errors import CheckpointError, UserError
 
 
 @dataclasses.dataclass
@@ -217,6 +220,57 @@ def restore(cfg, checkpoint):
     sess.close()
     raise
   return SavedModel(cfg, checkpoint, sess, m, probabilities)
+
+
+def projector_layer(cfg, layer):
+  """The layer whose activations the Projector shows: layer, or by default
+  the last before outputs.
+
+  Raises:
+    UserError: the network has no such layer.
+  """
+  layers = model.layer_names(cfg)
+  if layer is None:
+    return layers[-2] if len(layers) > 1 else layers[-1]
+  if layer not in layers:
+    raise UserError('--projector_layer=%s: the network has no layer %s (it '
+                    'has %s)' % (layer, layer, ', '.join(layers)))
+  return layer
+
+
+def write_projector(cfg, checkpoint, logdir, layer, images, labels):
+  """Writes a layer's activations for images into the Projector's files.
+
+  Args:
+    cfg, checkpoint: the model, as locate_model() returns them.
+    logdir: the TensorBoard root; the files go into <logdir>/<the run of
+      cfg's model_dir>/projector, or, for a checkpoint without a run.json, a
+      new run folder named as train.py names them.
+    layer: conv1, ..., hidden1, ..., outputs, as projector_layer() returns.
+    images: float32 [n, ...] as the dataset's arrays hold them.
+    labels: int [n].
+
+  Returns:
+    The folder written.
+
+  Raises:
+    UserError: the folder cannot be written.
+  """
+  record = checkpoints.read_run_record(cfg.model_dir)
+  run_name = record['run_name'] if record else summaries.run_name(
+      logdir, config_lib.run_label(cfg.variant, cfg.dataset),
+      datetime.datetime.now(datetime.timezone.utc))
+  folder = os.path.join(logdir, run_name, projector.FOLDER)
+  dataset = data.DATASETS[cfg.dataset]
+  saved = restore(cfg, checkpoint)
+  try:
+    activations = saved.activations(images, layer)
+  finally:
+    saved.close()
+  projector.write(folder, layer, activations,
+                  images.reshape((-1,) + dataset.image_shape), labels,
+                  dataset.class_names)
+  return folder
 
 
 def confusion_matrix(labels, predictions, n_classes=data.NUM_CLASSES):

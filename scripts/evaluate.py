@@ -10,6 +10,13 @@ and --dataset only pick the default model_dir, as train.py does
 (models/<variant>-<dataset>). A checkpoint written by other TF1 code, with no
 run.json beside it, is described by --variant, --dataset, --hidden_units and
 --filters.
+
+  python scripts/evaluate.py --variant=dropout --projector=2000
+  tensorboard --logdir tf_logs
+
+--projector=N writes the last hidden layer's activations for the first N test
+images into the run's log folder (<logdir>/<run>/projector), with their
+labels and a sprite of the images, for TensorBoard's Projector tab.
 """
 
 from absl import flags
@@ -21,6 +28,9 @@ from legacy_dnn import plots
 from legacy_dnn.errors import CheckpointError
 
 FLAGS = flags.FLAGS
+# As the TF1 embedding tutorial's 10,000 test images: a sprite of them stays
+# within the Projector's 8192 pixels a side.
+MAX_PROJECTED = 10000
 config.define_model_flags(FLAGS)
 flags.DEFINE_integer('predict', 0, 'Also show this many random test images '
                      'with label, prediction and probability.', lower_bound=0)
@@ -31,6 +41,20 @@ flags.DEFINE_string('plot', None, 'Write a PNG of %d test images with labels '
                     'matrix.' % plots.GRID_SIDE ** 2)
 flags.register_validator('plot', lambda v: v is None or v.endswith('.png'),
                          message='must name a .png file')
+flags.DEFINE_integer(
+    'projector', 0, 'Write the activations of --projector_layer for this '
+    'many test images (the first ones; at most %d) into the run\'s log '
+    'folder, with labels, class names and a sprite of the images, for '
+    'TensorBoard\'s Projector tab (PCA, t-SNE). 0 writes none.'
+    % MAX_PROJECTED, lower_bound=0, upper_bound=MAX_PROJECTED)
+flags.DEFINE_string(
+    'projector_layer', None, 'The layer whose activations --projector '
+    'shows: conv1, ..., hidden1, ..., outputs. Default: the last before '
+    'outputs.')
+flags.DEFINE_string(
+    'logdir', config.DEFAULT_LOGDIR, 'The TensorBoard root that --projector '
+    'writes into, as train.py\'s --logdir: the run of the model_dir is '
+    'found there by its name.')
 config.define_data_flags(FLAGS)
 flags.adopt_module_key_flags(config)
 
@@ -40,6 +64,8 @@ def main():
   from legacy_dnn import evaluation
   cfg, checkpoint = evaluation.locate_model(
       data_dir=FLAGS.data_dir, mirror=FLAGS.mirror, **config.model_flags(FLAGS))
+  layer = (evaluation.projector_layer(cfg, FLAGS.projector_layer)
+           if FLAGS.projector else None)
   dataset = data.DATASETS[cfg.dataset]
   # Only the test files are scored: no validation images need holding out.
   splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
@@ -78,6 +104,15 @@ def main():
       raise CheckpointError('--plot=%s: cannot write: %s'
                             % (FLAGS.plot, e.strerror)) from None
     print('Wrote %s (%dx%d)' % ((FLAGS.plot,) + size))
+
+  if FLAGS.projector:
+    folder = evaluation.write_projector(
+        cfg, checkpoint, FLAGS.logdir, layer,
+        images[:FLAGS.projector], labels[:FLAGS.projector])
+    print('Projector: %s activations of %d test images in %s; run '
+          'tensorboard --logdir %s' % (layer, min(FLAGS.projector,
+                                                  len(images)), folder,
+                                       FLAGS.logdir))
   return 0
 
 
