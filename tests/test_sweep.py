@@ -296,21 +296,34 @@ def test_parallel_trials_in_their_own_processes_match_one_by_one(
       map(key, _rows(tmp_path / 'one' / 'sweep')))
 
 
+def process_status(pid):
+  """The fields of /proc/<pid>/status, by name."""
+  with open('/proc/%d/status' % pid) as f:
+    return dict(line.rstrip('\n').split(':\t', 1) for line in f)
+
+
 def stop_at_epoch(trial_dir, epoch):
   """SIGSTOPs the --run_trial process of trial_dir once its log shows epoch;
-  returns its pid (which its claim file holds)."""
+  returns its pid (which its claim file holds) once it has stopped.
+
+  Until it has, a SIGTERM sent next could reach its handler first, and then
+  would never show as pending.
+  """
   log = trial_dir / sweep.LOG_FILE
   wait_until(lambda: log.exists() and 'Epoch: %04d' % epoch in log.read_text(),
              '%s at epoch %d' % (trial_dir.name, epoch))
   pid = int((trial_dir / sweep.CLAIM_FILE).read_text())
   os.kill(pid, signal.SIGSTOP)
+  wait_until(lambda: process_status(pid)['State'].startswith('T'),
+             '%s stopped' % trial_dir.name)
+  assert not (trial_dir / sweep.RESULT_FILE).exists(), (
+      '%s finished before the test could stop it' % trial_dir.name)
   return pid
 
 
 def stopped_with_sigterm_pending(pid):
   """True if process pid is stopped with a SIGTERM waiting for it."""
-  with open('/proc/%d/status' % pid) as f:
-    status = dict(line.rstrip('\n').split(':\t', 1) for line in f)
+  status = process_status(pid)
   return (status['State'].startswith('T') and
           int(status['ShdPnd'], 16) & (1 << (signal.SIGTERM - 1)) != 0)
 
@@ -318,17 +331,19 @@ def stopped_with_sigterm_pending(pid):
 def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
     tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir)
-  args[args.index('--epochs=2')] = '--epochs=60'
+  args[args.index('--epochs=2')] = '--epochs=600'
   args += ['--patience=0', '--grid=learning_rate=0.01,0.02,0.03',
            '--parallel=2']
   proc = Proc('sweep.py', *args)
   trials = tmp_path / 'sweep' / 'trials'
   proc.wait_for_line('=== trial-001')
-  # Both running trials are well into training before the signal. A trial's
-  # 60 epochs take about a second, and the two start TensorFlow seconds
-  # apart on a busy machine, so each is stopped (SIGSTOP) at its epoch 5
-  # until the signal has been passed on: without that, one could finish
-  # before the other reached epoch 5.
+  # Both running trials are well into training before the signal. The two
+  # start TensorFlow seconds apart on a busy machine, so each is stopped
+  # (SIGSTOP) at its epoch 5 until the signal has been passed on: without
+  # that, one could finish before the other reached epoch 5. A trial's 600
+  # epochs take about 10 s, so the test, polling its log, stops it long
+  # before it ends even on a loaded machine (with 60, CI once saw a trial
+  # end before it was stopped, which then never got the signal).
   pids = [stop_at_epoch(trials / t, 5) for t in ('trial-000', 'trial-001')]
   proc.popen.send_signal(signal.SIGTERM)
   wait_until(lambda: all(stopped_with_sigterm_pending(p) for p in pids),
