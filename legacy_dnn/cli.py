@@ -36,6 +36,14 @@ LOG_LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
 QUIET_LOG_LEVEL = '2'
 # Asks for every line TensorFlow logs, the start-up chatter included.
 VERBOSE_LOG_LEVEL = '0'
+# TensorFlow runs its CPU matmuls and convolutions through oneDNN by default
+# only where the CPU has AVX-512 VNNI or BF16, AVX-VNNI or AMX. Elsewhere (an
+# AMD EPYC before Zen 4, an older Xeon) Eigen's matmuls split their inner
+# dimension across threads, so the thread counts change the last bits of the
+# results; with oneDNN they do not (tests/test_train_script.py). So it is on
+# unless the user says otherwise.
+ONEDNN_VARIABLE = 'TF_ENABLE_ONEDNN_OPTS'
+ONEDNN_ON = '1'
 
 
 @contextlib.contextmanager
@@ -63,11 +71,19 @@ def without_lines(pattern):
       sys.stderr.flush()
 
 
+def set_tensorflow_environment():
+  """The variables TensorFlow reads as it loads, where the user has not set
+  them: its C++ INFO and WARNING lines hidden, oneDNN on."""
+  os.environ.setdefault(LOG_LEVEL_VARIABLE, QUIET_LOG_LEVEL)
+  os.environ.setdefault(ONEDNN_VARIABLE, ONEDNN_ON)
+
+
 def import_tensorflow():
   """Imports TensorFlow and finds its devices, without its start-up chatter.
 
   TF_CPP_MIN_LOG_LEVEL=0 in the environment shows all of TensorFlow's
   logging as TensorFlow prints it, for debugging; unset, it becomes 2.
+  TF_ENABLE_ONEDNN_OPTS, unset, becomes 1.
   Python-side INFO lines and deprecation warnings (one per Saver call) are
   hidden either way.
 
@@ -77,7 +93,7 @@ def import_tensorflow():
   # Before the import, which logs too (Keras 3 has matplotlib build its font
   # cache, for one, at INFO).
   absl_logging.set_verbosity(absl_logging.WARNING)
-  os.environ.setdefault(LOG_LEVEL_VARIABLE, QUIET_LOG_LEVEL)
+  set_tensorflow_environment()
   quiet = (contextlib.nullcontext()
            if os.environ[LOG_LEVEL_VARIABLE] == VERBOSE_LOG_LEVEL
            else without_lines(STARTUP_CHATTER))

@@ -16,7 +16,13 @@ import urllib.request
 import numpy as np
 import pytest
 
+from legacy_dnn import cli
 from legacy_dnn import data
+
+# The tests import TensorFlow themselves, and run saved_model_cli: with the
+# numerics the scripts give it (oneDNN on), set before any test module
+# imports it.
+os.environ.setdefault(cli.ONEDNN_VARIABLE, cli.ONEDNN_ON)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(REPO, 'scripts')
