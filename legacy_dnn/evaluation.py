@@ -35,23 +35,23 @@ class SavedModel:
   model: model.Model
   probabilities: tf.Tensor  # float32 [batch, 10], softmax of the logits.
 
+  def _in_chunks(self, tensor, images):
+    """tensor's values for images, one session call per evaluation chunk."""
+    chunk = training.eval_chunk(self.config)
+    return [self.sess.run(tensor, {self.model.X: images[start:start + chunk]})
+            for start in range(0, len(images), chunk)]
+
   def predict(self, images):
     """Softmax probabilities, float32 [n, 10], for float32 [n, 784] images."""
-    chunk = training.eval_chunk(self.config)
     return np.concatenate(
-        [self.sess.run(self.probabilities,
-                       {self.model.X: images[start:start + chunk]})
-         for start in range(0, len(images), chunk)] or
+        self._in_chunks(self.probabilities, images) or
         [np.zeros((0, data.NUM_CLASSES), np.float32)])
 
   def activations(self, images, layer):
     """The output of a layer's block for images, float32 [n, units] (a
     convolutional block's feature maps flattened)."""
-    tensor = self.model.layer_outputs[layer]
-    chunk = training.eval_chunk(self.config)
-    return np.concatenate(
-        [self.sess.run(tensor, {self.model.X: images[start:start + chunk]})
-         for start in range(0, len(images), chunk)]).reshape(len(images), -1)
+    return np.concatenate(self._in_chunks(self.model.layer_outputs[layer],
+                                          images)).reshape(len(images), -1)
 
   def loss_and_accuracy(self, images, labels):
     """Mean loss and accuracy, computed as training computes them."""

@@ -344,12 +344,16 @@ def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
   # epochs take about 10 s, so the test, polling its log, stops it long
   # before it ends even on a loaded machine (with 60, CI once saw a trial
   # end before it was stopped, which then never got the signal).
-  pids = [stop_at_epoch(trials / t, 5) for t in ('trial-000', 'trial-001')]
-  proc.popen.send_signal(signal.SIGTERM)
-  wait_until(lambda: all(stopped_with_sigterm_pending(p) for p in pids),
-             'SIGTERM passed on to both trials')
-  for pid in pids:
-    os.kill(pid, signal.SIGCONT)
+  pids = []
+  try:
+    for t in ('trial-000', 'trial-001'):
+      pids.append(stop_at_epoch(trials / t, 5))
+    proc.popen.send_signal(signal.SIGTERM)
+    wait_until(lambda: all(stopped_with_sigterm_pending(p) for p in pids),
+               'SIGTERM passed on to both trials')
+  finally:  # A failed check leaves no stopped process behind.
+    for pid in pids:
+      os.kill(pid, signal.SIGCONT)
   assert proc.wait() == 128 + signal.SIGTERM
   assert 'Sweep interrupted; run the same command again to resume.' in (
       proc.output)
