@@ -34,8 +34,8 @@ flags.DEFINE_string(
     'In place of --model_dir or --checkpoint.')
 flags.DEFINE_string(
     'show_input', None,
-    'Also write a PNG of each image beside the %dx%d image the network saw.'
-    % (28, 28))
+    'Also write a PNG of each image beside the image the network saw (28x28, '
+    'or 32x32 in colour for CIFAR-10).')
 flags.register_validator('show_input',
                          lambda v: v is None or v.endswith('.png'),
                          message='must name a .png file')

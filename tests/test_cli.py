@@ -15,8 +15,8 @@ import pytest
 from conftest import SCRIPTS, run_script, script_env
 from legacy_dnn import cli
 
-SCRIPT_NAMES = ['train.py', 'evaluate.py', 'sweep.py', 'gradcheck.py',
-                'plot_curves.py']
+SCRIPT_NAMES = ['train.py', 'evaluate.py', 'export.py', 'predict.py',
+                'sweep.py', 'gradcheck.py', 'plot_curves.py']
 # What TensorFlow 2.21 prints while it loads on a machine without a GPU.
 CHATTER = [
     'WARNING: All log messages before absl::InitializeLog() is called are '
