@@ -28,6 +28,13 @@ def write(path, pixels, fmt='png'):
   return str(path)
 
 
+# The smallest GIF there is, one pixel, as written by hand since TensorFlow
+# decodes GIFs but does not encode them.
+GIF_1X1 = (b'GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff'
+           b'!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00'
+           b'\x00\x02\x02D\x01\x00;')
+
+
 def bmp(width, height):
   """A 24-bit BMP file's bytes, written by hand (black pixels)."""
   row = (width * 3 + 3) // 4 * 4
@@ -99,9 +106,11 @@ def test_decode_reads_png_jpeg_gif_and_bmp(tmp_path):
   png = write(tmp_path / 'a.png', stroke())
   jpeg = write(tmp_path / 'a.jpg', stroke(), 'jpeg')
   (tmp_path / 'a.bmp').write_bytes(bmp(3, 2))
+  (tmp_path / 'a.gif').write_bytes(GIF_1X1)
   assert images.decode(png).shape == (60, 50, 1)
   assert images.decode(jpeg).shape == (60, 50, 1)
   assert images.decode(str(tmp_path / 'a.bmp')).shape == (2, 3, 3)
+  assert images.decode(str(tmp_path / 'a.gif')).shape == (1, 1, 3)
 
 
 @pytest.mark.parametrize('name, contents, message', [
