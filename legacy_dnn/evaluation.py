@@ -238,15 +238,16 @@ def projector_layer(cfg, layer):
   return layer
 
 
-def write_projector(cfg, checkpoint, logdir, layer, images, labels):
+def write_projector(cfg, logdir, layer, activations, images, labels):
   """Writes a layer's activations for images into the Projector's files.
 
   Args:
-    cfg, checkpoint: the model, as locate_model() returns them.
+    cfg: the model's TrainConfig, as locate_model() returns it.
     logdir: the TensorBoard root; the files go into <logdir>/<the run of
       cfg's model_dir>/projector, or, for a checkpoint without a run.json, a
       new run folder named as train.py names them.
     layer: conv1, ..., hidden1, ..., outputs, as projector_layer() returns.
+    activations: float32 [n, units], SavedModel.activations() of images.
     images: float32 [n, ...] as the dataset's arrays hold them.
     labels: int [n].
 
@@ -262,11 +263,6 @@ def write_projector(cfg, checkpoint, logdir, layer, images, labels):
       datetime.datetime.now(datetime.timezone.utc))
   folder = os.path.join(logdir, run_name, projector.FOLDER)
   dataset = data.DATASETS[cfg.dataset]
-  saved = restore(cfg, checkpoint)
-  try:
-    activations = saved.activations(images, layer)
-  finally:
-    saved.close()
   projector.write(folder, layer, activations,
                   images.reshape((-1,) + dataset.image_shape), labels,
                   dataset.class_names)

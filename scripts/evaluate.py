@@ -75,6 +75,8 @@ def main():
   try:
     loss, accuracy = saved.loss_and_accuracy(images, labels)
     probabilities = saved.predict(images)
+    if FLAGS.projector:
+      projected = saved.activations(images[:FLAGS.projector], layer)
   finally:
     saved.close()
   predicted = probabilities.argmax(axis=1)
@@ -107,11 +109,10 @@ def main():
 
   if FLAGS.projector:
     folder = evaluation.write_projector(
-        cfg, checkpoint, FLAGS.logdir, layer,
-        images[:FLAGS.projector], labels[:FLAGS.projector])
+        cfg, FLAGS.logdir, layer, projected, images[:FLAGS.projector],
+        labels[:FLAGS.projector])
     print('Projector: %s activations of %d test images in %s; run '
-          'tensorboard --logdir %s' % (layer, min(FLAGS.projector,
-                                                  len(images)), folder,
+          'tensorboard --logdir %s' % (layer, len(projected), folder,
                                        FLAGS.logdir))
   return 0
 
