@@ -1,10 +1,11 @@
 """The datasets: IDX parsing, finding or downloading the files, batches.
 
-The four IDX files of MNIST and Fashion-MNIST, and CIFAR-10's binary archive
-(read by cifar.py), are looked for, in order, in --data_dir, the per-user
-cache, the dataset's system folders (Debian's dataset-fashion-mnist), and are
-otherwise downloaded into the cache and checked against the published MD5
-sums.
+The four IDX files of MNIST and Fashion-MNIST, CIFAR-10's binary archive
+(read by cifar.py) and California housing's cal_housing.tgz (tabular.py) are
+looked for, in order, in --data_dir, the per-user cache, the dataset's system
+folders (Debian's dataset-fashion-mnist), and are otherwise downloaded into
+the cache and checked against the published MD5 (SHA-256) sums. The exam's
+cosine series is generated, never downloaded.
 """
 
 import collections
@@ -22,6 +23,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 from legacy_dnn import cifar
+from legacy_dnn import tabular
 from legacy_dnn.errors import DataError
 
 IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions.
@@ -35,6 +37,10 @@ DOWNLOAD_TIMEOUT_S = 60
 
 # File formats of the datasets.
 IDX, CIFAR_BINARY = 'idx', 'cifar_binary'
+HOUSING_ARCHIVE = 'housing_archive'  # scikit-learn's cal_housing.tgz.
+GENERATED = 'generated'  # Made by code, no file: the exam's cosine series.
+# What a dataset's examples are for.
+CLASSIFICATION, REGRESSION = 'classification', 'regression'
 
 # Split name -> (images file, labels file), without the .gz suffix.
 FILES = collections.OrderedDict([
@@ -48,7 +54,8 @@ class Dataset:
   """Where one dataset's files can be found or fetched."""
   name: str
   url: str  # Base URL; the file name plus '.gz' is appended.
-  md5: Dict[str, str]  # File name without .gz -> MD5 of the .gz file.
+  # File name without .gz -> hash_name digest of the file downloaded.
+  checksums: Dict[str, str]
   system_dirs: Tuple[str, ...] = ()
   install_hint: str = ''
   class_names: Tuple[str, ...] = tuple(str(i) for i in range(10))
@@ -58,12 +65,35 @@ class Dataset:
   image_shape: Tuple[int, int, int] = (IMAGE_SIDE, IMAGE_SIDE, 1)
   input_shape: Tuple[int, ...] = (IMAGE_PIXELS,)
   format: str = IDX
+  hash_name: str = 'md5'  # The hashlib algorithm of checksums.
+  # File name -> its name under url, where the host names it otherwise
+  # (figshare's numbered files); a --mirror serves the file names.
+  remote_names: Dict[str, str] = dataclasses.field(default_factory=dict)
+  task: str = CLASSIFICATION
+  # Examples held out for validation by default; a dataset with a fixed
+  # split (split_fixed) always holds out this many.
+  validation_size: int = VALIDATION_SIZE
+  split_fixed: bool = False
+  # Regression: the features' names, what the target is and its unit, and
+  # whether the network standardizes the features (by the training split's
+  # mean and standard deviation, as StandardScaler does).
+  feature_names: Tuple[str, ...] = ()
+  target_name: str = ''
+  target_unit: str = ''
+  standardize: bool = False
+  # What the final "test" figures are computed on, when not a test set.
+  test_is: str = ''
 
   @property
   def downloads(self):
-    """(file name, MD5) of each file fetched from url."""
+    """(file name, digest) of each file fetched from url."""
     suffix = '.gz' if self.format == IDX else ''
-    return [(name + suffix, md5) for name, md5 in self.md5.items()]
+    return [(name + suffix, digest) for name, digest in
+            self.checksums.items()]
+
+  @property
+  def is_regression(self):
+    return self.task == REGRESSION
 
 
 DATASETS = {
@@ -71,7 +101,7 @@ DATASETS = {
         name='mnist',
         # The mirror TensorFlow's read_data_sets() downloaded from.
         url='https://storage.googleapis.com/cvdf-datasets/mnist/',
-        md5={
+        checksums={
             'train-images-idx3-ubyte': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
             'train-labels-idx1-ubyte': 'd53e105ee54ea40749a09fcbcd1e9432',
             't10k-images-idx3-ubyte': '9fb629c4189551a2d022fa330f9573f3',
@@ -81,7 +111,7 @@ DATASETS = {
         name='fashion_mnist',
         url=('https://github.com/zalandoresearch/fashion-mnist/raw/master/'
              'data/fashion/'),
-        md5={
+        checksums={
             'train-images-idx3-ubyte': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
             'train-labels-idx1-ubyte': '25c81989df183df01b3e8a0aad5dffbe',
             't10k-images-idx3-ubyte': 'bef4ecab320f06d8554ea6380940ec79',
@@ -99,17 +129,41 @@ CIFAR10 = Dataset(
     # The dataset's home page at the University of Toronto: the binary
     # version, which needs no unpickling (unpickling a download runs code).
     url='https://www.cs.toronto.edu/~kriz/',
-    md5={cifar.ARCHIVE: 'c32a1d4ab5d03f1284b67883e8d87530'},
+    checksums={cifar.ARCHIVE: 'c32a1d4ab5d03f1284b67883e8d87530'},
     format=CIFAR_BINARY,
     class_names=('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
                  'frog', 'horse', 'ship', 'truck'),
     image_shape=(32, 32, 3), input_shape=(32, 32, 3))
 DATASETS['cifar10'] = CIFAR10
 
+_HOUSING_ROWS = 20640
+DATASETS['california_housing'] = Dataset(
+    name='california_housing',
+    # Where scikit-learn's fetch_california_housing downloads it from.
+    url='https://ndownloader.figshare.com/files/',
+    checksums={tabular.HOUSING_ARCHIVE: ('aaa5c9a6afe2225cc2aed2723682ae4032'
+                                         '80c4a3695a2ddda4ffb5d8215ea681')},
+    hash_name='sha256', remote_names={tabular.HOUSING_ARCHIVE: '5976036'},
+    format=HOUSING_ARCHIVE, class_names=(), image_shape=(8,),
+    input_shape=(8,), task=REGRESSION, validation_size=3870,
+    split_fixed=True, feature_names=tabular.HOUSING_FEATURES,
+    target_name='median house value', target_unit='$100,000',
+    standardize=True)
+DATASETS['cosine'] = Dataset(
+    name='cosine', url='', checksums={}, format=GENERATED, class_names=(),
+    image_shape=(tabular.COSINE_TERMS,), input_shape=(tabular.COSINE_TERMS,),
+    task=REGRESSION, validation_size=450, split_fixed=True,
+    feature_names=tuple('cos(%dt)' % k for k in
+                        range(1, tabular.COSINE_TERMS + 1)),
+    target_name='y',
+    test_is='the validation points: the exam has no test set')
+
 
 @dataclasses.dataclass(frozen=True)
 class Splits:
-  """Images are float32 [n, 784] in [0, 1]; labels int64 [n]."""
+  """Each split is (inputs, targets). Images are float32 [n, 784] (or
+  [n, 32, 32, 3]) in [0, 1] with int64 labels [n]; a regression dataset's
+  rows are float32 [n, features], raw, with float32 targets [n]."""
   train: Tuple[np.ndarray, np.ndarray]
   validation: Tuple[np.ndarray, np.ndarray]
   test: Tuple[np.ndarray, np.ndarray]
@@ -250,6 +304,9 @@ def _find_in(folder, dataset):
   if dataset.format == CIFAR_BINARY:
     source = cifar.find_batches(folder)
     return source and {cifar.ARCHIVE: source}
+  if dataset.format == HOUSING_ARCHIVE:
+    path = os.path.join(folder, tabular.HOUSING_ARCHIVE)
+    return {tabular.HOUSING_ARCHIVE: path} if os.path.isfile(path) else None
   found = {}
   for pair in FILES.values():
     for name in pair:
@@ -263,17 +320,17 @@ def _find_in(folder, dataset):
   return found
 
 
-def _download_file(url, dest, expected_md5):
-  """Downloads url to dest through a temporary file, checking its MD5.
+def _download_file(url, dest, expected, hash_name='md5'):
+  """Downloads url to dest through a temporary file, checking its digest.
 
   Nothing is left at dest, or beside it, unless the whole file arrived and
-  its MD5 matched.
+  its digest (hashlib's hash_name) matched.
   """
   tmp = None
   try:
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix='.part',
                                prefix='.' + os.path.basename(dest))
-    digest = hashlib.md5()
+    digest = hashlib.new(hash_name)
     with os.fdopen(fd, 'wb') as out:
       with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
         while True:
@@ -282,9 +339,10 @@ def _download_file(url, dest, expected_md5):
             break
           digest.update(chunk)
           out.write(chunk)
-    if digest.hexdigest() != expected_md5:
-      raise DataError('%s: MD5 %s, expected %s (a corrupt download, or the '
-                      'wrong file)' % (url, digest.hexdigest(), expected_md5))
+    if digest.hexdigest() != expected:
+      raise DataError('%s: %s %s, expected %s (a corrupt download, or the '
+                      'wrong file)' % (url, hash_name.upper().replace(
+                          'SHA', 'SHA-'), digest.hexdigest(), expected))
     os.replace(tmp, dest)
   except (urllib.error.URLError, http.client.HTTPException, OSError,
           ValueError) as e:
@@ -297,6 +355,7 @@ def _download_file(url, dest, expected_md5):
 
 def download(dataset, folder, base_url=None):
   """Fetches dataset's files into folder; returns _find_in()'s map."""
+  remote_names = {} if base_url else dataset.remote_names
   base_url = base_url or dataset.url
   if not base_url.endswith('/'):
     base_url += '/'
@@ -305,10 +364,11 @@ def download(dataset, folder, base_url=None):
   except OSError as e:
     raise DataError('%s: cannot create the data cache: %s'
                     % (folder, e.strerror)) from None
-  for name, md5 in dataset.downloads:
+  for name, digest in dataset.downloads:
     dest = os.path.join(folder, name)
     if not os.path.isfile(dest):
-      _download_file(base_url + name, dest, md5)
+      _download_file(base_url + remote_names.get(name, name), dest, digest,
+                     dataset.hash_name)
   return _find_in(folder, dataset)
 
 
@@ -343,13 +403,15 @@ def locate(dataset, data_dir=None, cache_dir=None, mirror=None):
     looked = ', '.join((cache_dir,) + dataset.system_dirs)
     hint = (' or ' + dataset.install_hint) if dataset.install_hint else ''
     files = ('the four IDX files' if dataset.format == IDX else
-             cifar.ARCHIVE)
+             ' '.join(dataset.checksums))
     raise DataError(
         'no %s files in %s, and %s. Put %s in one of those folders or pass '
         '--data_dir%s' % (dataset.name, looked, e, files, hint)) from None
 
 
 def _what_is_missing(dataset):
+  if dataset.format == HOUSING_ARCHIVE:
+    return 'no %s there' % tabular.HOUSING_ARCHIVE
   if dataset.format == CIFAR_BINARY:
     return 'no %s, and no %s (or %s/) with its six batches' % (
         cifar.ARCHIVE, ', '.join(cifar.TRAIN_BATCHES + cifar.TEST_BATCHES),
@@ -363,9 +425,24 @@ def load(dataset, data_dir=None, cache_dir=None, mirror=None,
   """Loads train/validation/test as the seeds split them.
 
   Validation is the first validation_size training images, train the rest,
-  test the t10k files.
+  test the t10k files. The regression datasets' splits are fixed:
+  tabular.py says how.
   """
+  if dataset.format == GENERATED:
+    parts = tabular.cosine_splits()
+    # No test set: the final figures are the validation points'.
+    return Splits(parts['train'], parts['validation'], parts['validation'],
+                  'generated: the exam\'s noisy cosine series')
   folder, found = locate(dataset, data_dir, cache_dir, mirror)
+  if dataset.format == HOUSING_ARCHIVE:
+    path = found[tabular.HOUSING_ARCHIVE]
+    parts = tabular.housing_splits(*tabular.housing_features(
+        tabular.read_housing_archive(path)))
+    if not all(len(parts[name][0]) for name in parts):
+      raise DataError('%s: %d rows are too few to split into train, '
+                      'validation and test' % (
+                          path, sum(len(p[0]) for p in parts.values())))
+    return Splits(parts['train'], parts['validation'], parts['test'], path)
   if dataset.format == CIFAR_BINARY:
     train, test = cifar.read(found[cifar.ARCHIVE])
     train_images, train_labels = to_float(train[0]), train[1]
@@ -386,6 +463,14 @@ def load(dataset, data_dir=None, cache_dir=None, mirror=None,
                   train_labels[:validation_size]),
       test=test,
       source=folder)
+
+
+def scaler(features):
+  """(mean, standard deviation) of each feature, float64, as StandardScaler
+  computes them (population deviation; 1 where a feature is constant)."""
+  features = np.asarray(features, np.float64)
+  std = features.std(axis=0)
+  return features.mean(axis=0), np.where(std > 0, std, 1.0)
 
 
 def epoch_rng(seed, epoch):

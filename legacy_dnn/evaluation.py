@@ -38,7 +38,8 @@ class SavedModel:
   def _in_chunks(self, tensor, images):
     """tensor's values for images, one session call per evaluation chunk."""
     chunk = training.eval_chunk(self.config)
-    return [self.sess.run(tensor, {self.model.X: images[start:start + chunk]})
+    return [self.sess.run(tensor, model.feed(self.model,
+                                             images[start:start + chunk]))
             for start in range(0, len(images), chunk)]
 
   def predict(self, images):

@@ -24,12 +24,40 @@ CONV_SEED_OFFSET = 500
 CONV_DROPOUT_SEED_OFFSET = 900
 DENSE_DROPOUT_SEED_OFFSET = 999
 
+# Seed offsets of the auxiliary heads' initializers.
+AUX_SEED_OFFSET = 700
+# The collection of the scaler's variables, which network_variables() holds.
+SCALER_VARIABLES = 'scaler_variables'
+
 Model = collections.namedtuple('Model', [
-    'X', 'y', 'keep_prob', 'training', 'logits', 'loss', 'train_op',
-    'accuracy', 'global_step',
+    # The placeholder of the whole row (images, or features), or None when
+    # the network takes its features in named slices (inputs).
+    'X',
+    'y', 'keep_prob', 'training',
+    # A classifier's logits [batch, classes]; a regressor's outputs
+    # [batch, 1].
+    'logits',
+    'loss', 'train_op',
+    # A classifier's accuracy; a regressor's mean squared error of its
+    # output (for wide & deep, of main_output alone).
+    'accuracy',
+    'global_step',
     # Scope of each conv and dense layer -> the output of its block (after
-    # its activation, pooling and dropout): what the projector shows.
-    'layer_outputs'])
+    # its activation, pooling and dropout): what the projector shows. An
+    # auxiliary head's scope maps to the head's output.
+    'layer_outputs',
+    # (placeholder, start, stop) per input: the columns of a row each takes,
+    # or (X, None, None); feed() slices rows so.
+    'inputs',
+    # Head scope -> its mean squared error, for a regressor with an auxiliary
+    # head (main_output, aux_output); else empty.
+    'head_losses'])
+
+
+def feed(m, rows):
+  """{placeholder: value} feeding rows (images, or raw features) to m."""
+  return {p: rows if start is None else rows[:, start:stop]
+          for p, start, stop in m.inputs}
 
 
 def initializer(name, seed):
@@ -208,8 +236,9 @@ class _Builder:
   """
 
   def __init__(self, net, seed, keep_prob, global_step, training,
-               activation):
+               activation, wide=()):
     self.net, self.seed, self.keep_prob = net, seed, keep_prob
+    self.wide = list(wide)  # The inputs a concat layer joins.
     self.global_step, self.training = global_step, training
     self.activation = activation
     self.dense_dropouts = []  # The dropouts after dense layers, in order,
@@ -248,6 +277,18 @@ class _Builder:
     del layer
     return self.activation(x)
 
+  def concat(self, x, layer):
+    del layer
+    return concat(self.wide + [x])
+
+  def aux(self, x, layer):
+    offset = AUX_SEED_OFFSET + 10 * layer.index
+    self.layer_outputs[layer.scope] = auxiliary_head(
+        x, layer.size, layer.scope,
+        self._init(self.net.kernel_init, offset),
+        self._init(self.net.bias_init, offset + 1))
+    return x
+
   def dropout(self, x, layer):
     if self.keep_prob is None:
       return x
@@ -266,6 +307,7 @@ class _Builder:
     return tf.multiply(x, mask, name='dropout%d' % (layer.index + 1))
 
   def build(self, x, layers, layer_outputs):
+    self.layer_outputs = layer_outputs
     self.dense_dropouts = [l for l in layers if l.kind == presets.DROPOUT and
                            _after_dense(layers, l)]
     scope = None
@@ -273,7 +315,8 @@ class _Builder:
       x = getattr(self, layer.kind)(x, layer)
       if layer.kind in (presets.CONV, presets.DENSE):
         scope = layer.scope
-      layer_outputs[scope] = x
+      if layer.kind not in (presets.CONCAT, presets.AUX):
+        layer_outputs[scope] = x
     return x
 
 
@@ -284,14 +327,66 @@ def _after_dense(layers, dropout):
           ][-1] == presets.DENSE
 
 
+def concat(tensors):
+  """Joins [batch, n_i] tensors along the features, in order, as Keras's
+  concatenate([input_A, hidden2]) does."""
+  return tf.concat(tensors, axis=1, name='concat')
+
+
+def auxiliary_head(inputs, units, name, kernel_init, bias_init):
+  """A second, linear output on inputs: <name>/kernel, <name>/bias."""
+  return dense(inputs, units, name, kernel_init, bias_init)
+
+
+def standardize(inputs, slices, n_features, scaler=None):
+  """inputs standardized by the training split's mean and deviation.
+
+  The statistics are the non-trainable variables scaler/mean and
+  scaler/stddev [n_features], which every checkpoint holds, so a restored
+  model or a SavedModel takes raw features.
+
+  Args:
+    inputs: float32 tensors, each the columns [start, stop) of a row.
+    slices: (start, stop) of each input; None for the whole row.
+    n_features: the row's length.
+    scaler: (mean, stddev) arrays to initialize the variables with (a fresh
+      run's training split); None initializes them to 0 and 1, for a graph
+      that restores them.
+
+  Returns:
+    (x - mean) / stddev of each input, over its columns.
+  """
+  mean, stddev = scaler if scaler is not None else (np.zeros(n_features),
+                                                    np.ones(n_features))
+  with tf.compat.v1.variable_scope('scaler'):
+    mean, stddev = (
+        tf.compat.v1.get_variable(
+            name, [n_features], tf.float32,
+            tf.compat.v1.constant_initializer(np.asarray(value, np.float32)),
+            trainable=False,
+            collections=[tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
+                         SCALER_VARIABLES])
+        for name, value in (('mean', mean), ('stddev', stddev)))
+    return [(x - mean[a:b]) / stddev[a:b] for x, (a, b) in
+            zip(inputs, [s or (0, n_features) for s in slices])]
+
+
+def input_slices(net):
+  """(name, start, stop) of each input a network's placeholders take;
+  [(None, None, None)] for one placeholder of the whole row."""
+  return list(net.inputs) or [(None, None, None)]
+
+
 def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
-              training=None, activation=tf.nn.relu, layer_outputs=None):
-  """Builds the network up to its logits.
+              training=None, activation=tf.nn.relu, layer_outputs=None,
+              standardized=False, scaler=None):
+  """Builds the network up to its logits (a regressor's outputs).
 
   Args:
     X: float placeholder [batch, ...] of the dataset's images: [batch, 784]
       for the MNIST kind, [batch, 32, 32, 3] for CIFAR-10. Convolutions see
-      it as [batch] + image_shape, dense layers as flat rows.
+      it as [batch] + image_shape, dense layers as flat rows. For a network
+      with named inputs (net.inputs), a list of their placeholders.
     net: the network's description: a TrainConfig or presets.Preset (its
       layer blocks, sizes, initializers and batch-norm settings).
     image_shape: (height, width, channels) of one image.
@@ -306,18 +401,26 @@ def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
     activation: of the hidden layers; ReLU in every seed.
     layer_outputs: a dict to fill, if given, with the scope of each conv and
       dense layer (conv1, hidden1, ..., outputs) -> the output of its block.
+    standardized: standardize the features first (standardize()), with
+      scaler's statistics.
 
   Returns:
-    [batch, 10] logits, of the dtype of X.
+    [batch, 10] logits, or a regressor's [batch, 1], of the dtype of X.
   """
   layers = presets.layers(net, data.NUM_CLASSES)
+  inputs = list(X) if isinstance(X, (list, tuple)) else [X]
+  if standardized:
+    inputs = standardize(
+        inputs, [s[1:] if s[0] else None for s in input_slices(net)],
+        int(np.prod(image_shape)), scaler)
   with tf.name_scope('dnn'):
+    x = inputs[-1]  # The dense blocks read the last (deep) input.
     if layers[0].kind == presets.CONV:
-      x = tf.reshape(X, [-1] + list(image_shape))
-    else:
-      x = tf.reshape(X, [-1, int(np.prod(image_shape))]) if (
-          X.shape.rank != 2) else X
-    builder = _Builder(net, seed, keep_prob, global_step, training, activation)
+      x = tf.reshape(x, [-1] + list(image_shape))
+    elif x.shape.rank != 2:
+      x = tf.reshape(x, [-1, int(np.prod(image_shape))])
+    builder = _Builder(net, seed, keep_prob, global_step, training,
+                       activation, wide=inputs[:-1])
     return builder.build(x, layers, {} if layer_outputs is None
                          else layer_outputs)
 
@@ -342,6 +445,35 @@ def loss(logits, y):
     return tf.reduce_mean(xentropy, name='loss')
 
 
+def mse(outputs, y):
+  """Mean squared error of a regressor's outputs [batch, 1] against float32
+  targets y [batch], as Keras's MeanSquaredError computes it."""
+  with tf.name_scope('mse'):
+    return tf.reduce_mean(tf.square(y - outputs[:, 0]), name='mse')
+
+
+def regression_loss(outputs, heads, y, weights):
+  """The loss a regressor minimizes: the weighted MSEs of its output and
+  heads, as Keras's loss_weights weigh them.
+
+  Args:
+    outputs: [batch, 1], the output layer's.
+    heads: [batch, 1] each, the auxiliary heads', in order.
+    y: float32 [batch].
+    weights: one per output, the main first.
+
+  Returns:
+    (loss, MSE of outputs, [MSE of each head]).
+  """
+  main = mse(outputs, y)
+  head_losses = [mse(h, y) for h in heads]
+  if not heads and weights[0] == 1:
+    return main, main, []
+  with tf.name_scope('loss'):
+    return tf.add_n([w * l for w, l in zip(weights, [main] + head_losses)],
+                     name='loss'), main, head_losses
+
+
 def layer_names(net):
   """The variable scopes of a network's layers: conv1, ..., hidden1, ...,
   outputs."""
@@ -351,11 +483,13 @@ def layer_names(net):
 def network_variables():
   """The variables that define what a trained network computes.
 
-  The trainable ones and the batch norms' moving averages: what evaluation,
-  export and warm start restore. Optimizer slots and run state are left out.
+  The trainable ones, the batch norms' moving averages and the features'
+  scaler: what evaluation, export and warm start restore. Optimizer slots
+  and run state are left out.
   """
   return tf.compat.v1.trainable_variables() + tf.compat.v1.get_collection(
-      tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES)
+      tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES
+  ) + tf.compat.v1.get_collection(SCALER_VARIABLES)
 
 
 def has_batch_norm(net):
@@ -370,8 +504,12 @@ def layer_variables(layers, variables=None):
   return [v for v in variables if v.op.name.split('/')[0] in layers]
 
 
+# tf.compat.v1.train.AdamOptimizer's default epsilon; Keras's is 1e-7.
+ADAM_EPSILON = 1e-8
+
+
 def training(loss_op, optimizer, learning_rate, global_step, var_list=None,
-             wrap_optimizer=None):
+             wrap_optimizer=None, adam_epsilon=ADAM_EPSILON):
   """The op that takes one optimizer step and increments global_step.
 
   var_list: the variables to train; default every trainable one.
@@ -380,7 +518,8 @@ def training(loss_op, optimizer, learning_rate, global_step, var_list=None,
   """
   with tf.name_scope('train'):
     if optimizer == presets.ADAM:
-      opt = tf.compat.v1.train.AdamOptimizer(learning_rate)
+      opt = tf.compat.v1.train.AdamOptimizer(learning_rate,
+                                             epsilon=adam_epsilon)
     elif optimizer == presets.SGD:
       opt = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
     else:
@@ -402,16 +541,31 @@ def evaluation(logits, y):
     return tf.reduce_mean(tf.cast(correct, tf.float32), name='accuracy')
 
 
-def build(config, wrap_optimizer=None):
+def placeholders(net, dataset):
+  """(X or None, [(placeholder, start, stop)]): the placeholders of a
+  network's inputs, named X or as net.inputs names them."""
+  if not net.inputs:
+    X = tf.compat.v1.placeholder(
+        tf.float32, [None] + list(dataset.input_shape), name='X')
+    return X, [(X, None, None)]
+  return None, [(tf.compat.v1.placeholder(tf.float32, [None, stop - start],
+                                          name=name), start, stop)
+                for name, start, stop in net.inputs]
+
+
+def build(config, wrap_optimizer=None, scaler=None):
   """Builds the whole training graph for a TrainConfig in the default graph.
 
   wrap_optimizer: as training() takes it.
+  scaler: (mean, stddev) of the training features, for a dataset whose
+    features the network standardizes; see standardize().
   """
   tf.compat.v1.set_random_seed(config.seed)
   dataset = data.DATASETS[config.dataset]
-  X = tf.compat.v1.placeholder(tf.float32, [None] + list(dataset.input_shape),
-                               name='X')
-  y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
+  regression = config.head == presets.REGRESSION
+  X, inputs = placeholders(config, dataset)
+  y = tf.compat.v1.placeholder(tf.float32 if regression else tf.int64, [None],
+                               name='y')
   keep_prob = tf.compat.v1.placeholder_with_default(1.0, [], name='keep_prob')
   # Batch norm uses the batch's moments while training, the moving averages
   # otherwise; only training steps feed True.
@@ -420,22 +574,35 @@ def build(config, wrap_optimizer=None):
   global_step = tf.compat.v1.train.get_or_create_global_step()
   layer_outputs = {}
   logits = inference(
-      X, config, dataset.image_shape, config.seed,
+      [p for p, _, _ in inputs], config, dataset.image_shape, config.seed,
       keep_prob if config.keep_prob < 1 else None, global_step, training_mode,
-      layer_outputs=layer_outputs)
-  loss_op = loss(logits, y)
+      layer_outputs=layer_outputs, standardized=dataset.standardize,
+      scaler=scaler)
+  head_losses = {}
+  if regression:
+    heads = [l.scope for l in presets.layers(config) if l.kind == presets.AUX]
+    loss_op, metric, aux_losses = regression_loss(
+        logits, [layer_outputs[h] for h in heads], y, config.loss_weights)
+    if heads:
+      head_losses = dict(zip([config.output_name] + heads,
+                             [metric] + aux_losses))
+  else:
+    loss_op = loss(logits, y)
+    metric = evaluation(logits, y)
   trainable = tf.compat.v1.trainable_variables()
   frozen = layer_variables(config.freeze, trainable)
   train_op = training(loss_op, config.optimizer, config.learning_rate,
                       global_step, [v for v in trainable if v not in frozen],
-                      wrap_optimizer)
+                      wrap_optimizer, config.adam_epsilon)
   return Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
-               evaluation(logits, y), global_step, layer_outputs)
+               metric, global_step, layer_outputs, inputs, head_losses)
 
 
 def layer_shapes(net, image_shape):
   """(Layer, shape of its output for one example) for each layer of net."""
   shape, result = tuple(image_shape), []
+  if net.inputs:  # The dense blocks read the last input.
+    shape = (net.inputs[-1][2] - net.inputs[-1][1],)
   for layer in presets.layers(net, data.NUM_CLASSES):
     if layer.kind == presets.CONV:
       side = [d - (net.kernel_size - 1 if net.conv_padding == presets.VALID
@@ -446,6 +613,9 @@ def layer_shapes(net, image_shape):
                      (d + 1) // 2) for d in shape[:2]) + shape[2:]
     elif layer.kind == presets.DENSE:
       shape = (layer.size,)
+    elif layer.kind == presets.CONCAT:
+      shape = (shape[0] + sum(stop - start for _, start, stop in
+                              net.inputs[:-1]),)
     result.append((layer, shape))
   return result
 

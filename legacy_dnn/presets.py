@@ -12,11 +12,21 @@ that script ran with:
   layers, plain gradient descent, checkpoints every 5 epochs, early stopping.
 * ``small``, ``lenet``, ``cifar_cnn``: the Fashion-MNIST exam's Keras models
   (Q1(5), Q2(1), Q3), with Keras's defaults made explicit.
+* ``regression``, ``wide_deep``: Hands-On ML, chapter 10, the California
+  housing regressors: the Sequential MLP, and the ``WideAndDeepModel``
+  subclass with two inputs and an auxiliary output.
+* ``cosine``: the Fashion-MNIST exam's Q4, ``y = b0 + sum bk cos(k t)`` fitted
+  by one linear unit.
 
 A network is read from its preset in this order: one convolutional block per
 entry of ``filters``, one dense block per entry of ``hidden_units``, then the
-output block of 10 units. A block is a tuple of layer kinds, built in order by
-model.py, one small function per kind.
+output block: 10 units for a classifier's softmax, one linear unit for a
+regressor. A block is a tuple of layer kinds, built in order by model.py, one
+small function per kind.
+
+A preset with ``inputs`` splits a row of features into named slices, one
+placeholder each: the dense blocks read the last one, and a ``concat`` layer
+joins the others (the wide part of a wide & deep network) to what reaches it.
 """
 
 import dataclasses
@@ -31,6 +41,11 @@ ZEROS = 'zeros'
 ADAM = 'adam'
 SGD = 'sgd'
 
+# Heads: what the output block computes and how the loss scores it.
+CLASSES = 'classes'  # Logits of the dataset's classes; softmax cross-entropy.
+REGRESSION = 'regression'  # One linear unit; mean squared error.
+HEADS = (CLASSES, REGRESSION)
+
 # Layer kinds.
 CONV = 'conv'  # A 2-D convolution, stride 1; conv1/kernel, conv1/bias.
 POOL = 'pool'  # 2x2 max-pooling, stride 2.
@@ -38,7 +53,15 @@ DENSE = 'dense'  # Fully connected; hidden1/kernel ... outputs/bias.
 BATCH_NORM = 'batch_norm'  # Of the layer before: <layer>/batch_normalization.
 RELU = 'relu'
 DROPOUT = 'dropout'  # Built only when keep_prob < 1.
-LAYER_KINDS = (CONV, POOL, DENSE, BATCH_NORM, RELU, DROPOUT)
+# Joins the preset's other inputs (the wide part), in order, before what
+# reaches it: concat([wide_input, hidden2]), as Keras's concatenate.
+CONCAT = 'concat'
+# A second, auxiliary head on what reaches it: a linear dense layer of the
+# output's size, aux_output/kernel, whose loss is weighted in; what reaches
+# it passes on unchanged.
+AUX = 'aux'
+LAYER_KINDS = (CONV, POOL, DENSE, BATCH_NORM, RELU, DROPOUT, CONCAT, AUX)
+AUX_SCOPE = 'aux_output'
 
 SAME, VALID = 'SAME', 'VALID'
 
@@ -74,6 +97,19 @@ class Preset:
   # (beta); a learned scale (gamma) too if batch_norm_scale.
   batch_norm_decay: float = 0.9
   batch_norm_scale: bool = False
+  head: str = CLASSES
+  # Named slices [start, stop) of a row's features, one placeholder each, as
+  # (name, start, stop); () is one placeholder X of the whole row.
+  inputs: Tuple[Tuple[str, int, int], ...] = ()
+  # The scope of the output layer: tf.compat.v1.layers' dense names, or the
+  # Keras model's name for it.
+  output_name: str = 'outputs'
+  # The loss is these weights times the losses of the output and, with an
+  # aux layer, of the auxiliary head (Keras's loss_weights).
+  loss_weights: Tuple[float, ...] = (1.0,)
+  # Adam's epsilon: TF1's default, or Keras's 1e-7 where a Keras source is
+  # matched step for step.
+  adam_epsilon: float = 1e-8
 
 
 # The fields that say how layers are built, as opposed to their sizes
@@ -81,7 +117,8 @@ class Preset:
 ARCHITECTURE_FIELDS = (
     'dense_block', 'output_block', 'conv_block', 'kernel_size', 'conv_padding',
     'pool_padding', 'conv_kernel_init', 'conv_bias_init', 'batch_norm_decay',
-    'batch_norm_scale')
+    'batch_norm_scale', 'head', 'inputs', 'output_name', 'loss_weights',
+    'adam_epsilon')
 
 _LAB10 = dict(kernel_init=GLOROT_UNIFORM, bias_init=RANDOM_NORMAL,
               optimizer=ADAM, learning_rate=0.001, epochs=15, batch_size=100)
@@ -121,6 +158,23 @@ PRESETS = {
                         batch_size=32, keep_prob=0.8, filters=(98, 256),
                         kernel_size=2,
                         conv_block=(CONV, RELU, CONV, RELU, POOL)),
+    # Hands-On ML's housing regressors: Keras's SGD(learning_rate=1e-3),
+    # model.fit(epochs=20) at its default batch of 32.
+    'regression': Preset(
+        **dict(_KERAS, optimizer=SGD), dataset='california_housing',
+        head=REGRESSION, hidden_units=(30,), epochs=20, batch_size=32),
+    # WideAndDeepModel: the wide input is features 0-4, the deep one 2-7;
+    # main_output reads concat(wide, hidden2), aux_output hidden2.
+    'wide_deep': Preset(
+        **dict(_KERAS, optimizer=SGD), dataset='california_housing',
+        head=REGRESSION, hidden_units=(30, 30), epochs=20, batch_size=32,
+        inputs=(('wide_input', 0, 5), ('deep_input', 2, 8)),
+        output_block=(AUX, CONCAT, DENSE), output_name='main_output',
+        loss_weights=(0.9, 0.1)),
+    # The exam's Q4: Dense(1) on cos(k t), k = 1..5; Adam, 500 epochs of 100.
+    'cosine': Preset(
+        **_KERAS, dataset='cosine', head=REGRESSION, hidden_units=(),
+        epochs=500, batch_size=100, adam_epsilon=1e-7),
 }
 
 
@@ -133,12 +187,17 @@ class Layer:
   index: int = 0  # Of the layers of its kind, from 0; seeds derive from it.
 
 
+def output_units(net, n_classes=10):
+  """Units of the output layer: one per class, or one for a regressor."""
+  return 1 if net.head == REGRESSION else n_classes
+
+
 def layers(net, n_classes=10):
   """The layers of a network in order.
 
   Args:
     net: a Preset, or anything with its fields (a TrainConfig).
-    n_classes: units of the output layer.
+    n_classes: the dataset's classes, for a classifier's output layer.
 
   Returns:
     A list of Layer. Kinds that carry variables (conv, dense, batch norm) name
@@ -147,21 +206,25 @@ def layers(net, n_classes=10):
   result, counts, scope = [], dict.fromkeys(LAYER_KINDS, 0), ''
   blocks = ([(net.conv_block, f) for f in net.filters] +
             [(net.dense_block, u) for u in net.hidden_units] +
-            [(net.output_block, n_classes)])
+            [(net.output_block, output_units(net, n_classes))])
   for b, (block, size) in enumerate(blocks):
     for kind in block:
       if kind == CONV:
         scope = 'conv%d' % (counts[CONV] + 1)
       elif kind == DENSE:
-        scope = ('outputs' if b == len(blocks) - 1 else
+        scope = (net.output_name if b == len(blocks) - 1 else
                  'hidden%d' % (counts[DENSE] + 1))
-      result.append(Layer(kind, scope if kind in (CONV, DENSE, BATCH_NORM)
-                          else '', size, counts[kind]))
+      result.append(Layer(
+          kind, AUX_SCOPE if kind == AUX else
+          scope if kind in (CONV, DENSE, BATCH_NORM) else '', size,
+          counts[kind]))
       counts[kind] += 1
   return result
 
 
 def layer_names(net):
   """The variable scopes of a network's layers: conv1, ..., hidden1, ...,
-  outputs: what --warm_start_layers and --freeze name."""
-  return [l.scope for l in layers(net) if l.kind in (CONV, DENSE)]
+  outputs (and aux_output): what --warm_start_layers and --freeze name. The
+  output layer comes last."""
+  names = [l.scope for l in layers(net) if l.kind in (CONV, DENSE, AUX)]
+  return [n for n in names if n != net.output_name] + [net.output_name]

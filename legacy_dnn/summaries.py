@@ -16,8 +16,15 @@ from legacy_dnn.errors import UserError
 
 LOSS = 'loss'
 ACCURACY = 'accuracy'
+# A regressor with an auxiliary head: each head's MSE, as Keras names them.
+HEAD_LOSS = '%s_loss'
 TRAIN = 'train'
 VALIDATION = 'validation'
+
+
+def head_loss_tag(scope):
+  """main_output_loss, aux_output_loss: Keras's names for each head's loss."""
+  return HEAD_LOSS % scope
 
 
 def trace_tag(step):
@@ -82,11 +89,17 @@ class Writers:
           tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START),
           first_step)
 
-  def scalars(self, split, step, loss, accuracy):
-    summary = tf.compat.v1.Summary(value=[
-        tf.compat.v1.Summary.Value(tag=LOSS, simple_value=loss),
-        tf.compat.v1.Summary.Value(tag=ACCURACY, simple_value=accuracy)])
-    self._writers[split].add_summary(summary, step)
+  def scalars(self, split, step, loss, accuracy=None, head_losses=None):
+    """Writes one epoch's figures: the loss, a classifier's accuracy, and
+    the MSE of each head of a regressor that has several ({scope: MSE})."""
+    values = [tf.compat.v1.Summary.Value(tag=LOSS, simple_value=loss)]
+    if accuracy is not None:
+      values.append(tf.compat.v1.Summary.Value(tag=ACCURACY,
+                                               simple_value=accuracy))
+    for scope, value in (head_losses or {}).items():
+      values.append(tf.compat.v1.Summary.Value(tag=head_loss_tag(scope),
+                                               simple_value=value))
+    self._writers[split].add_summary(tf.compat.v1.Summary(value=values), step)
 
   def add_summary(self, split, serialized, step):
     self._writers[split].add_summary(serialized, step)
@@ -132,8 +145,8 @@ def read_curves(run_dir):
         folder, size_guidance={event_accumulator.SCALARS: 0})
     accumulator.Reload()
     curves[split] = {}
-    for tag in (LOSS, ACCURACY):
-      if tag in accumulator.Tags()['scalars']:
+    for tag in accumulator.Tags()['scalars']:
+      if tag in (LOSS, ACCURACY) or tag.endswith(HEAD_LOSS % ''):
         events = accumulator.Scalars(tag)
         curves[split][tag] = ([e.step for e in events],
                               [e.value for e in events])

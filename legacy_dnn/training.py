@@ -29,6 +29,7 @@ from legacy_dnn import data
 from legacy_dnn import distributed
 from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import model
+from legacy_dnn import presets
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError, UserError
 
@@ -47,11 +48,12 @@ class Result:
   epochs: int  # Epochs completed.
   best_epoch: int  # The epoch whose model was evaluated; 0 if none yet.
   test_loss: Optional[float]  # None when interrupted.
-  test_accuracy: Optional[float]
+  test_accuracy: Optional[float]  # A classifier's; None for a regressor.
   stopped_early: bool
   interrupted_by: Optional[int]  # The signal number that stopped training.
   run_dir: str
   timing: 'Timing'
+  test_mse: Optional[float] = None  # A regressor's, of its output.
 
 
 @dataclasses.dataclass
@@ -95,7 +97,8 @@ def eval_chunk(config):
 
 
 def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
-  """Mean loss and accuracy of the model on (images, labels), no dropout.
+  """Mean loss and accuracy (a regressor's MSE) of the model on
+  (inputs, targets), no dropout.
 
   The pass runs in chunks so that its memory stays bounded: the training
   graph draws dropout masks for every example even at keep_prob 1, and a
@@ -104,17 +107,29 @@ def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
   float32 rounding; the accuracy counts the right answers exactly.
   """
   images, labels = split
-  loss_sum, correct = 0.0, 0
+  loss_sum, metric_sum = 0.0, 0.0
+  regression = labels.dtype.kind == 'f'
   for start in range(0, len(images), chunk_size):
-    feed = {m.X: images[start:start + chunk_size],
+    feed = {**model.feed(m, images[start:start + chunk_size]),
             m.y: labels[start:start + chunk_size]}
-    loss, accuracy = sess.run([m.loss, m.accuracy], feed)
+    loss, metric = sess.run([m.loss, m.accuracy], feed)
     n = len(feed[m.y])
     loss_sum += float(loss) * n
-    correct += round(float(accuracy) * n)
+    metric_sum += float(metric) * n if regression else round(
+        float(metric) * n)
   if not len(images):
     return math.nan, math.nan
-  return loss_sum / len(images), correct / len(images)
+  return loss_sum / len(images), metric_sum / len(images)
+
+
+def head_losses(m, config, loss, mse):
+  """{head scope: MSE} of a regressor with an auxiliary head, from its mean
+  loss and its output's MSE: the loss is w0 * MSE(main) + w1 * MSE(aux), so
+  aux's is (loss - w0 * mse) / w1. Empty for other networks."""
+  if not m.head_losses:
+    return {}
+  (main, aux), (w_main, w_aux) = m.head_losses, config.loss_weights
+  return {main: mse, aux: (loss - w_main * mse) / w_aux}
 
 
 def model_summary(variables, frozen=()):
@@ -238,18 +253,15 @@ def train(config, interrupts=None):
   else:  # Only the chief writes.
     run_name, lock = None, contextlib.nullcontext()
   with lock:
+    dataset = data.DATASETS[config.dataset]
     splits = data.subset(
-        data.load(data.DATASETS[config.dataset], config.data_dir,
-                  mirror=config.mirror,
+        data.load(dataset, config.data_dir, mirror=config.mirror,
                   validation_size=config.validation_size),
         config.classes, config.train_limit)
     if not len(splits.train[0]):
       raise UserError('--classes=%s: no training examples of those classes'
                       % ','.join(map(str, config.classes)))
-    say('Data: %s (%d train, %d validation, %d test images%s)' % (
-        splits.source, len(splits.train[0]), len(splits.validation[0]),
-        len(splits.test[0]), '' if config.classes is None else
-        ' of classes %s' % ','.join(map(str, config.classes))))
+    say(describe_data(dataset, splits, config.classes))
     run_dir = run_name and os.path.join(config.logdir, run_name)
     try:
       return _run(config, splits, run_dir, interrupts)
@@ -259,7 +271,52 @@ def train(config, interrupts=None):
       raise distributed.lost_task_error(cluster, e, config.model_dir) from None
 
 
+def describe_data(dataset, splits, classes=None):
+  """The "Data: ..." line: where the data came from and the split sizes."""
+  if dataset.is_regression:
+    return 'Data: %s (%d train, %d validation, %d test rows%s)' % (
+        splits.source, len(splits.train[0]), len(splits.validation[0]),
+        len(splits.test[0]), '; the test rows are ' + dataset.test_is
+        if dataset.test_is else '')
+  return 'Data: %s (%d train, %d validation, %d test images%s)' % (
+      splits.source, len(splits.train[0]), len(splits.validation[0]),
+      len(splits.test[0]), '' if classes is None else
+      ' of classes %s' % ','.join(map(str, classes)))
+
+
+def check_data(config):
+  """Raises UserError if config's network cannot train on its dataset."""
+  dataset = data.DATASETS[config.dataset]
+  regressor = config.head == presets.REGRESSION
+  if regressor != dataset.is_regression:
+    raise UserError(
+        '--dataset=%s: %s is a %s dataset, and --variant=%s a %s; pick a %s '
+        'variant (%s)' % (
+            config.dataset, config.dataset, dataset.task, config.variant,
+            'regressor' if regressor else 'classifier', dataset.task,
+            ', '.join(sorted(
+                v for v, p in presets.PRESETS.items()
+                if (p.head == presets.REGRESSION) == dataset.is_regression))))
+  if dataset.split_fixed and config.validation_size != dataset.validation_size:
+    raise UserError('--validation_size=%d: %s\'s split is fixed (%d '
+                    'validation rows)' % (config.validation_size,
+                                          config.dataset,
+                                          dataset.validation_size))
+  if dataset.is_regression and config.classes is not None:
+    raise UserError('--classes: %s is a regression dataset; it has no '
+                    'classes' % config.dataset)
+  if config.inputs:
+    n_features = int(np.prod(dataset.input_shape))
+    for name, start, stop in config.inputs:
+      if not 0 <= start < stop <= n_features:
+        raise UserError('--dataset=%s: %s\'s input %s takes features %d-%d, '
+                        'but a row has %d' % (config.dataset, config.variant,
+                                              name, start, stop - 1,
+                                              n_features))
+
+
 def _check_layers(config):
+  check_data(config)
   image_shape = data.DATASETS[config.dataset].image_shape
   for layer, shape in model.layer_shapes(config, image_shape):
     if min(shape) < 1:
@@ -287,7 +344,10 @@ def _run(config, splits, run_dir, caught=None):
       distributed.device_scope(cluster) if cluster
       else contextlib.nullcontext()):
     replication = distributed.Replication(cluster) if cluster else None
-    m = model.build(config, replication and replication.wrap_optimizer)
+    dataset = data.DATASETS[config.dataset]
+    m = model.build(config, replication and replication.wrap_optimizer,
+                    data.scaler(splits.train[0]) if dataset.standardize
+                    else None)
     run_state = checkpoints.RunState()
     ckpt = checkpoints.Checkpointer(
         config.model_dir, run_state,
@@ -404,7 +464,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
     with progress_bar(epoch + 1, len(X_train), data.examples_in_batches(
         len(X_train), config.batch_size, skipped)) as bar:
       for X_batch, y_batch in batches:
-        feed = {m.X: X_batch, m.y: y_batch, **mode_feed}
+        feed = {**model.feed(m, X_batch), m.y: y_batch, **mode_feed}
         if config.trace_every and (step + 1) % config.trace_every == 0:
           _, loss, accuracy = traced_run(sess, fetches, feed, writers,
                                          step + 1)
@@ -474,8 +534,11 @@ def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
     raise TrainingError(
         'epoch %d: the validation loss became %s; the last good checkpoint '
         'in %s is kept' % (epoch_no, val_loss, config.model_dir))
-  writers.scalars(summaries.TRAIN, epoch_no, train_loss, train_accuracy)
-  writers.scalars(summaries.VALIDATION, epoch_no, val_loss, val_accuracy)
+  regression = config.head == presets.REGRESSION
+  for split, loss, metric in ((summaries.TRAIN, train_loss, train_accuracy),
+                              (summaries.VALIDATION, val_loss, val_accuracy)):
+    writers.scalars(split, epoch_no, loss, None if regression else metric,
+                    head_losses(m, config, loss, metric))
   writers.add_summary(summaries.TRAIN, sess.run(histogram_op), epoch_no)
   writers.flush()
 
@@ -487,10 +550,10 @@ def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
   if checkpoint or stop_early:
     save(state)
   timing.epoch_seconds.append(time.time() - start)
-  say('Epoch: %04d cost = %.9f validation loss = %.6f accuracy = %.4f '
-      '(%.1f s)%s' % (epoch_no, train_loss, val_loss, val_accuracy,
-                      timing.epoch_seconds[-1],
-                      ' *' if state.best_epoch == epoch_no else ''))
+  say('Epoch: %04d cost = %.9f validation loss = %.6f %s = %.4f (%.1f s)%s'
+      % (epoch_no, train_loss, val_loss, 'MSE' if regression else 'accuracy',
+         val_accuracy, timing.epoch_seconds[-1],
+         ' *' if state.best_epoch == epoch_no else ''))
   if stop_early:
     say('Early stopping: no better validation loss for %d epochs since '
         'epoch %d' % (state.wait, state.best_epoch))
@@ -545,7 +608,7 @@ def _train_share(sess, m, fetches, splits, config, epoch, replication,
       _share_examples(len(X_train), config.batch_size, task, workers,
                       done)) as bar:
     for X_batch, y_batch in batches:
-      _, loss, _ = sess.run(fetches, {m.X: X_batch, m.y: y_batch,
+      _, loss, _ = sess.run(fetches, {**model.feed(m, X_batch), m.y: y_batch,
                                       **mode_feed})
       _check_loss(loss, epoch + 1, config)
       if timing.first_step_at is None:
@@ -634,12 +697,25 @@ def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):
   say('Learning Finished!')
   say('Best model: epoch %d of %d (validation loss %.6f); test loss %.6f'
       % (state.best_epoch, state.epoch, state.best_loss, test_loss))
-  say('Accuracy: %.4f' % test_accuracy)
+  dataset = data.DATASETS[config.dataset]
+  if dataset.is_regression:
+    test_mse, test_accuracy = test_accuracy, None
+    say('Test RMSE: %.4f%s' % (math.sqrt(test_mse), (
+        ' (in units of %s)' % dataset.target_unit) if dataset.target_unit
+                                else ''))
+    say('Test MSE: %.4f' % test_mse)
+  else:
+    test_mse = None
+    say('Accuracy: %.4f' % test_accuracy)
   images, labels = splits.test
   r = int(np.random.default_rng(config.seed).integers(len(images)))
-  logits = sess.run(m.logits, {m.X: images[r:r + 1]})
-  say('Label: [%d]' % labels[r])
-  say('Prediction: [%d]' % np.argmax(logits, 1)[0])
+  logits = sess.run(m.logits, model.feed(m, images[r:r + 1]))
+  if dataset.is_regression:
+    say('Label: %.3f' % labels[r])
+    say('Prediction: %.3f' % logits[0, 0])
+  else:
+    say('Label: [%d]' % labels[r])
+    say('Prediction: [%d]' % np.argmax(logits, 1)[0])
   return Result(state.epoch, state.best_epoch, test_loss, test_accuracy,
                 should_stop_early(state.wait, config.patience), None, run_dir,
-                timing)
+                timing, test_mse)

@@ -121,7 +121,7 @@ def mirror(tmp_path):
 def test_download_checks_the_md5_and_then_reads_the_cache(mirror, tmp_path):
   url, md5 = mirror
   dataset = dataclasses.replace(data.CIFAR10, url=url,
-                                md5={cifar.ARCHIVE: md5})
+                                checksums={cifar.ARCHIVE: md5})
   cache = str(tmp_path / 'cache' / 'cifar10')
   splits = data.load(dataset, cache_dir=cache, validation_size=5)
   assert os.listdir(cache) == [cifar.ARCHIVE]

@@ -25,13 +25,19 @@ import tensorflow as tf
 
 from conftest import Proc, TensorBoard, write_dataset
 from legacy_dnn import checkpoints
+from legacy_dnn import tabular
 
 EPOCHS = 30
 KILL_SEED = 20261122
 # Small networks of each variant's kind, so 2 x 30 epochs take seconds.
 SIZES = {'dropout': ['--hidden_units=64,64'], 'homl': ['--hidden_units=64,64'],
          'batchnorm': ['--hidden_units=64,64'],
-         'deep_cnn': ['--filters=4,4,4', '--hidden_units=16']}
+         'deep_cnn': ['--filters=4,4,4', '--hidden_units=16'],
+         'wide_deep': []}
+# The last line of a run's figures, which the final run must repeat.
+FINAL_LINE = {'wide_deep': 'Test MSE: '}
+# The scalars TensorBoard shows for each split.
+TAGS = {'wide_deep': ('loss', 'main_output_loss', 'aux_output_loss')}
 
 
 def newest_checkpoint(model_dir):
@@ -40,8 +46,8 @@ def newest_checkpoint(model_dir):
           for name in reader.get_variable_to_shape_map()}
 
 
-def accuracy_line(output):
-  (line,) = [l for l in output.splitlines() if l.startswith('Accuracy: ')]
+def accuracy_line(output, prefix='Accuracy: '):
+  (line,) = [l for l in output.splitlines() if l.startswith(prefix)]
   return line
 
 
@@ -50,16 +56,25 @@ class Runs:
 
   def __init__(self, root, variant):
     self.root, self.variant = root, variant
-    self.data_dir = write_dataset(str(root / 'data'), n_train=2100,
-                                  n_test=200)
+    if variant == 'wide_deep':  # California housing's archive, generated.
+      self.data_dir = str(root / 'data')
+      os.makedirs(self.data_dir)
+      tabular.write_housing_archive(
+          os.path.join(self.data_dir, tabular.HOUSING_ARCHIVE),
+          tabular.random_housing(2100, seed=3))
+      self.split_flags = []
+    else:
+      self.data_dir = write_dataset(str(root / 'data'), n_train=2100,
+                                    n_test=200)
+      self.split_flags = ['--validation_size=100']
     self.logdir = str(root / 'logs')
     self.straight_dir = str(root / 'straight')
     self.killed_dir = str(root / 'killed')
     self.interruptions = []  # (signal, returncode, output) per process.
 
   def args(self, model_dir):
-    return ['--variant=' + self.variant, '--data_dir=' + self.data_dir,
-            '--validation_size=100'] + SIZES[self.variant] + [
+    return ['--variant=' + self.variant, '--data_dir=' + self.data_dir
+            ] + self.split_flags + SIZES[self.variant] + [
             '--epochs=%d' % EPOCHS, '--seed=5', '--logdir=' + self.logdir,
             '--model_dir=' + model_dir]
 
@@ -100,7 +115,7 @@ def interrupted_and_straight(variant, tmp_path_factory):
   return runs
 
 
-@pytest.fixture(scope='module', params=['dropout', 'homl'])
+@pytest.fixture(scope='module', params=['dropout', 'homl', 'wide_deep'])
 def runs(request, tmp_path_factory):
   return interrupted_and_straight(request.param, tmp_path_factory)
 
@@ -112,8 +127,12 @@ def test_resumed_run_ends_bit_for_bit_equal(runs):
   assert straight['run_state/epoch'] == EPOCHS
   for name in straight:
     np.testing.assert_array_equal(straight[name], killed[name], err_msg=name)
-  assert accuracy_line(runs.straight_output) == accuracy_line(
-      runs.final_output)
+  # The scaler's variables too: the features are standardized in the graph.
+  if runs.variant == 'wide_deep':
+    assert {'scaler/mean', 'scaler/stddev'} <= set(killed)
+  prefix = FINAL_LINE.get(runs.variant, 'Accuracy: ')
+  assert accuracy_line(runs.straight_output, prefix) == accuracy_line(
+      runs.final_output, prefix)
 
 
 def test_each_resume_says_where_it_continues(runs):
@@ -156,7 +175,7 @@ def test_tensorboard_shows_each_epoch_once(runs):
     tensorboard.wait_for(
         lambda: expected_runs <= set(tensorboard.get('runs')), 'the runs')
     for split in ('train', 'validation'):
-      for tag in ('loss', 'accuracy'):
+      for tag in TAGS.get(runs.variant, ('loss', 'accuracy')):
         series = {}
         for key, name in names.items():
           query = urllib.parse.urlencode({'run': '%s/%s' % (name, split),
