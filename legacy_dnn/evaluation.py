@@ -20,6 +20,7 @@ from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import export
 from legacy_dnn import model
+from legacy_dnn import presets
 from legacy_dnn import projector
 from legacy_dnn import summaries
 from legacy_dnn import training
@@ -33,7 +34,9 @@ class SavedModel:
   checkpoint: str
   sess: tf.compat.v1.Session
   model: model.Model
-  probabilities: tf.Tensor  # float32 [batch, 10], softmax of the logits.
+  # float32 [batch, 10], softmax of the logits; a regressor's predictions,
+  # float32 [batch].
+  probabilities: tf.Tensor
 
   def _in_chunks(self, tensor, images):
     """tensor's values for images, one session call per evaluation chunk."""
@@ -43,10 +46,11 @@ class SavedModel:
             for start in range(0, len(images), chunk)]
 
   def predict(self, images):
-    """Softmax probabilities, float32 [n, 10], for float32 [n, 784] images."""
+    """Softmax probabilities, float32 [n, 10], for float32 [n, 784] images;
+    a regressor's predictions, float32 [n], for raw feature rows."""
     return np.concatenate(
         self._in_chunks(self.probabilities, images) or
-        [np.zeros((0, data.NUM_CLASSES), np.float32)])
+        [np.zeros((0,) + tuple(self.probabilities.shape[1:]), np.float32)])
 
   def activations(self, images, layer):
     """The output of a layer's block for images, float32 [n, units] (a
@@ -58,6 +62,12 @@ class SavedModel:
     """Mean loss and accuracy, computed as training computes them."""
     return training.evaluate(self.sess, self.model, (images, labels),
                              training.eval_chunk(self.config))
+
+  def variable(self, name):
+    """The restored value of a network variable, e.g. 'outputs/kernel'."""
+    (variable,) = [v for v in self.sess.graph.get_collection(
+        tf.compat.v1.GraphKeys.GLOBAL_VARIABLES) if v.op.name == name]
+    return self.sess.run(variable)
 
   def close(self):
     self.sess.close()
@@ -209,7 +219,10 @@ def restore(cfg, checkpoint):
     # Evaluation keeps every unit, so the graph needs no dropout ops (which
     # would read the global step, absent from a plain TF1 checkpoint).
     m = model.build(dataclasses.replace(cfg, keep_prob=1.0))
-    probabilities = tf.nn.softmax(m.logits, name='probabilities')
+    if cfg.head == presets.REGRESSION:
+      probabilities = tf.identity(m.logits[:, 0], name='predictions')
+    else:
+      probabilities = tf.nn.softmax(m.logits, name='probabilities')
     variables = model.network_variables()
     checkpoints.check_shapes(checkpoint, variables)
     saver = tf.compat.v1.train.Saver(variables)
@@ -294,6 +307,18 @@ def format_confusion(confusion, class_names):
     lines.append('%-*s' % (label_width, '%d %s' % (i, class_names[i])) +
                  ''.join('%*d' % (width, c) for c in row))
   return '\n'.join(lines)
+
+
+def regression_metrics(labels, predicted):
+  """{'mse', 'rmse', 'mae', 'r2'} of predictions against float targets, in
+  float64; R² is 1 - SSE / the targets' sum of squares about their mean."""
+  labels = np.asarray(labels, np.float64)
+  error = np.asarray(predicted, np.float64) - labels
+  mse = float(np.mean(error**2))
+  total = float(np.sum((labels - labels.mean())**2))
+  return {'mse': mse, 'rmse': float(np.sqrt(mse)),
+          'mae': float(np.mean(np.abs(error))),
+          'r2': 1 - float(np.sum(error**2)) / total if total else float('nan')}
 
 
 def sample(n_images, count, seed):

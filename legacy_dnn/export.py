@@ -16,11 +16,16 @@ import tensorflow as tf
 from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import model
+from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 
 INPUTS = 'images'
 PROBABILITIES = 'probabilities'
 CLASSES = 'classes'
+# A regressor's signature: raw feature rows in (or the named slices of a
+# wide & deep network), float32 [-1, 1] out.
+FEATURES = 'features'
+PREDICTIONS = 'predictions'
 SIGNATURE = tf.compat.v1.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 TAG = tf.compat.v1.saved_model.SERVING
 # TensorFlow Serving leaves a version's assets.extra/ alone: it is for the
@@ -42,20 +47,44 @@ def inference_graph(cfg):
   """The serving graph of cfg's network, in a new graph.
 
   Returns:
-    (graph, images placeholder float32 [None, 784] (or [None, 32, 32, 3]
-    for CIFAR-10), probabilities float32
-    [None, 10], classes int64 [None], the network's variables).
+    (graph, {input name: placeholder}, {output name: tensor}, the network's
+    variables). A classifier takes images float32 [None, 784] (or
+    [None, 32, 32, 3] for CIFAR-10) and gives probabilities float32
+    [None, 10] and classes int64 [None]; a regressor takes raw features
+    [None, 8] (or wide_input [None, 5] and deep_input [None, 6]) and gives
+    predictions float32 [None, 1] (and aux_output).
   """
   with tf.Graph().as_default() as graph:
     dataset = data.DATASETS[cfg.dataset]
-    images = tf.compat.v1.placeholder(
-        tf.float32, [None] + list(dataset.input_shape), name=INPUTS)
-    # No training switch: batch norm always uses its moving averages.
-    logits = model.inference(images, cfg, dataset.image_shape, cfg.seed,
-                             training=tf.constant(False))
-    probabilities = tf.nn.softmax(logits, name=PROBABILITIES)
-    classes = tf.argmax(logits, 1, output_type=tf.int64, name=CLASSES)
-  return graph, images, probabilities, classes, graph.get_collection(
+    if dataset.is_regression:
+      if cfg.inputs:
+        inputs = {name: tf.compat.v1.placeholder(
+            tf.float32, [None, stop - start], name=name)
+                  for name, start, stop in cfg.inputs}
+      else:
+        inputs = {FEATURES: tf.compat.v1.placeholder(
+            tf.float32, [None] + list(dataset.input_shape), name=FEATURES)}
+      layer_outputs = {}
+      outputs = model.inference(list(inputs.values()), cfg,
+                                dataset.image_shape, cfg.seed,
+                                layer_outputs=layer_outputs,
+                                standardized=dataset.standardize)
+      outputs = {PREDICTIONS: tf.identity(outputs, name=PREDICTIONS)}
+      for layer in presets.layers(cfg):
+        if layer.kind == presets.AUX:
+          outputs[layer.scope] = tf.identity(layer_outputs[layer.scope],
+                                             name=layer.scope)
+    else:
+      images = tf.compat.v1.placeholder(
+          tf.float32, [None] + list(dataset.input_shape), name=INPUTS)
+      inputs = {INPUTS: images}
+      # No training switch: batch norm always uses its moving averages.
+      logits = model.inference(images, cfg, dataset.image_shape, cfg.seed,
+                               training=tf.constant(False))
+      outputs = {PROBABILITIES: tf.nn.softmax(logits, name=PROBABILITIES),
+                 CLASSES: tf.argmax(logits, 1, output_type=tf.int64,
+                                    name=CLASSES)}
+  return graph, inputs, outputs, graph.get_collection(
       tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
 
 
@@ -101,7 +130,7 @@ def export(cfg, checkpoint, export_dir):
   Raises:
     UserError: export_dir cannot be written, or the checkpoint does not fit.
   """
-  graph, images, probabilities, classes, variables = inference_graph(cfg)
+  graph, inputs, outputs, variables = inference_graph(cfg)
   checkpoints.check_shapes(checkpoint, variables)
   try:
     os.makedirs(export_dir, exist_ok=True)
@@ -118,8 +147,7 @@ def export(cfg, checkpoint, export_dir):
                           checkpoint)
       builder = tf.compat.v1.saved_model.Builder(staging)
       signature = tf.compat.v1.saved_model.predict_signature_def(
-          inputs={INPUTS: images},
-          outputs={PROBABILITIES: probabilities, CLASSES: classes})
+          inputs=inputs, outputs=outputs)
       builder.add_meta_graph_and_variables(
           sess, [TAG], signature_def_map={SIGNATURE: signature},
           strip_default_attrs=True)

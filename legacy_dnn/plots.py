@@ -116,3 +116,50 @@ def inputs(path, shown):
   fig.tight_layout()
   fig.savefig(path, dpi=DPI)
   return fig.canvas.get_width_height()
+
+
+def regression(path, labels, predicted, title, unit=''):
+  """Writes predicted against actual targets, with the diagonal a perfect
+  model would lie on.
+
+  Returns:
+    The (width, height) of the picture in pixels.
+  """
+  fig = Figure(figsize=(7, 7), dpi=DPI)
+  ax = fig.add_subplot()
+  ax.scatter(labels, predicted, s=4, alpha=0.3, edgecolors='none')
+  low = float(min(np.min(labels), np.min(predicted)))
+  high = float(max(np.max(labels), np.max(predicted)))
+  ax.plot([low, high], [low, high], color='red', linewidth=1,
+          label='prediction = actual')
+  suffix = ' (%s)' % unit if unit else ''
+  ax.set_xlabel('actual' + suffix)
+  ax.set_ylabel('predicted' + suffix)
+  ax.set_title(title)
+  ax.legend(loc='upper left')
+  fig.savefig(path, dpi=DPI)
+  return fig.canvas.get_width_height()
+
+
+def cosine_fit(path, t, y, fitted, n_train, title):
+  """The exam's picture: the series, the fitted curve over t, and the
+  boundary between the training and the validation points.
+
+  Returns:
+    The (width, height) of the picture in pixels.
+  """
+  fig = Figure(figsize=(10, 5), dpi=DPI)
+  ax = fig.add_subplot()
+  ax.plot(t[:n_train], y[:n_train], '.', markersize=3, color='tab:blue',
+          label='training points')
+  ax.plot(t[n_train:], y[n_train:], '.', markersize=3, color='tab:gray',
+          label='validation points')
+  ax.plot(t, fitted, color='tab:red', linewidth=2, label='fit')
+  ax.axvline(t[n_train], color='black', linestyle='--', linewidth=1)
+  ax.text(t[n_train], ax.get_ylim()[1], ' validation ->', va='top')
+  ax.set_xlabel('t')
+  ax.set_ylabel('y')
+  ax.set_title(title)
+  ax.legend(loc='lower left')
+  fig.savefig(path, dpi=DPI)
+  return fig.canvas.get_width_height()

@@ -30,6 +30,7 @@ from tensorboard.plugins.hparams import summary as hparams_summary
 
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
+from legacy_dnn import presets
 from legacy_dnn import summaries
 from legacy_dnn import training
 from legacy_dnn.errors import UserError
@@ -47,6 +48,26 @@ FINISHED, FAILED, INTERRUPTED = 'finished', 'failed', 'interrupted'
 DEPTH, UNITS = 'depth', 'units'
 FILTERS_N = re.compile(r'filters([1-9]\d*)')
 TEST_ACCURACY, TEST_LOSS = 'test_accuracy', 'test_loss'
+TEST_MSE, TEST_RMSE = 'test_mse', 'test_rmse'
+# What trials are ranked by: a classifier's test accuracy, higher first; a
+# regressor's test MSE, lower first.
+RANKED_BY = {TEST_ACCURACY: 'test_accuracy, higher first',
+             TEST_MSE: 'test_mse, lower first'}
+HEADINGS = {TEST_ACCURACY: 'test accuracy', TEST_LOSS: 'test loss',
+            TEST_MSE: 'test MSE', TEST_RMSE: 'test RMSE'}
+
+
+def rank_metric(result):
+  """The metric a finished trial's result is ranked by."""
+  return TEST_MSE if result.get(TEST_MSE) is not None else TEST_ACCURACY
+
+
+def test_metrics(result):
+  """{metric tag: value} of a training.Result's test figures."""
+  if result.test_mse is not None:
+    return {TEST_MSE: result.test_mse, TEST_RMSE: math.sqrt(result.test_mse),
+            TEST_LOSS: result.test_loss}
+  return {TEST_ACCURACY: result.test_accuracy, TEST_LOSS: result.test_loss}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,17 +228,22 @@ def hparams_domain(trials):
   return infos
 
 
+def _metric(tag, display_name, group=None):
+  return api_pb2.MetricInfo(name=api_pb2.MetricName(group=group, tag=tag),
+                            display_name=display_name)
+
+
 METRICS = [
-    api_pb2.MetricInfo(name=api_pb2.MetricName(tag=TEST_ACCURACY),
-                       display_name='test accuracy'),
-    api_pb2.MetricInfo(name=api_pb2.MetricName(tag=TEST_LOSS),
-                       display_name='test loss'),
-    api_pb2.MetricInfo(name=api_pb2.MetricName(
-        group=summaries.VALIDATION, tag=summaries.ACCURACY),
-                       display_name='validation accuracy'),
-    api_pb2.MetricInfo(name=api_pb2.MetricName(
-        group=summaries.VALIDATION, tag=summaries.LOSS),
-                       display_name='validation loss'),
+    _metric(TEST_ACCURACY, 'test accuracy'),
+    _metric(TEST_LOSS, 'test loss'),
+    _metric(summaries.ACCURACY, 'validation accuracy', summaries.VALIDATION),
+    _metric(summaries.LOSS, 'validation loss', summaries.VALIDATION),
+]
+REGRESSION_METRICS = [
+    _metric(TEST_MSE, 'test MSE'),
+    _metric(TEST_RMSE, 'test RMSE'),
+    _metric(TEST_LOSS, 'test loss'),
+    _metric(summaries.LOSS, 'validation loss', summaries.VALIDATION),
 ]
 
 
@@ -269,8 +295,10 @@ class Sweep:
     except OSError as e:
       raise UserError('--sweep_dir=%s: cannot write there: %s'
                       % (self.sweep_dir, e.strerror)) from None
+    regression = self.base_config().head == presets.REGRESSION
     _write_summaries(self.logdir, '0-experiment', hparams_summary.experiment_pb(
-        hparam_infos=hparams_domain(self.trials), metric_infos=METRICS))
+        hparam_infos=hparams_domain(self.trials),
+        metric_infos=REGRESSION_METRICS if regression else METRICS))
     checkpoints.atomic_write(path, json.dumps(spec, indent=2) + '\n')
 
   def claim(self, trial):
@@ -339,17 +367,15 @@ class Sweep:
       return self._record_failure(trial, record, str(e), say)
     if result.interrupted_by is not None:
       return dict(record, status=INTERRUPTED, signal=result.interrupted_by)
-    record.update(status=FINISHED, test_accuracy=result.test_accuracy,
-                  test_loss=result.test_loss, epochs=result.epochs,
+    metrics = test_metrics(result)
+    record.update(status=FINISHED, epochs=result.epochs,
                   best_epoch=result.best_epoch, wall_s=time.time() - start,
-                  resumed=not fresh)
+                  resumed=not fresh, **metrics)
     _write_summaries(
         session_dir, '2-end',
         tf.compat.v1.Summary(value=[
-            tf.compat.v1.Summary.Value(tag=TEST_ACCURACY,
-                                       simple_value=result.test_accuracy),
-            tf.compat.v1.Summary.Value(tag=TEST_LOSS,
-                                       simple_value=result.test_loss)]),
+            tf.compat.v1.Summary.Value(tag=tag, simple_value=value)
+            for tag, value in metrics.items()]),
         hparams_summary.session_end_pb(api_pb2.STATUS_SUCCESS),
         step=result.epochs)
     self._save_result(trial, record)
@@ -373,25 +399,35 @@ class Sweep:
 
 
 def ranked(results):
-  """Finished trials by test accuracy, best first, then the failed ones."""
+  """Finished trials by their rank_metric(), best first (highest accuracy,
+  lowest MSE), then the failed ones."""
   done = [r for r in results if r['status'] == FINISHED]
   failed = [r for r in results if r['status'] != FINISHED]
-  return sorted(done, key=lambda r: -r['test_accuracy']) + failed
+  return sorted(done, key=lambda r: r[TEST_MSE] if rank_metric(r) == TEST_MSE
+                else -r[TEST_ACCURACY]) + failed
+
+
+def _is_regression(results):
+  return any(r['status'] == FINISHED and rank_metric(r) == TEST_MSE
+             for r in results)
 
 
 def table(results, param_names):
   """The ranked results as a markdown table."""
+  regression = _is_regression(results)
+  figures = ([TEST_MSE, TEST_RMSE, TEST_LOSS] if regression else
+             [TEST_ACCURACY, TEST_LOSS])
   header = ['rank', 'trial'] + list(param_names) + [
-      'test accuracy', 'test loss', 'epochs', 'wall s', 'status']
+      HEADINGS[f] for f in figures] + ['epochs', 'wall s', 'status']
   lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
   for rank, r in enumerate(ranked(results), 1):
     if r['status'] == FINISHED:
-      cells = ['%.4f' % r['test_accuracy'], '%.4f' % r['test_loss'],
+      cells = ['%.4f' % r[f] for f in figures] + [
                str(r['epochs']), '%.1f%s' % (r['wall_s'],
                                              ' (resumed)' if r['resumed']
                                              else ''), FINISHED]
     else:
-      cells = ['', '', '', '', 'failed: ' + r['error']]
+      cells = [''] * (len(figures) + 2) + ['failed: ' + r['error']]
     lines.append('| ' + ' | '.join(
         [str(rank), r['trial']] + [r['params'].get(n, '') for n in
                                    param_names] + cells) + ' |')
@@ -401,12 +437,15 @@ def table(results, param_names):
 def write_csv(path, results, param_names):
   """The ranked results as CSV, replaced atomically (several processes may
   write it at once)."""
-  columns = ['rank', 'trial'] + list(param_names) + [
-      'status', 'test_accuracy', 'test_loss', 'epochs', 'best_epoch',
-      'wall_s', 'error']
+  regression = _is_regression(results)
+  columns = ['rank', 'trial'] + list(param_names) + ['status'] + (
+      [TEST_MSE, TEST_RMSE] if regression else [TEST_ACCURACY]) + [
+          'test_loss', 'epochs', 'best_epoch', 'wall_s', 'error',
+          'ranked_by']
   text = io.StringIO(newline='')
   writer = csv.DictWriter(text, columns, extrasaction='ignore')
   writer.writeheader()
+  ranked_by = RANKED_BY[TEST_MSE if regression else TEST_ACCURACY]
   for rank, r in enumerate(ranked(results), 1):
-    writer.writerow(dict(r, rank=rank, **r['params']))
+    writer.writerow(dict(r, rank=rank, ranked_by=ranked_by, **r['params']))
   checkpoints.atomic_write(path, text.getvalue())

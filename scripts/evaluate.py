@@ -17,8 +17,13 @@ run.json beside it, is described by --variant, --dataset, --hidden_units and
 --projector=N writes the last hidden layer's activations for the first N test
 images into the run's log folder (<logdir>/<run>/projector), with their
 labels and a sprite of the images, for TensorBoard's Projector tab.
+
+A regressor (regression, wide_deep, cosine) reports the test MSE, RMSE, MAE
+and R²; --predict=N shows N test rows' label and prediction, and --plot
+draws predicted against actual (for cosine, the exam's fitted curve over t).
 """
 
+import numpy as np
 from absl import flags
 
 from legacy_dnn import cli
@@ -38,7 +43,10 @@ flags.DEFINE_integer('seed', 0, 'Seed for choosing the images that --predict '
                      'and --plot show.', lower_bound=0)
 flags.DEFINE_string('plot', None, 'Write a PNG of %d test images with labels '
                     'and predictions (mistakes in red) and the confusion '
-                    'matrix.' % plots.GRID_SIDE ** 2)
+                    'matrix; for a regressor, predicted against actual '
+                    'with the diagonal (cosine: the series, the fitted '
+                    'curve and the train/validation boundary).'
+                    % plots.GRID_SIDE ** 2)
 flags.register_validator('plot', lambda v: v is None or v.endswith('.png'),
                          message='must name a .png file')
 flags.DEFINE_integer(
@@ -71,6 +79,11 @@ def main():
   splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
                                  validation_size=0), cfg.classes)
   images, labels = splits.test
+  if dataset.is_regression:
+    if FLAGS.projector:
+      raise CheckpointError('--projector: shows images; %s is a regression '
+                            'dataset' % cfg.dataset)
+    return _report_regression(evaluation, cfg, checkpoint, dataset, splits)
   saved = evaluation.restore(cfg, checkpoint)
   try:
     loss, accuracy = saved.loss_and_accuracy(images, labels)
@@ -114,6 +127,59 @@ def main():
     print('Projector: %s activations of %d test images in %s; run '
           'tensorboard --logdir %s' % (layer, len(projected), folder,
                                        FLAGS.logdir))
+  return 0
+
+
+def _report_regression(evaluation, cfg, checkpoint, dataset, splits):
+  """A regressor's figures, rows and plot."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import tabular
+  features, labels = splits.test
+  saved = evaluation.restore(cfg, checkpoint)
+  try:
+    loss, _ = saved.loss_and_accuracy(features, labels)
+    predicted = saved.predict(features)
+    beta = (np.concatenate([saved.variable(cfg.output_name + '/bias'),
+                            saved.variable(cfg.output_name + '/kernel')[:, 0]])
+            if cfg.dataset == 'cosine' and not cfg.hidden_units else None)
+    if FLAGS.plot and cfg.dataset == 'cosine':
+      t, all_features, y = tabular.cosine()
+      fitted = saved.predict(all_features)
+  finally:
+    saved.close()
+  metrics = evaluation.regression_metrics(labels, predicted)
+  unit = ' (in units of %s)' % dataset.target_unit if dataset.target_unit \
+      else ''
+  print('Model: %s (%s on %s)' % (saved.checkpoint, cfg.variant, cfg.dataset))
+  if dataset.test_is:
+    print('Test rows: %s' % dataset.test_is)
+  print('Test loss: %.6f' % loss)
+  print('Test MSE: %.4f' % metrics['mse'])
+  print('Test RMSE: %.4f%s' % (metrics['rmse'], unit))
+  print('Test MAE: %.4f%s' % (metrics['mae'], unit))
+  print('Test R²: %.4f' % metrics['r2'])
+  if beta is not None:
+    print('Learned b0..b5: %s' % ' '.join('%.4f' % b for b in beta))
+    print('True b0..b5:    %s' % ' '.join('%.4f' % b
+                                           for b in tabular.COSINE_BETA))
+  for index in evaluation.sample(len(labels), FLAGS.predict, FLAGS.seed):
+    print('Test row %d: Label: %.3f Prediction: %.3f'
+          % (index, labels[index], predicted[index]))
+  if FLAGS.plot:
+    try:
+      if cfg.dataset == 'cosine':
+        size = plots.cosine_fit(
+            FLAGS.plot, t, y, fitted, len(splits.train[0]),
+            '%s: validation MSE %.4f' % (cfg.variant, metrics['mse']))
+      else:
+        size = plots.regression(
+            FLAGS.plot, labels, predicted, '%s on %s: test RMSE %.4f' % (
+                cfg.variant, cfg.dataset, metrics['rmse']),
+            dataset.target_unit)
+    except OSError as e:
+      raise CheckpointError('--plot=%s: cannot write: %s'
+                            % (FLAGS.plot, e.strerror)) from None
+    print('Wrote %s (%dx%d)' % ((FLAGS.plot,) + size))
   return 0
 
 

@@ -220,9 +220,10 @@ def _report_trial(run, trial, returncode, log):
   if returncode == CLAIMED_ELSEWHERE:
     print('%s: running in another sweep process' % trial.trial_id)
   elif result is not None and result['status'] == sweep.FINISHED:
-    print('%s: finished, test accuracy %.4f (%.1f s)' % (
-        trial.trial_id, result['test_accuracy'], result['wall_s']),
-          flush=True)
+    metric = sweep.rank_metric(result)
+    print('%s: finished, %s %.4f (%.1f s)' % (
+        trial.trial_id, sweep.HEADINGS[metric],
+        result[metric], result['wall_s']), flush=True)
   elif result is not None:
     print('%s: failed: %s' % (trial.trial_id, result['error']), flush=True)
   elif returncode in INTERRUPTED_STATUSES:

@@ -16,6 +16,7 @@ from legacy_dnn import data
 from legacy_dnn import evaluation
 from legacy_dnn import export
 from legacy_dnn import presets
+from legacy_dnn import tabular
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
 
@@ -61,7 +62,11 @@ def restored_probabilities(cfg, images):
     saved.close()
 
 
-@pytest.mark.parametrize('variant', sorted(presets.PRESETS))
+CLASSIFIERS = sorted(v for v, p in presets.PRESETS.items()
+                     if p.head == presets.CLASSES)
+
+
+@pytest.mark.parametrize('variant', CLASSIFIERS)
 def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
     tmp_path, data_dir, cifar_dir, variant):
   cfg = trained(tmp_path, cifar_dir if variant == 'cifar_cnn' else data_dir,
@@ -94,6 +99,64 @@ def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
   assert outputs['classes'].dtype == tf.int64
   np.testing.assert_array_equal(outputs['classes'].numpy(),
                                 expected.argmax(1))
+
+
+@pytest.mark.parametrize('variant', ['regression', 'wide_deep'])
+def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
+                                                                variant):
+  folder = str(tmp_path / 'housing')
+  os.makedirs(folder)
+  tabular.write_housing_archive(
+      os.path.join(folder, tabular.HOUSING_ARCHIVE),
+      tabular.random_housing(400))
+  cfg = config.for_variant(variant, epochs=2, data_dir=folder,
+                           model_dir=str(tmp_path / 'model'),
+                           logdir=str(tmp_path / 'logs'))
+  training.train(cfg)
+  splits = data.load(data.DATASETS[cfg.dataset], folder)
+  rows = splits.test[0]  # Raw: the scaler is in the graph.
+  saved = evaluation.restore(cfg, checkpoints.best_model(cfg.model_dir))
+  try:
+    expected = saved.predict(rows)[:, None]
+    aux = saved.activations(rows, 'aux_output') if cfg.inputs else None
+  finally:
+    saved.close()
+  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+                          str(tmp_path / 'serving'))
+  if cfg.inputs:  # The book's two inputs, each its slice of a row.
+    feeds = {'wide_input': rows[:, :5], 'deep_input': rows[:, 2:]}
+  else:
+    feeds = {'features': rows}
+  for name, value in feeds.items():
+    np.save(str(tmp_path / (name + '.npy')), value)
+  result = subprocess.run(
+      [SAVED_MODEL_CLI, 'run', '--dir', version, '--tag_set', 'serve',
+       '--signature_def', 'serving_default', '--inputs',
+       ';'.join('%s=%s' % (n, tmp_path / (n + '.npy')) for n in feeds),
+       '--outdir', str(tmp_path / 'out')],
+      capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr
+  from_cli = np.load(str(tmp_path / 'out' / 'predictions.npy'))
+  assert from_cli.shape == (len(rows), 1) and from_cli.dtype == np.float32
+  np.testing.assert_allclose(from_cli, expected, rtol=1e-5, atol=1e-6)
+
+  loaded = tf.saved_model.load(version)
+  signature = loaded.signatures['serving_default']
+  assert {k: v.shape.as_list() for k, v in
+          signature.structured_input_signature[1].items()} == {
+              n: [None, v.shape[1]] for n, v in feeds.items()}
+  outputs = signature(**{n: tf.constant(v) for n, v in feeds.items()})
+  np.testing.assert_allclose(outputs['predictions'].numpy(), expected,
+                             rtol=1e-5, atol=1e-6)
+  if cfg.inputs:
+    np.testing.assert_allclose(outputs['aux_output'].numpy(), aux,
+                               rtol=1e-5, atol=1e-6)
+  else:
+    assert sorted(outputs) == ['predictions']
+  # The training split's statistics travel in the SavedModel.
+  mean = [v for v in loaded.variables if v.name.startswith('scaler/mean')]
+  np.testing.assert_allclose(mean[0].numpy(), data.scaler(splits.train[0])[0],
+                             rtol=1e-6)
 
 
 def test_the_export_holds_an_inference_graph_only(tmp_path, data_dir):

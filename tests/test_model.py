@@ -53,7 +53,11 @@ NAMES = {
 }
 
 
-@pytest.mark.parametrize('variant', sorted(presets.PRESETS))
+CLASSIFIERS = sorted(v for v, p in presets.PRESETS.items()
+                     if p.head == presets.CLASSES)
+
+
+@pytest.mark.parametrize('variant', CLASSIFIERS)
 def test_trainable_parameters_and_names(variant):
   cfg = config.for_variant(variant)
   with tf.Graph().as_default():
@@ -71,6 +75,39 @@ def test_trainable_parameters_and_names(variant):
     assert m.logits.shape.as_list() == [None, 10]
     assert m.X.shape.as_list() == (
         [None, 32, 32, 3] if variant == 'cifar_cnn' else [None, 784])
+
+
+REGRESSORS = {
+    # 8x30 + 30, 30x1 + 1.
+    'regression': (301, _kernels_and_biases('hidden1', 'outputs'),
+                   {'X': [None, 8]}),
+    # 6x30 + 30, 30x30 + 30; aux 30x1 + 1; main (5 + 30)x1 + 1.
+    'wide_deep': (1207, _kernels_and_biases('hidden1', 'hidden2',
+                                            'aux_output', 'main_output'),
+                  {'wide_input': [None, 5], 'deep_input': [None, 6]}),
+    'cosine': (6, _kernels_and_biases('outputs'), {'X': [None, 5]}),
+}
+
+
+@pytest.mark.parametrize('variant', sorted(REGRESSORS))
+def test_regressors_parameters_names_and_inputs(variant):
+  count, names, inputs = REGRESSORS[variant]
+  cfg = config.for_variant(variant)
+  with tf.Graph().as_default():
+    m = model.build(cfg)
+    variables = tf.compat.v1.trainable_variables()
+    assert model.parameter_count(variables) == count
+    assert [v.op.name for v in variables] == names
+    assert {p.op.name: p.shape.as_list() for p, _, _ in m.inputs} == inputs
+    assert (m.X is None) == (variant == 'wide_deep')
+    assert m.y.dtype == tf.float32 and m.logits.shape.as_list() == [None, 1]
+    scaler = [v.op.name for v in model.network_variables()
+              if v.op.name.startswith('scaler/')]
+    # Housing's features are standardized in the graph; the cosines are not.
+    assert scaler == ([] if variant == 'cosine' else
+                      ['scaler/mean', 'scaler/stddev'])
+    assert not set(scaler) & {v.op.name for v in variables}
+    assert bool(m.head_losses) == (variant == 'wide_deep')
 
 
 def test_batch_norm_keeps_moving_averages_outside_the_trainables():

@@ -2,6 +2,7 @@
 with TensorBoard's own reader, failures recorded, interrupted sweeps resumed."""
 
 import csv
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import interrupts
 from legacy_dnn import sweep
+from legacy_dnn import tabular
 from legacy_dnn import training
 
 
@@ -89,6 +91,42 @@ def common_args(tmp_path, data_dir):
   return ['--variant=homl', '--data_dir=' + data_dir, '--validation_size=100',
           '--hidden_units=16', '--epochs=2', '--sweep_dir=%s' % (
               tmp_path / 'sweep')]
+
+
+def test_a_regression_sweep_ranks_by_test_mse_lowest_first(tmp_path):
+  folder = str(tmp_path / 'housing')
+  os.makedirs(folder)
+  tabular.write_housing_archive(
+      os.path.join(folder, tabular.HOUSING_ARCHIVE),
+      tabular.random_housing(400))
+  # depth=0 is linear regression: no hidden layer at all.
+  result = run_script(
+      'sweep.py', '--variant=regression', '--data_dir=' + folder,
+      '--epochs=2', '--sweep_dir=%s' % (tmp_path / 'sweep'),
+      '--grid=depth=0,1;learning_rate=0.0003,0.01')
+  assert result.returncode == 0, result.stderr
+  with open(tmp_path / 'sweep' / 'results.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert len(rows) == 4 and {r['status'] for r in rows} == {'finished'}
+  mses = [float(r['test_mse']) for r in rows]
+  assert mses == sorted(mses) and len(set(mses)) == 4
+  assert {r['ranked_by'] for r in rows} == {'test_mse, lower first'}
+  for r in rows:
+    assert float(r['test_rmse']) == pytest.approx(float(r['test_mse'])**0.5)
+  assert '| test MSE | test RMSE | test loss |' in result.stdout
+  _, experiment = hparams_content(str(tmp_path / 'sweep' / 'logs'))
+  info = metadata.parse_experiment_plugin_data(
+      experiment[metadata.EXPERIMENT_TAG])
+  assert [m.name.tag for m in info.metric_infos] == [
+      'test_mse', 'test_rmse', 'test_loss', 'loss']
+  accumulator, _ = hparams_content(str(tmp_path / 'sweep' / 'logs' /
+                                       rows[0]['trial']))
+  (mse,) = accumulator.Scalars('test_mse')
+  assert mse.value == pytest.approx(mses[0])
+  linear = [r for r in rows if r['depth'] == '0']
+  with open(tmp_path / 'sweep' / 'trials' / linear[0]['trial'] /
+            'run.json') as f:
+    assert json.load(f)['settings']['hidden_units'] == []
 
 
 def test_two_by_two_grid(tmp_path, dataset_dir):
