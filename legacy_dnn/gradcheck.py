@@ -134,10 +134,14 @@ def default_h(cfg):
 def input_shape(cfg, inputs):
   """The image shape of a small check of cfg's network.
 
-  Without convolutions: `inputs` features, as one row of pixels. With them,
-  the smallest square image of the dataset's channels that every layer
-  leaves at least one pixel of, so the check stays quick.
+  Without convolutions: `inputs` features, as one row of pixels; a
+  regressor's rows are its dataset's features (wide & deep's slices need
+  them all). With convolutions, the smallest square image of the dataset's
+  channels that every layer leaves at least one pixel of, so the check
+  stays quick.
   """
+  if cfg.head == presets.REGRESSION:
+    return (1, 1) + tuple(data.DATASETS[cfg.dataset].input_shape)
   if not cfg.filters:
     return (1, 1, inputs)
   channels = data.DATASETS[cfg.dataset].image_shape[-1]
@@ -168,16 +172,28 @@ def small_network(cfg, image_shape, n_examples, activation_grad_bug=False):
   with graph.as_default():
     tf.compat.v1.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    regression = cfg.head == presets.REGRESSION
     X = tf.compat.v1.placeholder(tf.float64, [None, n_inputs], name='X')
-    y = tf.compat.v1.placeholder(tf.int64, [None], name='y')
-    logits = model.inference(X, cfg, image_shape, cfg.seed,
+    y = tf.compat.v1.placeholder(tf.float64 if regression else tf.int64,
+                                 [None], name='y')
+    # A wide & deep network's slices of the row, as model.feed() feeds them.
+    inputs = [X[:, start:stop] for _, start, stop in cfg.inputs] or X
+    layer_outputs = {}
+    logits = model.inference(inputs, cfg, image_shape, cfg.seed,
                              training=tf.constant(True),
                              activation=(_relu_with_identity_gradient
                                          if activation_grad_bug
-                                         else tf.nn.relu))
-    loss = model.loss(logits, y)
+                                         else tf.nn.relu),
+                             layer_outputs=layer_outputs)
+    if regression:  # The MSE, and the auxiliary head's weighed in.
+      heads = [layer_outputs[l.scope] for l in presets.layers(cfg)
+               if l.kind == presets.AUX]
+      loss, _, _ = model.regression_loss(logits, heads, y, cfg.loss_weights)
+    else:
+      loss = model.loss(logits, y)
     variables = tf.compat.v1.trainable_variables()
     gradients = tf.gradients(loss, variables)
   feed = {X: rng.normal(size=(n_examples, n_inputs)),
-          y: rng.integers(0, 10, size=n_examples)}
+          y: (rng.normal(size=n_examples) if regression else
+              rng.integers(0, 10, size=n_examples))}
   return graph, loss, variables, gradients, feed

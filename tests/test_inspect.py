@@ -16,6 +16,7 @@ from legacy_dnn import data
 from legacy_dnn import gradcheck
 from legacy_dnn import model
 from legacy_dnn import presets
+from legacy_dnn import tabular
 from legacy_dnn import training
 
 
@@ -182,6 +183,68 @@ def test_plot_curves_without_runs(tmp_path):
       'plot_curves.py: error: --logdir=%s: no runs (folders with train/ or '
       'validation/ event files)' % tmp_path]
   assert not (tmp_path / 'c.png').exists()
+
+
+# A regressor's report.
+
+
+def test_evaluate_reports_a_regressors_figures_rows_and_plot(tmp_path):
+  folder = str(tmp_path / 'housing')
+  os.makedirs(folder)
+  tabular.write_housing_archive(
+      os.path.join(folder, tabular.HOUSING_ARCHIVE),
+      tabular.random_housing(400))
+  cfg = config.for_variant('wide_deep', epochs=2, data_dir=folder,
+                           model_dir=str(tmp_path / 'model'),
+                           logdir=str(tmp_path / 'logs'))
+  training.train(cfg)
+  plot = str(tmp_path / 'fit.png')
+  result = run_script('evaluate.py', '--model_dir=' + cfg.model_dir,
+                      '--data_dir=' + folder, '--predict=2', '--plot=' + plot)
+  assert result.returncode == 0, result.stderr
+  # The main output's predictions, from a graph restored by hand.
+  features, labels = data.load(data.DATASETS[cfg.dataset], folder).test
+  with tf.Graph().as_default() as graph:
+    m = model.build(cfg)
+    saver = tf.compat.v1.train.Saver(model.network_variables())
+  with tf.compat.v1.Session(graph=graph) as sess:
+    saver.restore(sess, os.path.join(cfg.model_dir, 'best.ckpt'))
+    predicted = sess.run(m.logits, model.feed(m, features))[:, 0]
+  error = predicted.astype(np.float64) - labels
+  mse = np.mean(error**2)
+  out = result.stdout
+  assert 'Test MSE: %.4f\n' % mse in out
+  assert 'Test RMSE: %.4f (in units of $100,000)\n' % np.sqrt(mse) in out
+  assert 'Test MAE: %.4f' % np.mean(np.abs(error)) in out
+  r2 = 1 - np.sum(error**2) / np.sum((labels - labels.mean())**2)
+  assert 'Test R²: %.4f\n' % r2 in out
+  rows = re.findall(r'^Test row (\d+): Label: (-?\d+\.\d{3}) Prediction: '
+                    r'(-?\d+\.\d{3})$', out, re.M)
+  assert len(rows) == 2
+  for index, label, prediction in rows:
+    assert label == '%.3f' % labels[int(index)]
+    assert prediction == '%.3f' % predicted[int(index)]
+  assert png_size(plot) == (700, 700)
+
+
+def test_evaluate_draws_the_exams_cosine_fit_and_its_coefficients(tmp_path):
+  cfg = config.for_variant('cosine', epochs=3, model_dir=str(tmp_path / 'm'),
+                           logdir=str(tmp_path / 'logs'))
+  training.train(cfg)
+  plot = str(tmp_path / 'cosine.png')
+  result = run_script('evaluate.py', '--model_dir=' + cfg.model_dir,
+                      '--plot=' + plot)
+  assert result.returncode == 0, result.stderr
+  assert 'Test rows: the validation points: the exam has no test set' in (
+      result.stdout)
+  reader = tf.train.load_checkpoint(os.path.join(cfg.model_dir, 'best.ckpt'))
+  beta = np.concatenate([reader.get_tensor('outputs/bias'),
+                         reader.get_tensor('outputs/kernel')[:, 0]])
+  assert ('Learned b0..b5: %s\n' % ' '.join('%.4f' % b for b in beta) in
+          result.stdout)
+  assert 'True b0..b5:    -2.0000 3.0000 1.0000 0.0000 0.0000 0.5000' in (
+      result.stdout)
+  assert png_size(plot) == (1000, 500)
 
 
 # Gradient checks.
