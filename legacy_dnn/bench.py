@@ -75,8 +75,47 @@ def _examples(cfg):
   return splits.train
 
 
+def _epoch_timer(keras):
+  """A Keras callback class whose `times` collects each epoch's seconds."""
+
+  class EpochTimes(keras.callbacks.Callback):
+    times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+      self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+      self.times.append(time.perf_counter() - self.start)
+
+  return EpochTimes
+
+
+def run_keras_regressor(cfg):
+  """The book's own Keras code (keras_book.py): the Sequential regressor or
+  the WideAndDeepModel, on StandardScaler-standardized rows."""
+  import keras  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import keras_book  # pylint: disable=g-import-not-at-top
+  X, y = _examples(cfg)
+  (X,) = keras_book.standardized(X)
+  keras.utils.set_random_seed(cfg.seed)
+  if cfg.inputs:
+    (_, a, b), (_, c, d) = cfg.inputs
+    net = keras_book.wide_and_deep(cfg.hidden_units[0], cfg.learning_rate,
+                                   b - a, d - c)
+    X, y = (X[:, a:b], X[:, c:d]), (y, y)
+  else:
+    net = keras_book.sequential_regressor(X.shape[1], cfg.hidden_units[0],
+                                          cfg.learning_rate)
+  timer = _epoch_timer(keras)
+  net.fit(X, y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+          verbose=0, callbacks=[timer()])
+  return {'train_s': timer.times, 'jit_compile': bool(net.jit_compile)}
+
+
 def run_keras(cfg):
   """The same network as keras.Sequential, trained with model.fit."""
+  if cfg.head == presets.REGRESSION:
+    return run_keras_regressor(cfg)
   import keras  # pylint: disable=g-import-not-at-top
   X, y = _examples(cfg)
   keras.utils.set_random_seed(cfg.seed)
@@ -133,25 +172,59 @@ def run_keras(cfg):
                     from_logits=True),
                 metrics=['accuracy'])
 
-  class EpochTimes(keras.callbacks.Callback):
-    times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-      self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-      self.times.append(time.perf_counter() - self.start)
-
+  timer = _epoch_timer(keras)
   net.fit(X, y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
-            verbose=0, callbacks=[EpochTimes()])
-  return {'train_s': EpochTimes.times,
+            verbose=0, callbacks=[timer()])
+  return {'train_s': timer.times,
           'jit_compile': bool(net.jit_compile)}
+
+
+def _torch_regressor(torch, cfg, n_features):
+  """The regressor's PyTorch twin: (module, loss of (outputs, y))."""
+  mse = torch.nn.functional.mse_loss
+
+  def linear(n_in, n_out):
+    layer = torch.nn.Linear(n_in, n_out)
+    torch.nn.init.xavier_uniform_(layer.weight)
+    torch.nn.init.zeros_(layer.bias)
+    return layer
+
+  if not cfg.inputs:
+    layers, n_in = [], n_features
+    for units in cfg.hidden_units:
+      layers += [linear(n_in, units), torch.nn.ReLU()]
+      n_in = units
+    net = torch.nn.Sequential(*layers, linear(n_in, 1))
+    return net, lambda out, y: mse(out[:, 0], y)
+  (_, a, b), (_, c, d) = cfg.inputs
+  units = cfg.hidden_units[0]
+
+  class WideAndDeep(torch.nn.Module):
+    """hidden1, hidden2 on the deep slice; main on concat(wide, hidden2)."""
+
+    def __init__(self):
+      super().__init__()
+      self.hidden1, self.hidden2 = linear(d - c, units), linear(units, units)
+      self.main_output = linear(b - a + units, 1)
+      self.aux_output = linear(units, 1)
+
+    def forward(self, x):
+      hidden2 = torch.relu(self.hidden2(torch.relu(self.hidden1(x[:, c:d]))))
+      return (self.main_output(torch.cat([x[:, a:b], hidden2], 1)),
+              self.aux_output(hidden2))
+
+  weights = cfg.loss_weights
+  return WideAndDeep(), lambda out, y: (weights[0] * mse(out[0][:, 0], y) +
+                                        weights[1] * mse(out[1][:, 0], y))
 
 
 def run_torch(cfg):
   """The same network in PyTorch, with a standard loop over index batches."""
   import torch  # pylint: disable=g-import-not-at-top
   X, y = _examples(cfg)
+  if cfg.head == presets.REGRESSION:
+    from legacy_dnn import keras_book  # pylint: disable=g-import-not-at-top
+    (X,) = keras_book.standardized(X)
   torch.manual_seed(cfg.seed)
   X, y = torch.from_numpy(X), torch.from_numpy(y)
 
@@ -166,13 +239,15 @@ def run_torch(cfg):
       torch.nn.init.zeros_(tensor)
 
   # PyTorch's images are channels first: 28x28x1 becomes 1x28x28.
-  height, width, channels = data.DATASETS[cfg.dataset].image_shape
+  height, width, channels = (1, 1, 1) if cfg.head == presets.REGRESSION else (
+      data.DATASETS[cfg.dataset].image_shape)
   layers = [torch.nn.Unflatten(1, (channels, height, width))
             ] if cfg.filters else []
   shape = (channels, height, width) if cfg.filters else (
       int(np.prod(X.shape[1:])),)
-  for (layer, out_shape) in model.layer_shapes(
-      cfg, data.DATASETS[cfg.dataset].image_shape):
+  for (layer, out_shape) in ([] if cfg.head == presets.REGRESSION else
+                             model.layer_shapes(
+                                 cfg, data.DATASETS[cfg.dataset].image_shape)):
     if layer.kind == presets.CONV:
       conv = torch.nn.Conv2d(shape[0], layer.size, cfg.kernel_size,
                              padding=cfg.conv_padding.lower(),
@@ -208,6 +283,10 @@ def run_torch(cfg):
     elif layer.kind == presets.DENSE:
       shape = (layer.size,)
   model_ = torch.nn.Sequential(*layers)
+  if cfg.head == presets.REGRESSION:
+    model_, loss_of = _torch_regressor(torch, cfg, X.shape[1])
+  else:
+    loss_of = torch.nn.functional.cross_entropy
   optimizer = (torch.optim.Adam(model_.parameters(), lr=cfg.learning_rate)
                if cfg.optimizer == presets.ADAM
                else torch.optim.SGD(model_.parameters(), lr=cfg.learning_rate))
@@ -221,12 +300,13 @@ def run_torch(cfg):
     for i in range(n_batches):
       idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
       logits = model_(X[idx])
-      loss = torch.nn.functional.cross_entropy(logits, y[idx])
+      loss = loss_of(logits, y[idx])
       optimizer.zero_grad(set_to_none=True)
       loss.backward()
       optimizer.step()
       loss_sum += loss.item()
-      accuracy_sum += (logits.argmax(1) == y[idx]).float().mean().item()
+      if cfg.head != presets.REGRESSION:
+        accuracy_sum += (logits.argmax(1) == y[idx]).float().mean().item()
     times.append(time.perf_counter() - start)
   return {'train_s': times, 'threads': torch.get_num_threads()}
 

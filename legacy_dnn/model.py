@@ -631,8 +631,10 @@ def gemm_shapes(net, batch_size, image_shape=MNIST_IMAGE):
   gradient.
   """
   shapes, n_in = [], int(np.prod(image_shape))
+  if net.inputs:  # The dense blocks read the last input.
+    n_in = net.inputs[-1][2] - net.inputs[-1][1]
   for i, (layer, shape) in enumerate(layer_shapes(net, image_shape)):
-    if layer.kind == presets.DENSE:
+    if layer.kind in (presets.DENSE, presets.AUX):
       shapes.append((batch_size, n_in, layer.size))  # X W
       shapes.append((n_in, batch_size, layer.size))  # X^T dY
       if i:

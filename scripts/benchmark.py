@@ -4,8 +4,9 @@
 
 Each contender trains each preset's network (same layers, initializers,
 optimizer, learning rate and batch size) on the same 55,000 in-memory
-examples (Fashion-MNIST when installed, else random images), in a process of
-its own, interleaved A B C A B C over --repetitions, and reports the median
+examples (Fashion-MNIST when installed, else random images; the regressors
+California housing's 11,610 training rows, from --housing_dir or the cache,
+else 20,640 random rows), in a process of its own, interleaved A B C A B C over --repetitions, and reports the median
 steady-state seconds per epoch (the first epoch excluded). Ratios are taken
 per repetition, then their median, so both sides of a ratio ran minutes apart
 at most on a shared machine. `limit`, timed in every repetition too, runs
@@ -38,9 +39,11 @@ from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 
 FLAGS = flags.FLAGS
-# cifar_cnn needs CIFAR-10, which this benchmark does not generate.
+# cifar_cnn needs CIFAR-10, which this benchmark does not generate; cosine
+# is six steps an epoch.
+HOUSING = 'california_housing'
 BENCHMARKED = sorted(p for p, v in presets.PRESETS.items()
-                     if v.dataset == 'mnist')
+                     if v.dataset in ('mnist', HOUSING))
 flags.DEFINE_list('presets', BENCHMARKED, 'Presets to time.')
 flags.DEFINE_list('contenders', list(bench.CONTENDERS),
                   'Loops to time: ours, ours_nondeterministic (op determinism '
@@ -51,6 +54,9 @@ flags.DEFINE_integer('epochs', 3, 'Epochs per run; the first is excluded.',
 flags.DEFINE_boolean('quick', False, 'A smoke run of about a minute per '
                      'preset: 1 repetition, 2 epochs, 5,000 random examples.')
 flags.DEFINE_string('json', None, 'Also write the medians, per preset, here.')
+flags.DEFINE_string('housing_dir', None, 'Folder holding cal_housing.tgz for '
+                    'the regression presets. Default: the data cache, else '
+                    'random rows.')
 flags.DEFINE_string('child', None, 'Internal: run one contender and print '
                     'its report as JSON.')
 flags.DEFINE_string('data_dir', None, 'Internal: the IDX files children read.')
@@ -95,17 +101,21 @@ def _summarize(preset, runs):
   """Medians and ratios of one preset's repetitions, as a dict."""
   cfg = presets.PRESETS[preset]
   examples = runs['examples']
-  summary = {'examples': examples, 'batch_size': cfg.batch_size}
+  steps = max(1, examples // cfg.batch_size)
+  summary = {'examples': examples, 'batch_size': cfg.batch_size,
+             'steps_per_epoch': steps}
   epoch_s = {c: [_steady(r) for r in reports]
              for c, reports in runs['reports'].items()}
   for contender, times in epoch_s.items():
     summary['%s_epoch_s' % contender] = statistics.median(times)
+    summary['%s_step_ms' % contender] = 1000 * statistics.median(
+        times) / steps
   for peer in ('keras', 'torch', 'ours_nondeterministic'):
     if 'ours' in epoch_s and peer in epoch_s:
       ratios = [a / b for a, b in zip(epoch_s['ours'], epoch_s[peer])]
       summary['ours_over_%s' % peer] = statistics.median(ratios)
       summary['ours_over_%s_each' % peer] = ratios
-  flops = model.flops_per_example(cfg)
+  flops = model.flops_per_example(cfg, runs['image_shape'])
   summary['gflop_per_example'] = flops / 1e9
   summary['limit_gflops'] = statistics.median(runs['limits'])
   if 'ours' in epoch_s:
@@ -151,7 +161,36 @@ def _table(summaries):
       lines.append('| %s | %.2f | %.2f | %.3f | %.3f | %.3f | %.0f |' % (
           preset, s['first_step_s'], s['ours_full_epoch_s'], s['eval_s'],
           s['save_s'], s['restore_s'], s['peak_rss_mb']))
+  # On the tiny networks a step is almost all per-step overhead.
+  lines += [
+      '',
+      '| preset | batch | steps/epoch | ours ms/step | Keras 3 ms/step | '
+      'PyTorch ms/step |',
+      '|---|---|---|---|---|---|']
+  for preset, s in summaries.items():
+    lines.append('| %s | %d | %d | %s | %s | %s |' % (
+        preset, s['batch_size'], s['steps_per_epoch'],
+        cell(s, 'ours_step_ms', '%.3f'), cell(s, 'keras_step_ms', '%.3f'),
+        cell(s, 'torch_step_ms', '%.3f')))
   return '\n'.join(lines)
+
+
+def _housing_dir(scratch, quick):
+  """Where the regression presets' cal_housing.tgz is: --housing_dir, the
+  cache, or random rows written into scratch (2,064 for --quick)."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import tabular
+  if FLAGS.housing_dir:
+    return FLAGS.housing_dir
+  found = None if quick else data.find_local(data.DATASETS[HOUSING])
+  if found:
+    return found
+  folder = os.path.join(scratch, 'housing')
+  os.makedirs(folder)
+  tabular.write_housing_archive(
+      os.path.join(folder, tabular.HOUSING_ARCHIVE),
+      tabular.random_housing(2064 if quick else 20640))
+  return folder
 
 
 def main():
@@ -174,15 +213,23 @@ def main():
                                    n_train=60000, n_test=10000)
     if data_dir.startswith(scratch):
       dataset = 'mnist'
-    examples = len(data.load(data.DATASETS[dataset], data_dir).train[0])
-    print('Data: %s, %d training examples; %d repetitions of %d epochs'
-          % (data_dir if not data_dir.startswith(scratch) else 'random images',
-             examples, repetitions, epochs), flush=True)
+    sources = {'mnist': (data_dir, dataset)}
+    if any(presets.PRESETS[p].dataset == HOUSING for p in FLAGS.presets):
+      sources[HOUSING] = (_housing_dir(scratch, FLAGS.quick), HOUSING)
+    print('%d repetitions of %d epochs' % (repetitions, epochs))
+    for kind, (folder, name) in sources.items():
+      print('Data: %s, %d training examples' % (
+          folder if not folder.startswith(scratch) else 'random ' + (
+              'rows' if kind == HOUSING else 'images'),
+          len(data.load(data.DATASETS[name], folder).train[0])), flush=True)
     contenders = [c for c in FLAGS.contenders if _available(c)]
     summaries = {}
     for preset in FLAGS.presets:
-      runs = {'examples': examples, 'reports': {c: [] for c in contenders},
-              'limits': []}
+      data_dir, dataset = sources[presets.PRESETS[preset].dataset]
+      runs = {'examples': len(data.load(data.DATASETS[dataset],
+                                        data_dir).train[0]),
+              'image_shape': data.DATASETS[dataset].image_shape,
+              'reports': {c: [] for c in contenders}, 'limits': []}
       for rep in range(repetitions):
         for contender in contenders:
           report = _spawn(contender, preset, epochs, data_dir, dataset)

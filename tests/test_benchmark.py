@@ -46,6 +46,28 @@ def test_a_conv_network_races_its_keras_and_pytorch_twins(tmp_path):
   assert summary['gflop_per_example'] > 1e-3  # The dense layers: 0.19e-3.
 
 
+def test_the_regressors_race_the_books_keras_code_and_a_pytorch_twin(
+    tmp_path):
+  """wide_deep's two inputs and heads in all three, on random housing rows,
+  with the per-step times that tell the story of a tiny network."""
+  out = str(tmp_path / 'bench.json')
+  result = run_script('benchmark.py', '--quick', '--presets=wide_deep',
+                      '--contenders=ours,keras,torch', '--json=' + out,
+                      timeout=600)
+  assert result.returncode == 0, result.stderr
+  with open(out) as f:
+    summary = json.load(f)['wide_deep']
+  assert summary['batch_size'] == 32
+  assert summary['examples'] == 1161  # 2,064 rows, Hands-On ML's split.
+  assert summary['steps_per_epoch'] == 36
+  for key in ('ours_step_ms', 'keras_step_ms', 'torch_step_ms',
+              'ours_over_keras', 'ours_over_torch', 'limit_gflops'):
+    assert summary[key] > 0, key
+  (row,) = [l for l in result.stdout.splitlines()
+            if l.startswith('| wide_deep | 32 | 36 |')]
+  assert len(re.findall(r'\d+\.\d{3}', row)) == 3
+
+
 def test_cifar_cnn_is_not_offered(tmp_path):
   result = run_script('benchmark.py', '--presets=cifar_cnn')
   assert result.returncode == 2

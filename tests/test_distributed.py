@@ -20,6 +20,7 @@ from tensorboard.backend.event_processing import event_multiplexer
 from conftest import (Proc, TensorBoard, error_lines, run_script, wait_until,
                       write_dataset)
 from legacy_dnn import checkpoints
+from legacy_dnn import tabular
 
 EPOCHS = 8
 # 1,800 training images in batches of 5: 360 batches an epoch, 180 a worker,
@@ -216,10 +217,19 @@ def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
       for tag in ('loss', 'accuracy')}
 
 
+@pytest.mark.parametrize('variant', ['dropout', 'wide_deep'])
 def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
-                                                          data_dir):
-  args = ['--variant=dropout', '--hidden_units=64,64', '--epochs=2',
-          '--validation_size=300', '--data_dir=' + data_dir]
+                                                          data_dir, variant):
+  if variant == 'wide_deep':  # Two inputs, two heads, the scaler on the ps.
+    data_dir = str(tmp_path / 'housing')
+    os.makedirs(data_dir)
+    tabular.write_housing_archive(
+        os.path.join(data_dir, tabular.HOUSING_ARCHIVE),
+        tabular.random_housing(1000))
+    args = ['--variant=wide_deep', '--epochs=2', '--data_dir=' + data_dir]
+  else:
+    args = ['--variant=dropout', '--hidden_units=64,64', '--epochs=2',
+            '--validation_size=300', '--data_dir=' + data_dir]
   cluster = Cluster(tmp_path / 'cluster', data_dir, 1, *args)
   ps, (worker,) = cluster.start()
   assert worker.wait() == 0, worker.stderr
@@ -235,7 +245,12 @@ def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
   for name in names:
     np.testing.assert_array_equal(readers[0].get_tensor(name),
                                   readers[1].get_tensor(name), err_msg=name)
-  assert accuracy(worker.output) == accuracy(single.stdout)
+  if variant == 'wide_deep':
+    assert 'scaler/mean' in names
+    assert re.findall(r'^Test MSE: .*$', worker.output, re.M) == re.findall(
+        r'^Test MSE: .*$', single.stdout, re.M) != []
+  else:
+    assert accuracy(worker.output) == accuracy(single.stdout)
 
 
 def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
