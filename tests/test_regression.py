@@ -5,14 +5,21 @@ Each comparison starts our TF1 graph from the Keras model's initial weights
 and feeds it the batches model.fit(shuffle=False) takes, in order.
 """
 
+import dataclasses
+import math
+import os
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import run_script
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import keras_book
 from legacy_dnn import model
+from legacy_dnn import summaries
 from legacy_dnn import tabular
 from legacy_dnn import training
 
@@ -169,3 +176,70 @@ def test_cosine_with_a_higher_learning_rate_reaches_least_squares():
   np.testing.assert_allclose(learned, beta, atol=0.01)
   # Least squares itself lands near the exam's true coefficients.
   np.testing.assert_allclose(beta, tabular.COSINE_BETA, atol=0.05)
+
+
+@pytest.fixture(scope='module')
+def housing_dir(tmp_path_factory):
+  folder = str(tmp_path_factory.mktemp('housing'))
+  tabular.write_housing_archive(
+      os.path.join(folder, tabular.HOUSING_ARCHIVE),
+      tabular.random_housing(600, seed=5))
+  return folder
+
+
+def test_a_wide_deep_run_prints_and_logs_its_heads(housing_dir, tmp_path):
+  result = run_script('train.py', '--variant=wide_deep', '--epochs=3',
+                      '--data_dir=' + housing_dir,
+                      '--model_dir=' + str(tmp_path / 'model'),
+                      '--logdir=' + str(tmp_path / 'logs'))
+  assert result.returncode == 0, result.stderr
+  out = result.stdout
+  assert re.search(r'^Data: .*cal_housing.tgz \(337 train, 113 validation, '
+                   r'150 test rows\)$', out, re.M)
+  epochs = re.findall(r'^Epoch: (\d{4}) cost = (\d+\.\d{9}) validation loss '
+                      r'= (\d+\.\d{6}) MSE = (\d+\.\d{4}) \(\d+\.\d s\)( \*)?$',
+                      out, re.M)
+  assert [e[0] for e in epochs] == ['0001', '0002', '0003']
+  lines = out.splitlines()
+  rmse, mse = lines[-4], lines[-3]
+  assert re.fullmatch(r'Test MSE: \d+\.\d{4}', mse)
+  assert re.fullmatch(r'Test RMSE: \d+\.\d{4} \(in units of \$100,000\)',
+                      rmse)
+  assert abs(float(rmse.split()[2]) - math.sqrt(float(mse.split()[2]))) < 1e-3
+  assert re.fullmatch(r'Label: -?\d+\.\d{3}', lines[-2])
+  assert re.fullmatch(r'Prediction: -?\d+\.\d{3}', lines[-1])
+  assert 'Accuracy' not in out
+
+  (run,) = summaries.find_runs(str(tmp_path / 'logs'))
+  curves = summaries.read_curves(str(tmp_path / 'logs' / run))
+  for split in ('train', 'validation'):
+    assert sorted(curves[split]) == ['aux_output_loss', 'loss',
+                                     'main_output_loss']
+    steps, losses = curves[split]['loss']
+    _, mains = curves[split]['main_output_loss']
+    _, auxes = curves[split]['aux_output_loss']
+    assert steps == [1, 2, 3]
+    # The logged heads add up to the loss with the book's weights.
+    np.testing.assert_allclose(0.9 * np.array(mains) + 0.1 * np.array(auxes),
+                               losses, rtol=1e-5)
+    assert not np.allclose(mains, auxes)
+  np.testing.assert_allclose(curves['validation']['main_output_loss'][1],
+                             [float(e[3]) for e in epochs], atol=6e-5)
+
+
+def test_warm_start_and_freeze_a_regressors_layers(housing_dir, tmp_path):
+  source = config.for_variant('regression', epochs=2, data_dir=housing_dir,
+                              model_dir=str(tmp_path / 'a'),
+                              logdir=str(tmp_path / 'logs'))
+  training.train(source)
+  target = dataclasses.replace(source, model_dir=str(tmp_path / 'b'),
+                               warm_start_from=source.model_dir,
+                               warm_start_layers=('hidden1',),
+                               freeze=('hidden1',), seed=1)
+  training.train(target)
+  a, b = (tf.train.load_checkpoint(os.path.join(d, 'best.ckpt'))
+          for d in (source.model_dir, target.model_dir))
+  np.testing.assert_array_equal(a.get_tensor('hidden1/kernel'),
+                                b.get_tensor('hidden1/kernel'))
+  assert not np.array_equal(a.get_tensor('outputs/kernel'),
+                            b.get_tensor('outputs/kernel'))
