@@ -88,6 +88,19 @@ def inference_graph(cfg):
       tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
 
 
+def describe(cfg):
+  """The serving signature of cfg's network in words: 'images float32
+  [-1, 784] -> probabilities float32 [-1, 10], classes int64 [-1]'."""
+  _, inputs, outputs, _ = inference_graph(cfg)
+
+  def text(tensors):
+    return ', '.join('%s %s %s' % (name, t.dtype.name, [
+        -1 if d is None else d for d in t.shape.as_list()])
+                     for name, t in tensors.items())
+
+  return '%s -> %s' % (text(inputs), text(outputs))
+
+
 def read_description(version_dir):
   """The {'variant', 'dataset', 'class_names'} an export of ours holds, or
   None (a SavedModel from elsewhere, or from before it was written)."""

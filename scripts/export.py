@@ -35,9 +35,7 @@ def main():
   version_dir = export.export(cfg, checkpoint, export_dir)
   print('Exported %s (%s on %s) to %s' % (checkpoint, cfg.variant,
                                           cfg.dataset, version_dir))
-  print('Signature %r: %s float32 [-1, 784] -> %s float32 [-1, 10], %s int64 '
-        '[-1]' % (export.SIGNATURE, export.INPUTS, export.PROBABILITIES,
-                  export.CLASSES))
+  print('Signature %r: %s' % (export.SIGNATURE, export.describe(cfg)))
   return 0
 
 
