@@ -58,7 +58,13 @@ def _load_model():
     served = evaluation.load_export(FLAGS.saved_model, FLAGS.dataset)
     return (served.predict, served.close, served.dataset,
             '%s (%s)' % (served.path, served.dataset.name))
+  from legacy_dnn.errors import UserError
   cfg, checkpoint = evaluation.locate_model(**config.model_flags(FLAGS))
+  if data.DATASETS[cfg.dataset].is_regression:
+    raise UserError(
+        '%s: a %s model predicts from rows of %s features, not from images; '
+        'see evaluate.py --predict, or export.py\'s SavedModel'
+        % (checkpoint, cfg.variant, cfg.dataset))
   saved = evaluation.restore(cfg, checkpoint)
   return (saved.predict, saved.close, data.DATASETS[cfg.dataset],
           '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset))

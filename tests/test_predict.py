@@ -222,3 +222,24 @@ def test_no_files_or_two_models_is_a_usage_error(tmp_path):
   assert error_lines(result.stderr) == [
       'predict.py: error: --saved_model=%s: no saved_model.pb there or in a '
       'numbered version folder' % tmp_path]
+
+
+def test_a_regressor_is_not_asked_for_images(tmp_path):
+  cfg = config.for_variant('cosine', epochs=1, model_dir=str(tmp_path / 'm'),
+                           logdir=str(tmp_path / 'logs'))
+  training.train(cfg)
+  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+                          str(tmp_path / 'serving'))
+  image = str(tmp_path / 'a.bmp')
+  with open(image, 'wb') as f:
+    f.write(bmp(28, 28))
+  result = run_script('predict.py', '--model_dir=' + cfg.model_dir, image)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'predict.py: error: %s: a cosine model predicts from rows of cosine '
+      'features, not from images; see evaluate.py --predict, or export.py\'s '
+      'SavedModel' % os.path.join(cfg.model_dir, 'best.ckpt')]
+  result = run_script('predict.py', '--saved_model=' + version, image)
+  assert result.returncode == 1
+  (line,) = error_lines(result.stderr)
+  assert "does not take 'images' and return 'probabilities'" in line
