@@ -263,14 +263,17 @@ def define_data_flags(flag_values):
   """Defines --data_dir and --mirror, which say where IDX files come from."""
   flags.DEFINE_string(
       'data_dir', None,
-      'Folder holding the four IDX files (gzipped or raw). Default: the '
-      'per-user cache (%s), then Debian\'s package folder for fashion_mnist, '
-      'then a download into the cache.' % data.cache_root(),
+      'Folder holding the four IDX files (gzipped or raw), CIFAR-10\'s '
+      'archive or batches, or California housing\'s cal_housing.tgz. '
+      'Default: the per-user cache (%s), then Debian\'s package folder for '
+      'fashion_mnist, then a download into the cache. (cosine is generated.)'
+      % data.cache_root(),
       flag_values=flag_values)
   flags.DEFINE_string(
       'mirror', None,
-      'Base URL to download the IDX files from instead of the dataset\'s '
-      'canonical mirror; the files must still match the published MD5 sums.',
+      'Base URL to download the dataset\'s files from instead of its '
+      'canonical mirror; the files must still match the published MD5 '
+      '(SHA-256) sums.',
       flag_values=flag_values)
   flags.register_validator(
       'mirror', lambda v: v is None or v.startswith(('http://', 'https://')),
@@ -305,7 +308,8 @@ def define_model_flags(flag_values):
       'dataset', None, sorted(data.DATASETS),
       'The test data of a --checkpoint without run.json; otherwise picks the '
       'default --model_dir, and must match a run.json if given. Default: '
-      'the variant\'s (cifar10 for cifar_cnn, else mnist).',
+      'the variant\'s (cifar10 for cifar_cnn, california_housing for '
+      'regression and wide_deep, cosine for cosine, else mnist).',
       flag_values=fv)
   _define_sizes(
       fv, 'hidden_units', '512,512',
@@ -341,6 +345,7 @@ def define_flags(flag_values):
   flags.DEFINE_enum(
       'dataset', None, sorted(data.DATASETS),
       'What to train on. Default: the variant\'s (cifar10 for cifar_cnn, '
+      'california_housing for regression and wide_deep, cosine for cosine, '
       'else mnist).', flag_values=fv)
   define_data_flags(fv)
   flags.DEFINE_integer(
