@@ -367,8 +367,10 @@ def standardize(inputs, slices, n_features, scaler=None):
             collections=[tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
                          SCALER_VARIABLES])
         for name, value in (('mean', mean), ('stddev', stddev)))
-    return [(x - mean[a:b]) / stddev[a:b] for x, (a, b) in
-            zip(inputs, [s or (0, n_features) for s in slices])]
+    # A whole row takes the variables as they are: no slice ops a step.
+    return [(x - mean) / stddev if s is None else
+            (x - mean[s[0]:s[1]]) / stddev[s[0]:s[1]]
+            for x, s in zip(inputs, slices)]
 
 
 def input_slices(net):
