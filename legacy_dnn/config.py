@@ -16,6 +16,7 @@ from absl import flags
 
 from legacy_dnn import data
 from legacy_dnn import presets
+from legacy_dnn.errors import UserError
 
 DEFAULT_LOGDIR = 'tf_logs'
 DEFAULT_MODELS_ROOT = 'models'
@@ -160,6 +161,43 @@ def _lists(value):
   """value with its tuples, nested ones too, as lists: as JSON reads them."""
   return [_lists(v) for v in value] if isinstance(value, (tuple, list)) \
       else value
+
+
+# What each head learns: the datasets' kinds of target.
+TASKS = {presets.CLASSES: data.CLASSIFICATION,
+         presets.REGRESSION: data.REGRESSION}
+
+
+def check_dataset(config):
+  """Raises UserError if config's network cannot train on its dataset.
+
+  A head learns one kind of target: a classifier's labels, or a
+  regressor's numbers.
+  """
+  dataset = data.DATASETS[config.dataset]
+  task = TASKS[config.head]
+  if task != dataset.task:
+    fitting = sorted(v for v, p in presets.PRESETS.items()
+                     if TASKS[p.head] == dataset.task)
+    raise UserError(
+        '--dataset=%s: %s is a %s dataset, and --variant=%s a %s network; '
+        'pick a %s variant (%s)' % (config.dataset, config.dataset,
+                                    dataset.task, config.variant, task,
+                                    dataset.task, ', '.join(fitting)))
+  if dataset.split_fixed and config.validation_size != dataset.validation_size:
+    raise UserError('--validation_size=%d: %s\'s split is fixed (%d '
+                    'validation rows)' % (config.validation_size,
+                                          config.dataset,
+                                          dataset.validation_size))
+  if dataset.is_regression and config.classes is not None:
+    raise UserError('--classes: %s is a regression dataset; it has no '
+                    'classes' % config.dataset)
+  n_features = dataset.input_shape[-1]
+  for name, start, stop in config.inputs:
+    if not 0 <= start < stop <= n_features:
+      raise UserError('--dataset=%s: %s\'s input %s takes features %d-%d, '
+                      'but a row has %d' % (config.dataset, config.variant,
+                                            name, start, stop - 1, n_features))
 
 
 def complete_settings(recorded):

@@ -465,6 +465,20 @@ def load(dataset, data_dir=None, cache_dir=None, mirror=None,
       source=folder)
 
 
+def describe(dataset, splits, classes=None):
+  """The "Data: ..." line a run prints: where the data came from and the
+  sizes of its splits."""
+  if dataset.is_regression:
+    return 'Data: %s (%d train, %d validation, %d test rows%s)' % (
+        splits.source, len(splits.train[0]), len(splits.validation[0]),
+        len(splits.test[0]), '; the test rows are ' + dataset.test_is
+        if dataset.test_is else '')
+  return 'Data: %s (%d train, %d validation, %d test images%s)' % (
+      splits.source, len(splits.train[0]), len(splits.validation[0]),
+      len(splits.test[0]), '' if classes is None else
+      ' of classes %s' % ','.join(map(str, classes)))
+
+
 def scaler(features):
   """(mean, standard deviation) of each feature, float64, as StandardScaler
   computes them (population deviation; 1 where a feature is constant)."""

@@ -20,7 +20,6 @@ from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import export
 from legacy_dnn import model
-from legacy_dnn import presets
 from legacy_dnn import projector
 from legacy_dnn import summaries
 from legacy_dnn import training
@@ -219,10 +218,7 @@ def restore(cfg, checkpoint):
     # Evaluation keeps every unit, so the graph needs no dropout ops (which
     # would read the global step, absent from a plain TF1 checkpoint).
     m = model.build(dataclasses.replace(cfg, keep_prob=1.0))
-    if cfg.head == presets.REGRESSION:
-      probabilities = tf.identity(m.logits[:, 0], name='predictions')
-    else:
-      probabilities = tf.nn.softmax(m.logits, name='probabilities')
+    probabilities = m.head.predictions(m.logits)
     variables = model.network_variables()
     checkpoints.check_shapes(checkpoint, variables)
     saver = tf.compat.v1.train.Saver(variables)

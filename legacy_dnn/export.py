@@ -15,17 +15,16 @@ import tensorflow as tf
 
 from legacy_dnn import checkpoints
 from legacy_dnn import data
+from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 
+# A classifier's signature (heads.py names a regressor's: features in, or
+# the named slices of a wide & deep network, predictions out).
 INPUTS = 'images'
 PROBABILITIES = 'probabilities'
 CLASSES = 'classes'
-# A regressor's signature: raw feature rows in (or the named slices of a
-# wide & deep network), float32 [-1, 1] out.
-FEATURES = 'features'
-PREDICTIONS = 'predictions'
 SIGNATURE = tf.compat.v1.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 TAG = tf.compat.v1.saved_model.SERVING
 # TensorFlow Serving leaves a version's assets.extra/ alone: it is for the
@@ -54,37 +53,26 @@ def inference_graph(cfg):
     [None, 8] (or wide_input [None, 5] and deep_input [None, 6]) and gives
     predictions float32 [None, 1] (and aux_output).
   """
+  head = heads.of(cfg)
   with tf.Graph().as_default() as graph:
     dataset = data.DATASETS[cfg.dataset]
-    if dataset.is_regression:
-      if cfg.inputs:
-        inputs = {name: tf.compat.v1.placeholder(
-            tf.float32, [None, stop - start], name=name)
-                  for name, start, stop in cfg.inputs}
-      else:
-        inputs = {FEATURES: tf.compat.v1.placeholder(
-            tf.float32, [None] + list(dataset.input_shape), name=FEATURES)}
-      layer_outputs = {}
-      outputs = model.inference(list(inputs.values()), cfg,
-                                dataset.image_shape, cfg.seed,
-                                layer_outputs=layer_outputs,
-                                standardized=dataset.standardize)
-      outputs = {PREDICTIONS: tf.identity(outputs, name=PREDICTIONS)}
-      for layer in presets.layers(cfg):
-        if layer.kind == presets.AUX:
-          outputs[layer.scope] = tf.identity(layer_outputs[layer.scope],
-                                             name=layer.scope)
+    if cfg.inputs:  # Named slices of a row, each its own input.
+      inputs = {name: tf.compat.v1.placeholder(
+          tf.float32, [None, stop - start], name=name)
+                for name, start, stop in cfg.inputs}
     else:
-      images = tf.compat.v1.placeholder(
-          tf.float32, [None] + list(dataset.input_shape), name=INPUTS)
-      inputs = {INPUTS: images}
-      # No training switch: batch norm always uses its moving averages.
-      logits = model.inference(images, cfg, dataset.image_shape, cfg.seed,
-                               training=tf.constant(False))
-      outputs = {PROBABILITIES: tf.nn.softmax(logits, name=PROBABILITIES),
-                 CLASSES: tf.argmax(logits, 1, output_type=tf.int64,
-                                    name=CLASSES)}
-  return graph, inputs, outputs, graph.get_collection(
+      inputs = {head.serving_input: tf.compat.v1.placeholder(
+          tf.float32, [None] + list(dataset.input_shape),
+          name=head.serving_input)}
+    layer_outputs = {}
+    # No training switch: batch norm always uses its moving averages.
+    outputs = model.inference(list(inputs.values()), cfg, dataset.image_shape,
+                              cfg.seed, training=tf.constant(False),
+                              layer_outputs=layer_outputs,
+                              standardized=dataset.standardize)
+    served = head.serving_outputs(outputs, {
+        scope: layer_outputs[scope] for scope in presets.aux_scopes(cfg)})
+  return graph, inputs, served, graph.get_collection(
       tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
 
 

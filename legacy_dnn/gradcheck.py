@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from legacy_dnn import config
 from legacy_dnn import data
+from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
 
@@ -134,14 +135,13 @@ def default_h(cfg):
 def input_shape(cfg, inputs):
   """The image shape of a small check of cfg's network.
 
-  Without convolutions: `inputs` features, as one row of pixels; a
-  regressor's rows are its dataset's features (wide & deep's slices need
-  them all). With convolutions, the smallest square image of the dataset's
-  channels that every layer leaves at least one pixel of, so the check
-  stays quick.
+  Without convolutions: `inputs` features, as one row of pixels, or as
+  many as a network's named slices of a row need (wide & deep's). With
+  convolutions, the smallest square image of the dataset's channels that
+  every layer leaves at least one pixel of, so the check stays quick.
   """
-  if cfg.head == presets.REGRESSION:
-    return (1, 1) + tuple(data.DATASETS[cfg.dataset].input_shape)
+  if cfg.inputs:
+    return (1, 1, max(stop for _, _, stop in cfg.inputs))
   if not cfg.filters:
     return (1, 1, inputs)
   channels = data.DATASETS[cfg.dataset].image_shape[-1]
@@ -172,7 +172,8 @@ def small_network(cfg, image_shape, n_examples, activation_grad_bug=False):
   with graph.as_default():
     tf.compat.v1.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    regression = cfg.head == presets.REGRESSION
+    head = heads.of(cfg)
+    regression = head.target_dtype.is_floating
     X = tf.compat.v1.placeholder(tf.float64, [None, n_inputs], name='X')
     y = tf.compat.v1.placeholder(tf.float64 if regression else tf.int64,
                                  [None], name='y')
@@ -185,12 +186,10 @@ def small_network(cfg, image_shape, n_examples, activation_grad_bug=False):
                                          if activation_grad_bug
                                          else tf.nn.relu),
                              layer_outputs=layer_outputs)
-    if regression:  # The MSE, and the auxiliary head's weighed in.
-      heads = [layer_outputs[l.scope] for l in presets.layers(cfg)
-               if l.kind == presets.AUX]
-      loss, _, _ = model.regression_loss(logits, heads, y, cfg.loss_weights)
-    else:
-      loss = model.loss(logits, y)
+    # A regressor's loss weighs in its auxiliary head's MSE.
+    loss, _, _ = head.losses(
+        logits, [layer_outputs[scope] for scope in presets.aux_scopes(cfg)],
+        y, cfg.loss_weights)
     variables = tf.compat.v1.trainable_variables()
     gradients = tf.gradients(loss, variables)
   feed = {X: rng.normal(size=(n_examples, n_inputs)),

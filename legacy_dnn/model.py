@@ -1,4 +1,7 @@
-"""The seed networks as a TF1 graph: inference, loss, training, evaluation.
+"""The seed networks as a TF1 graph: inference, training, the whole graph.
+
+inference() walks a preset's layers; the head (heads.py) turns the outputs
+into the loss and the metric; training() adds the optimizer step.
 
 Layers are built by dense(), which creates its variables exactly as
 tf.compat.v1.layers.dense names them (``hidden1/kernel``, ``hidden1/bias``,
@@ -13,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_dnn import data
+from legacy_dnn import heads
 from legacy_dnn import presets
 
 # tf.compat.v1.layers.batch_normalization's default, and contrib's.
@@ -51,7 +55,10 @@ Model = collections.namedtuple('Model', [
     'inputs',
     # Head scope -> its mean squared error, for a regressor with an auxiliary
     # head (main_output, aux_output); else empty.
-    'head_losses'])
+    'head_losses',
+    # The heads.py object that says what the outputs are and how they are
+    # scored and reported.
+    'head'])
 
 
 def feed(m, rows):
@@ -427,55 +434,6 @@ def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
                          else layer_outputs)
 
 
-def loss(logits, y):
-  """Mean softmax cross-entropy of logits against int64 labels y [batch].
-
-  With op determinism on, tf.nn.sparse_softmax_cross_entropy_with_logits
-  swaps its fused kernel for about thirty ops (log-softmax, gather, label
-  checks, and their gradients), because the GPU kernel is not deterministic.
-  The CPU kernel is: each row's loss and gradient come from that row alone.
-  So on a machine without a GPU the fused op is used directly, which makes
-  homl's step 5-8% faster (docs/benchmarks.md).
-  """
-  with tf.name_scope('loss'):
-    if tf.config.list_physical_devices('GPU'):
-      xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
-          labels=y, logits=logits)
-    else:
-      xentropy, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(
-          features=logits, labels=y, name='SparseSoftmaxCrossEntropyWithLogits')
-    return tf.reduce_mean(xentropy, name='loss')
-
-
-def mse(outputs, y):
-  """Mean squared error of a regressor's outputs [batch, 1] against float32
-  targets y [batch], as Keras's MeanSquaredError computes it."""
-  with tf.name_scope('mse'):
-    return tf.reduce_mean(tf.square(y - outputs[:, 0]), name='mse')
-
-
-def regression_loss(outputs, heads, y, weights):
-  """The loss a regressor minimizes: the weighted MSEs of its output and
-  heads, as Keras's loss_weights weigh them.
-
-  Args:
-    outputs: [batch, 1], the output layer's.
-    heads: [batch, 1] each, the auxiliary heads', in order.
-    y: float32 [batch].
-    weights: one per output, the main first.
-
-  Returns:
-    (loss, MSE of outputs, [MSE of each head]).
-  """
-  main = mse(outputs, y)
-  head_losses = [mse(h, y) for h in heads]
-  if not heads and weights[0] == 1:
-    return main, main, []
-  with tf.name_scope('loss'):
-    return tf.add_n([w * l for w, l in zip(weights, [main] + head_losses)],
-                     name='loss'), main, head_losses
-
-
 def layer_names(net):
   """The variable scopes of a network's layers: conv1, ..., hidden1, ...,
   outputs."""
@@ -536,13 +494,6 @@ def training(loss_op, optimizer, learning_rate, global_step, var_list=None,
                           var_list=var_list)
 
 
-def evaluation(logits, y):
-  """Fraction of examples whose highest logit is the label (float32 scalar)."""
-  with tf.name_scope('eval'):
-    correct = tf.equal(tf.argmax(logits, 1), y)
-    return tf.reduce_mean(tf.cast(correct, tf.float32), name='accuracy')
-
-
 def placeholders(net, dataset):
   """(X or None, [(placeholder, start, stop)]): the placeholders of a
   network's inputs, named X or as net.inputs names them."""
@@ -564,10 +515,9 @@ def build(config, wrap_optimizer=None, scaler=None):
   """
   tf.compat.v1.set_random_seed(config.seed)
   dataset = data.DATASETS[config.dataset]
-  regression = config.head == presets.REGRESSION
+  head = heads.of(config)
   X, inputs = placeholders(config, dataset)
-  y = tf.compat.v1.placeholder(tf.float32 if regression else tf.int64, [None],
-                               name='y')
+  y = tf.compat.v1.placeholder(head.target_dtype, [None], name='y')
   keep_prob = tf.compat.v1.placeholder_with_default(1.0, [], name='keep_prob')
   # Batch norm uses the batch's moments while training, the moving averages
   # otherwise; only training steps feed True.
@@ -580,24 +530,18 @@ def build(config, wrap_optimizer=None, scaler=None):
       keep_prob if config.keep_prob < 1 else None, global_step, training_mode,
       layer_outputs=layer_outputs, standardized=dataset.standardize,
       scaler=scaler)
-  head_losses = {}
-  if regression:
-    heads = [l.scope for l in presets.layers(config) if l.kind == presets.AUX]
-    loss_op, metric, aux_losses = regression_loss(
-        logits, [layer_outputs[h] for h in heads], y, config.loss_weights)
-    if heads:
-      head_losses = dict(zip([config.output_name] + heads,
-                             [metric] + aux_losses))
-  else:
-    loss_op = loss(logits, y)
-    metric = evaluation(logits, y)
+  aux = presets.aux_scopes(config)
+  loss_op, metric, aux_losses = head.losses(
+      logits, [layer_outputs[scope] for scope in aux], y, config.loss_weights)
+  head_losses = dict(zip([config.output_name] + aux, [metric] + aux_losses)
+                     ) if aux else {}
   trainable = tf.compat.v1.trainable_variables()
   frozen = layer_variables(config.freeze, trainable)
   train_op = training(loss_op, config.optimizer, config.learning_rate,
                       global_step, [v for v in trainable if v not in frozen],
                       wrap_optimizer, config.adam_epsilon)
   return Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
-               metric, global_step, layer_outputs, inputs, head_losses)
+               metric, global_step, layer_outputs, inputs, head_losses, head)
 
 
 def layer_shapes(net, image_shape):

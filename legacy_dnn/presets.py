@@ -222,6 +222,11 @@ def layers(net, n_classes=10):
   return result
 
 
+def aux_scopes(net):
+  """The scopes of a network's auxiliary heads, in order (aux_output)."""
+  return [l.scope for l in layers(net) if l.kind == AUX]
+
+
 def layer_names(net):
   """The variable scopes of a network's layers: conv1, ..., hidden1, ...,
   outputs (and aux_output): what --warm_start_layers and --freeze name. The

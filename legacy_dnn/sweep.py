@@ -30,7 +30,7 @@ from tensorboard.plugins.hparams import summary as hparams_summary
 
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
-from legacy_dnn import presets
+from legacy_dnn import heads
 from legacy_dnn import summaries
 from legacy_dnn import training
 from legacy_dnn.errors import UserError
@@ -47,27 +47,17 @@ FINISHED, FAILED, INTERRUPTED = 'finished', 'failed', 'interrupted'
 # filter count of the Nth convolutional block (the exam's n1, n2).
 DEPTH, UNITS = 'depth', 'units'
 FILTERS_N = re.compile(r'filters([1-9]\d*)')
-TEST_ACCURACY, TEST_LOSS = 'test_accuracy', 'test_loss'
-TEST_MSE, TEST_RMSE = 'test_mse', 'test_rmse'
-# What trials are ranked by: a classifier's test accuracy, higher first; a
-# regressor's test MSE, lower first.
-RANKED_BY = {TEST_ACCURACY: 'test_accuracy, higher first',
-             TEST_MSE: 'test_mse, lower first'}
-HEADINGS = {TEST_ACCURACY: 'test accuracy', TEST_LOSS: 'test loss',
-            TEST_MSE: 'test MSE', TEST_RMSE: 'test RMSE'}
 
 
-def rank_metric(result):
-  """The metric a finished trial's result is ranked by."""
-  return TEST_MSE if result.get(TEST_MSE) is not None else TEST_ACCURACY
+def ranked_by(head):
+  """What results.csv says trials are ranked by: 'test_mse, lower first'."""
+  return '%s, %s first' % (head.rank_metric,
+                           'higher' if head.higher_is_better else 'lower')
 
 
-def test_metrics(result):
-  """{metric tag: value} of a training.Result's test figures."""
-  if result.test_mse is not None:
-    return {TEST_MSE: result.test_mse, TEST_RMSE: math.sqrt(result.test_mse),
-            TEST_LOSS: result.test_loss}
-  return {TEST_ACCURACY: result.test_accuracy, TEST_LOSS: result.test_loss}
+def heading(head, metric):
+  """The table's heading of one of head's test figures: 'test MSE'."""
+  return dict(head.test_metric_names)[metric]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,23 +218,15 @@ def hparams_domain(trials):
   return infos
 
 
-def _metric(tag, display_name, group=None):
-  return api_pb2.MetricInfo(name=api_pb2.MetricName(group=group, tag=tag),
-                            display_name=display_name)
-
-
-METRICS = [
-    _metric(TEST_ACCURACY, 'test accuracy'),
-    _metric(TEST_LOSS, 'test loss'),
-    _metric(summaries.ACCURACY, 'validation accuracy', summaries.VALIDATION),
-    _metric(summaries.LOSS, 'validation loss', summaries.VALIDATION),
-]
-REGRESSION_METRICS = [
-    _metric(TEST_MSE, 'test MSE'),
-    _metric(TEST_RMSE, 'test RMSE'),
-    _metric(TEST_LOSS, 'test loss'),
-    _metric(summaries.LOSS, 'validation loss', summaries.VALIDATION),
-]
+def hparams_metrics(head):
+  """api_pb2.MetricInfo of the HParams table's columns: head's test
+  figures, then its validation curves' last values."""
+  return [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag),
+                             display_name=name)
+          for tag, name in head.test_metric_names] + [
+              api_pb2.MetricInfo(name=api_pb2.MetricName(
+                  group=summaries.VALIDATION, tag=tag), display_name=name)
+              for tag, name in head.validation_metric_names]
 
 
 def _write_summaries(folder, name, *summary_protos, step=0):
@@ -295,10 +277,9 @@ class Sweep:
     except OSError as e:
       raise UserError('--sweep_dir=%s: cannot write there: %s'
                       % (self.sweep_dir, e.strerror)) from None
-    regression = self.base_config().head == presets.REGRESSION
     _write_summaries(self.logdir, '0-experiment', hparams_summary.experiment_pb(
         hparam_infos=hparams_domain(self.trials),
-        metric_infos=REGRESSION_METRICS if regression else METRICS))
+        metric_infos=hparams_metrics(self.head)))
     checkpoints.atomic_write(path, json.dumps(spec, indent=2) + '\n')
 
   def claim(self, trial):
@@ -309,6 +290,11 @@ class Sweep:
                               name=CLAIM_FILE)
     except checkpoints.LockedError:
       return None
+
+  @property
+  def head(self):
+    """The heads.py head of the sweep's network: what its trials report."""
+    return heads.of(self.base_config())
 
   def pending(self):
     """The trials that have not ended, in order."""
@@ -322,7 +308,7 @@ class Sweep:
     if len(ended) < len(results):
       return ended, None
     path = os.path.join(self.sweep_dir, CSV_FILE)
-    write_csv(path, results, list(self.trials[0].params))
+    write_csv(path, results, list(self.trials[0].params), self.head)
     return results, path
 
   def result(self, trial):
@@ -367,15 +353,14 @@ class Sweep:
       return self._record_failure(trial, record, str(e), say)
     if result.interrupted_by is not None:
       return dict(record, status=INTERRUPTED, signal=result.interrupted_by)
-    metrics = test_metrics(result)
     record.update(status=FINISHED, epochs=result.epochs,
                   best_epoch=result.best_epoch, wall_s=time.time() - start,
-                  resumed=not fresh, **metrics)
+                  resumed=not fresh, **result.test_metrics)
     _write_summaries(
         session_dir, '2-end',
         tf.compat.v1.Summary(value=[
             tf.compat.v1.Summary.Value(tag=tag, simple_value=value)
-            for tag, value in metrics.items()]),
+            for tag, value in result.test_metrics.items()]),
         hparams_summary.session_end_pb(api_pb2.STATUS_SUCCESS),
         step=result.epochs)
     self._save_result(trial, record)
@@ -398,29 +383,23 @@ class Sweep:
                              json.dumps(record, indent=2) + '\n')
 
 
-def ranked(results):
-  """Finished trials by their rank_metric(), best first (highest accuracy,
-  lowest MSE), then the failed ones."""
+def ranked(results, head):
+  """Finished trials by head's rank metric, best first (the highest test
+  accuracy, the lowest test MSE), then the failed ones."""
   done = [r for r in results if r['status'] == FINISHED]
   failed = [r for r in results if r['status'] != FINISHED]
-  return sorted(done, key=lambda r: r[TEST_MSE] if rank_metric(r) == TEST_MSE
-                else -r[TEST_ACCURACY]) + failed
+  return sorted(done, key=lambda r: r[head.rank_metric],
+                reverse=head.higher_is_better) + failed
 
 
-def _is_regression(results):
-  return any(r['status'] == FINISHED and rank_metric(r) == TEST_MSE
-             for r in results)
-
-
-def table(results, param_names):
+def table(results, param_names, head):
   """The ranked results as a markdown table."""
-  regression = _is_regression(results)
-  figures = ([TEST_MSE, TEST_RMSE, TEST_LOSS] if regression else
-             [TEST_ACCURACY, TEST_LOSS])
+  figures = [tag for tag, _ in head.test_metric_names]
   header = ['rank', 'trial'] + list(param_names) + [
-      HEADINGS[f] for f in figures] + ['epochs', 'wall s', 'status']
+      name for _, name in head.test_metric_names] + ['epochs', 'wall s',
+                                                      'status']
   lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-  for rank, r in enumerate(ranked(results), 1):
+  for rank, r in enumerate(ranked(results, head), 1):
     if r['status'] == FINISHED:
       cells = ['%.4f' % r[f] for f in figures] + [
                str(r['epochs']), '%.1f%s' % (r['wall_s'],
@@ -434,18 +413,16 @@ def table(results, param_names):
   return '\n'.join(lines)
 
 
-def write_csv(path, results, param_names):
+def write_csv(path, results, param_names, head):
   """The ranked results as CSV, replaced atomically (several processes may
   write it at once)."""
-  regression = _is_regression(results)
-  columns = ['rank', 'trial'] + list(param_names) + ['status'] + (
-      [TEST_MSE, TEST_RMSE] if regression else [TEST_ACCURACY]) + [
-          'test_loss', 'epochs', 'best_epoch', 'wall_s', 'error',
-          'ranked_by']
+  columns = ['rank', 'trial'] + list(param_names) + ['status'] + [
+      tag for tag, _ in head.test_metric_names] + [
+          'epochs', 'best_epoch', 'wall_s', 'error', 'ranked_by']
   text = io.StringIO(newline='')
   writer = csv.DictWriter(text, columns, extrasaction='ignore')
   writer.writeheader()
-  ranked_by = RANKED_BY[TEST_MSE if regression else TEST_ACCURACY]
-  for rank, r in enumerate(ranked(results), 1):
-    writer.writerow(dict(r, rank=rank, ranked_by=ranked_by, **r['params']))
+  for rank, r in enumerate(ranked(results, head), 1):
+    writer.writerow(dict(r, rank=rank, ranked_by=ranked_by(head),
+                         **r['params']))
   checkpoints.atomic_write(path, text.getvalue())

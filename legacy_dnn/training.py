@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -48,12 +48,21 @@ class Result:
   epochs: int  # Epochs completed.
   best_epoch: int  # The epoch whose model was evaluated; 0 if none yet.
   test_loss: Optional[float]  # None when interrupted.
-  test_accuracy: Optional[float]  # A classifier's; None for a regressor.
   stopped_early: bool
   interrupted_by: Optional[int]  # The signal number that stopped training.
   run_dir: str
   timing: 'Timing'
-  test_mse: Optional[float] = None  # A regressor's, of its output.
+  # The head's test figures (heads.py): test_accuracy and test_loss, or a
+  # regressor's test_mse, test_rmse and test_loss. Empty when interrupted.
+  test_metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+
+  @property
+  def test_accuracy(self):
+    return self.test_metrics.get('test_accuracy')
+
+  @property
+  def test_mse(self):
+    return self.test_metrics.get('test_mse')
 
 
 @dataclasses.dataclass
@@ -108,15 +117,13 @@ def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
   """
   images, labels = split
   loss_sum, metric_sum = 0.0, 0.0
-  regression = labels.dtype.kind == 'f'
   for start in range(0, len(images), chunk_size):
     feed = {**model.feed(m, images[start:start + chunk_size]),
             m.y: labels[start:start + chunk_size]}
     loss, metric = sess.run([m.loss, m.accuracy], feed)
     n = len(feed[m.y])
     loss_sum += float(loss) * n
-    metric_sum += float(metric) * n if regression else round(
-        float(metric) * n)
+    metric_sum += m.head.metric_sum(float(metric), n)
   if not len(images):
     return math.nan, math.nan
   return loss_sum / len(images), metric_sum / len(images)
@@ -261,7 +268,7 @@ def train(config, interrupts=None):
     if not len(splits.train[0]):
       raise UserError('--classes=%s: no training examples of those classes'
                       % ','.join(map(str, config.classes)))
-    say(describe_data(dataset, splits, config.classes))
+    say(data.describe(dataset, splits, config.classes))
     run_dir = run_name and os.path.join(config.logdir, run_name)
     try:
       return _run(config, splits, run_dir, interrupts)
@@ -271,52 +278,8 @@ def train(config, interrupts=None):
       raise distributed.lost_task_error(cluster, e, config.model_dir) from None
 
 
-def describe_data(dataset, splits, classes=None):
-  """The "Data: ..." line: where the data came from and the split sizes."""
-  if dataset.is_regression:
-    return 'Data: %s (%d train, %d validation, %d test rows%s)' % (
-        splits.source, len(splits.train[0]), len(splits.validation[0]),
-        len(splits.test[0]), '; the test rows are ' + dataset.test_is
-        if dataset.test_is else '')
-  return 'Data: %s (%d train, %d validation, %d test images%s)' % (
-      splits.source, len(splits.train[0]), len(splits.validation[0]),
-      len(splits.test[0]), '' if classes is None else
-      ' of classes %s' % ','.join(map(str, classes)))
-
-
-def check_data(config):
-  """Raises UserError if config's network cannot train on its dataset."""
-  dataset = data.DATASETS[config.dataset]
-  regressor = config.head == presets.REGRESSION
-  if regressor != dataset.is_regression:
-    raise UserError(
-        '--dataset=%s: %s is a %s dataset, and --variant=%s a %s; pick a %s '
-        'variant (%s)' % (
-            config.dataset, config.dataset, dataset.task, config.variant,
-            'regressor' if regressor else 'classifier', dataset.task,
-            ', '.join(sorted(
-                v for v, p in presets.PRESETS.items()
-                if (p.head == presets.REGRESSION) == dataset.is_regression))))
-  if dataset.split_fixed and config.validation_size != dataset.validation_size:
-    raise UserError('--validation_size=%d: %s\'s split is fixed (%d '
-                    'validation rows)' % (config.validation_size,
-                                          config.dataset,
-                                          dataset.validation_size))
-  if dataset.is_regression and config.classes is not None:
-    raise UserError('--classes: %s is a regression dataset; it has no '
-                    'classes' % config.dataset)
-  if config.inputs:
-    n_features = int(np.prod(dataset.input_shape))
-    for name, start, stop in config.inputs:
-      if not 0 <= start < stop <= n_features:
-        raise UserError('--dataset=%s: %s\'s input %s takes features %d-%d, '
-                        'but a row has %d' % (config.dataset, config.variant,
-                                              name, start, stop - 1,
-                                              n_features))
-
-
 def _check_layers(config):
-  check_data(config)
+  config_lib.check_dataset(config)
   image_shape = data.DATASETS[config.dataset].image_shape
   for layer, shape in model.layer_shapes(config, image_shape):
     if min(shape) < 1:
@@ -413,7 +376,7 @@ def _run(config, splits, run_dir, caught=None):
              if replication is None else 'the latest checkpoint in %s, of an '
              'epoch\'s end, is kept.' % config.model_dir,
              '' if replication is None else 's of the cluster'))
-      return Result(state.epoch, state.best_epoch, None, None, False, signum,
+      return Result(state.epoch, state.best_epoch, None, False, signum,
                     run_dir, timing)
     return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
 
@@ -534,10 +497,9 @@ def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
     raise TrainingError(
         'epoch %d: the validation loss became %s; the last good checkpoint '
         'in %s is kept' % (epoch_no, val_loss, config.model_dir))
-  regression = config.head == presets.REGRESSION
   for split, loss, metric in ((summaries.TRAIN, train_loss, train_accuracy),
                               (summaries.VALIDATION, val_loss, val_accuracy)):
-    writers.scalars(split, epoch_no, loss, None if regression else metric,
+    writers.scalars(split, epoch_no, loss, m.head.summary_metric(metric),
                     head_losses(m, config, loss, metric))
   writers.add_summary(summaries.TRAIN, sess.run(histogram_op), epoch_no)
   writers.flush()
@@ -551,7 +513,7 @@ def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
     save(state)
   timing.epoch_seconds.append(time.time() - start)
   say('Epoch: %04d cost = %.9f validation loss = %.6f %s = %.4f (%.1f s)%s'
-      % (epoch_no, train_loss, val_loss, 'MSE' if regression else 'accuracy',
+      % (epoch_no, train_loss, val_loss, m.head.metric_name,
          val_accuracy, timing.epoch_seconds[-1],
          ' *' if state.best_epoch == epoch_no else ''))
   if stop_early:
@@ -684,7 +646,7 @@ def _follow_chief(sess, m, run_state, splits, config, replication):
         break
       say('Worker %d: epoch %d done (%.1f s)'
           % (task, epoch + 1, time.time() - start))
-  return Result(state.epoch, state.best_epoch, None, None,
+  return Result(state.epoch, state.best_epoch, None,
                 should_stop_early(state.wait, config.patience),
                 interrupts.signum, None, timing)
 
@@ -692,30 +654,18 @@ def _follow_chief(sess, m, run_state, splits, config, replication):
 def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):
   """Scores the best model on the test set, in the seeds' words."""
   ckpt.restore_best(sess)
-  test_loss, test_accuracy = evaluate(sess, m, splits.test,
-                                     eval_chunk(config))
+  test_loss, test_metric = evaluate(sess, m, splits.test, eval_chunk(config))
+  test_metrics = m.head.test_metrics(test_loss, test_metric)
   say('Learning Finished!')
   say('Best model: epoch %d of %d (validation loss %.6f); test loss %.6f'
       % (state.best_epoch, state.epoch, state.best_loss, test_loss))
-  dataset = data.DATASETS[config.dataset]
-  if dataset.is_regression:
-    test_mse, test_accuracy = test_accuracy, None
-    say('Test RMSE: %.4f%s' % (math.sqrt(test_mse), (
-        ' (in units of %s)' % dataset.target_unit) if dataset.target_unit
-                                else ''))
-    say('Test MSE: %.4f' % test_mse)
-  else:
-    test_mse = None
-    say('Accuracy: %.4f' % test_accuracy)
+  for line in m.head.report(test_metrics, data.DATASETS[config.dataset]):
+    say(line)
   images, labels = splits.test
   r = int(np.random.default_rng(config.seed).integers(len(images)))
-  logits = sess.run(m.logits, model.feed(m, images[r:r + 1]))
-  if dataset.is_regression:
-    say('Label: %.3f' % labels[r])
-    say('Prediction: %.3f' % logits[0, 0])
-  else:
-    say('Label: [%d]' % labels[r])
-    say('Prediction: [%d]' % np.argmax(logits, 1)[0])
-  return Result(state.epoch, state.best_epoch, test_loss, test_accuracy,
+  outputs = sess.run(m.logits, model.feed(m, images[r:r + 1]))
+  for line in m.head.example(labels[r], outputs[0]):
+    say(line)
+  return Result(state.epoch, state.best_epoch, test_loss,
                 should_stop_early(state.wait, config.patience), None, run_dir,
-                timing, test_mse)
+                timing, test_metrics)

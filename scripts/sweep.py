@@ -220,10 +220,10 @@ def _report_trial(run, trial, returncode, log):
   if returncode == CLAIMED_ELSEWHERE:
     print('%s: running in another sweep process' % trial.trial_id)
   elif result is not None and result['status'] == sweep.FINISHED:
-    metric = sweep.rank_metric(result)
+    metric = run.head.rank_metric
     print('%s: finished, %s %.4f (%.1f s)' % (
-        trial.trial_id, sweep.HEADINGS[metric],
-        result[metric], result['wall_s']), flush=True)
+        trial.trial_id, sweep.heading(run.head, metric), result[metric],
+        result['wall_s']), flush=True)
   elif result is not None:
     print('%s: failed: %s' % (trial.trial_id, result['error']), flush=True)
   elif returncode in INTERRUPTED_STATUSES:
@@ -244,7 +244,7 @@ def _report(run):
                              os.path.join(run.sweep_dir, sweep.CSV_FILE)))
     return 0
   print()
-  print(sweep.table(results, list(run.trials[0].params)))
+  print(sweep.table(results, list(run.trials[0].params), run.head))
   print('Wrote %s' % csv_path)
   return 0
 

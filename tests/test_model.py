@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from legacy_dnn import config
+from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
 
@@ -191,9 +192,9 @@ def test_two_layer_network_learns_xor():
     logits = model.dense(hidden, 2, 'outputs',
                          tf.compat.v1.glorot_uniform_initializer(seed=2),
                          tf.compat.v1.zeros_initializer())
-    loss = model.loss(logits, y)
+    loss = heads.softmax_cross_entropy(logits, y)
     step = tf.compat.v1.train.GradientDescentOptimizer(0.5).minimize(loss)
-    accuracy = model.evaluation(logits, y)
+    accuracy = heads.accuracy(logits, y)
     init = tf.compat.v1.global_variables_initializer()
   x_data = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
   y_data = np.array([0, 1, 1, 0])
@@ -381,7 +382,7 @@ def test_loss_is_the_fused_op_with_the_public_apis_values():
   with tf.Graph().as_default() as graph:
     logits = tf.constant(logits_value)
     labels = tf.constant(labels_value)
-    ours = model.loss(logits, labels)
+    ours = heads.softmax_cross_entropy(logits, labels)
     public = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=labels, logits=logits))
     ours_grad, = tf.gradients(ours, logits)

@@ -181,7 +181,7 @@ def test_train_names_a_bad_archive_in_one_line(tmp_path):
 @pytest.mark.parametrize('args, message', [
     (['--variant=regression', '--dataset=mnist'],
      '--dataset=mnist: mnist is a classification dataset, and '
-     '--variant=regression a regressor'),
+     '--variant=regression a regression network'),
     (['--variant=dropout', '--dataset=cosine'],
      'pick a regression variant (cosine, regression, wide_deep)'),
     (['--variant=cosine', '--validation_size=100'],
