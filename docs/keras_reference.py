@@ -12,7 +12,6 @@ validation_split=0.45) runs on the whole series, once per seed, and the
 final validation MSE is printed.
 """
 
-import sys
 
 from absl import app
 from absl import flags

@@ -29,7 +29,6 @@ from legacy_dnn import data
 from legacy_dnn import distributed
 from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import model
-from legacy_dnn import presets
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError, UserError
 
