@@ -18,6 +18,7 @@ import pytest
 
 from legacy_dnn import cli
 from legacy_dnn import data
+from legacy_dnn import tabular
 
 # The tests import TensorFlow themselves, and run saved_model_cli: with the
 # numerics the scripts give it (oneDNN on), set before any test module
@@ -68,6 +69,16 @@ def write_dataset(folder, n_train=600, n_test=200, gz=True, seed=0,
       else:
         with open(os.path.join(folder, name), 'wb') as f:
           f.write(payload)
+  return folder
+
+
+def write_housing(folder, n_rows=400, seed=0):
+  """Writes a cal_housing.tgz of n_rows generated rows into folder (made if
+  need be); returns the folder, for --data_dir."""
+  os.makedirs(folder, exist_ok=True)
+  tabular.write_housing_archive(
+      os.path.join(folder, tabular.HOUSING_ARCHIVE),
+      tabular.random_housing(n_rows, seed))
   return folder
 
 

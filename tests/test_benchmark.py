@@ -6,12 +6,20 @@ import re
 from conftest import run_script
 
 
-def test_quick_run_prints_a_table_and_writes_json(tmp_path):
+def quick_run(tmp_path, preset):
+  """A --quick run of preset in all three loops: (the process, its JSON
+  summary of preset)."""
   out = str(tmp_path / 'bench.json')
-  result = run_script('benchmark.py', '--quick', '--presets=homl',
+  result = run_script('benchmark.py', '--quick', '--presets=' + preset,
                       '--contenders=ours,keras,torch', '--json=' + out,
                       timeout=600)
   assert result.returncode == 0, result.stderr
+  with open(out) as f:
+    return result, json.load(f)[preset]
+
+
+def test_quick_run_prints_a_table_and_writes_json(tmp_path):
+  result, summary = quick_run(tmp_path, 'homl')
   (row,) = [l for l in result.stdout.splitlines() if l.startswith('| homl |')
             and l.count('|') == 12]
   cells = [c.strip() for c in row.strip('|').split('|')]
@@ -20,8 +28,6 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path):
     assert re.fullmatch(r'\d+\.\d+', cell), row
   assert cells[3] == '—'  # ours_nondeterministic was not asked for.
   assert re.fullmatch(r'\d+%', cells[10])
-  with open(out) as f:
-    summary = json.load(f)['homl']
   for key in ('ours_epoch_s', 'keras_epoch_s', 'torch_epoch_s',
               'ours_over_keras', 'ours_over_torch', 'limit_pct',
               'first_step_s', 'eval_s', 'save_s', 'restore_s', 'peak_rss_mb'):
@@ -32,13 +38,7 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path):
 
 def test_a_conv_network_races_its_keras_and_pytorch_twins(tmp_path):
   """lenet in all three, and the limit with convolutions in it."""
-  out = str(tmp_path / 'bench.json')
-  result = run_script('benchmark.py', '--quick', '--presets=lenet',
-                      '--contenders=ours,keras,torch', '--json=' + out,
-                      timeout=600)
-  assert result.returncode == 0, result.stderr
-  with open(out) as f:
-    summary = json.load(f)['lenet']
+  _, summary = quick_run(tmp_path, 'lenet')
   for key in ('ours_epoch_s', 'keras_epoch_s', 'torch_epoch_s',
               'limit_gflops', 'limit_pct'):
     assert summary[key] > 0, key
@@ -50,13 +50,7 @@ def test_the_regressors_race_the_books_keras_code_and_a_pytorch_twin(
     tmp_path):
   """wide_deep's two inputs and heads in all three, on random housing rows,
   with the per-step times that tell the story of a tiny network."""
-  out = str(tmp_path / 'bench.json')
-  result = run_script('benchmark.py', '--quick', '--presets=wide_deep',
-                      '--contenders=ours,keras,torch', '--json=' + out,
-                      timeout=600)
-  assert result.returncode == 0, result.stderr
-  with open(out) as f:
-    summary = json.load(f)['wide_deep']
+  result, summary = quick_run(tmp_path, 'wide_deep')
   assert summary['batch_size'] == 32
   assert summary['examples'] == 1161  # 2,064 rows, Hands-On ML's split.
   assert summary['steps_per_epoch'] == 36

@@ -18,9 +18,8 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_multiplexer
 
 from conftest import (Proc, TensorBoard, error_lines, run_script, wait_until,
-                      write_dataset)
+                      write_dataset, write_housing)
 from legacy_dnn import checkpoints
-from legacy_dnn import tabular
 
 EPOCHS = 8
 # 1,800 training images in batches of 5: 360 batches an epoch, 180 a worker,
@@ -221,11 +220,7 @@ def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
 def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
                                                           data_dir, variant):
   if variant == 'wide_deep':  # Two inputs, two heads, the scaler on the ps.
-    data_dir = str(tmp_path / 'housing')
-    os.makedirs(data_dir)
-    tabular.write_housing_archive(
-        os.path.join(data_dir, tabular.HOUSING_ARCHIVE),
-        tabular.random_housing(1000))
+    data_dir = write_housing(str(tmp_path / 'housing'), 1000)
     args = ['--variant=wide_deep', '--epochs=2', '--data_dir=' + data_dir]
   else:
     args = ['--variant=dropout', '--hidden_units=64,64', '--epochs=2',

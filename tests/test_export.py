@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import error_lines, run_script, write_dataset
+from conftest import error_lines, run_script, write_dataset, write_housing
 from legacy_dnn import checkpoints
 from legacy_dnn import cifar
 from legacy_dnn import config
@@ -16,7 +16,6 @@ from legacy_dnn import data
 from legacy_dnn import evaluation
 from legacy_dnn import export
 from legacy_dnn import presets
-from legacy_dnn import tabular
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
 
@@ -104,11 +103,7 @@ def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
 @pytest.mark.parametrize('variant', ['regression', 'wide_deep'])
 def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
                                                                 variant):
-  folder = str(tmp_path / 'housing')
-  os.makedirs(folder)
-  tabular.write_housing_archive(
-      os.path.join(folder, tabular.HOUSING_ARCHIVE),
-      tabular.random_housing(400))
+  folder = write_housing(str(tmp_path / 'housing'))
   cfg = config.for_variant(variant, epochs=2, data_dir=folder,
                            model_dir=str(tmp_path / 'model'),
                            logdir=str(tmp_path / 'logs'))

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import error_lines, run_script, write_dataset
+from conftest import error_lines, run_script, write_dataset, write_housing
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import gradcheck
 from legacy_dnn import model
 from legacy_dnn import presets
-from legacy_dnn import tabular
 from legacy_dnn import training
 
 
@@ -189,11 +188,7 @@ def test_plot_curves_without_runs(tmp_path):
 
 
 def test_evaluate_reports_a_regressors_figures_rows_and_plot(tmp_path):
-  folder = str(tmp_path / 'housing')
-  os.makedirs(folder)
-  tabular.write_housing_archive(
-      os.path.join(folder, tabular.HOUSING_ARCHIVE),
-      tabular.random_housing(400))
+  folder = write_housing(str(tmp_path / 'housing'))
   cfg = config.for_variant('wide_deep', epochs=2, data_dir=folder,
                            model_dir=str(tmp_path / 'model'),
                            logdir=str(tmp_path / 'logs'))

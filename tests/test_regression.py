@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import run_script
+from conftest import run_script, write_housing
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import keras_book
@@ -180,11 +180,7 @@ def test_cosine_with_a_higher_learning_rate_reaches_least_squares():
 
 @pytest.fixture(scope='module')
 def housing_dir(tmp_path_factory):
-  folder = str(tmp_path_factory.mktemp('housing'))
-  tabular.write_housing_archive(
-      os.path.join(folder, tabular.HOUSING_ARCHIVE),
-      tabular.random_housing(600, seed=5))
-  return folder
+  return write_housing(str(tmp_path_factory.mktemp('housing')), 600, seed=5)
 
 
 def test_a_wide_deep_run_prints_and_logs_its_heads(housing_dir, tmp_path):

@@ -23,9 +23,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import Proc, TensorBoard, write_dataset
+from conftest import Proc, TensorBoard, write_dataset, write_housing
 from legacy_dnn import checkpoints
-from legacy_dnn import tabular
 
 EPOCHS = 30
 KILL_SEED = 20261122
@@ -57,11 +56,7 @@ class Runs:
   def __init__(self, root, variant):
     self.root, self.variant = root, variant
     if variant == 'wide_deep':  # California housing's archive, generated.
-      self.data_dir = str(root / 'data')
-      os.makedirs(self.data_dir)
-      tabular.write_housing_archive(
-          os.path.join(self.data_dir, tabular.HOUSING_ARCHIVE),
-          tabular.random_housing(2100, seed=3))
+      self.data_dir = write_housing(str(root / 'data'), 2100, seed=3)
       self.split_flags = []
     else:
       self.data_dir = write_dataset(str(root / 'data'), n_train=2100,

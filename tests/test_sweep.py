@@ -11,13 +11,13 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata
 
-from conftest import Proc, TensorBoard, error_lines, run_script, wait_until
+from conftest import (Proc, TensorBoard, error_lines, run_script, wait_until,
+                      write_housing)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import interrupts
 from legacy_dnn import sweep
-from legacy_dnn import tabular
 from legacy_dnn import training
 
 
@@ -94,11 +94,7 @@ def common_args(tmp_path, data_dir):
 
 
 def test_a_regression_sweep_ranks_by_test_mse_lowest_first(tmp_path):
-  folder = str(tmp_path / 'housing')
-  os.makedirs(folder)
-  tabular.write_housing_archive(
-      os.path.join(folder, tabular.HOUSING_ARCHIVE),
-      tabular.random_housing(400))
+  folder = write_housing(str(tmp_path / 'housing'))
   # depth=0 is linear regression: no hidden layer at all.
   result = run_script(
       'sweep.py', '--variant=regression', '--data_dir=' + folder,
