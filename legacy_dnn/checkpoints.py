@@ -141,16 +141,30 @@ def _step_of(prefix):
 class Checkpointer:
   """The rolling checkpoints, the best model, and the epoch file of a run."""
 
-  def __init__(self, model_dir, run_state, warm_start_variables=()):
+  def __init__(self, model_dir, run_state, warm_start_variables=(),
+               optional_variables=()):
     """Builds the Savers; call in the graph, before it is finalized.
 
     Args:
       model_dir: the run's folder.
       run_state: its RunState.
       warm_start_variables: variables that warm_start() will restore.
+      optional_variables: saved with every checkpoint, but restored only
+        from one that holds them all, shaped alike; otherwise initialized
+        (a cluster's share counts, which one process's checkpoint lacks).
     """
     self.model_dir = model_dir
     self.run_state = run_state
+    self.restored = None  # The prefix restore_or_initialize() restored.
+    optional = {v.op.name for v in optional_variables}
+    self._optional = list(optional_variables)
+    self._required_saver = self._init_optional = None
+    if self._optional:
+      self._required_saver = tf.compat.v1.train.Saver(
+          [v for v in tf.compat.v1.global_variables()
+           if v.op.name not in optional])
+      self._init_optional = tf.compat.v1.variables_initializer(
+          self._optional)
     self._prefix = os.path.join(model_dir, CHECKPOINT_PREFIX)
     self._best_prefix = os.path.join(model_dir, BEST_PREFIX)
     self._saver = tf.compat.v1.train.Saver(
@@ -218,7 +232,7 @@ class Checkpointer:
     prefixes = self.checkpoints()
     for i, prefix in enumerate(prefixes):
       try:
-        restore(sess, self._saver, prefix)
+        self._restore(sess, prefix)
       except CheckpointError as e:
         fallback = (('falling back to ' + os.path.basename(prefixes[i + 1]))
                     if i + 1 < len(prefixes) else 'no older checkpoint left')
@@ -229,6 +243,7 @@ class Checkpointer:
           prefixes[i:i + KEEP_CHECKPOINTS][::-1])
       state = self.run_state.read(sess)
       self._check_epoch_file(state.epoch)
+      self.restored = prefix
       return state
     if prefixes:
       raise CheckpointError(
@@ -236,6 +251,29 @@ class Checkpointer:
           'pass --restart to move it aside and start over' % self.model_dir)
     sess.run(init_op)
     return None
+
+  def _restore(self, sess, prefix):
+    if not self._optional:
+      restore(sess, self._saver, prefix)
+      return
+    try:
+      shapes = dict(tf.train.list_variables(prefix))
+    except (tf.errors.OpError, ValueError) as e:
+      raise CheckpointError('%s: cannot restore: %s'
+                            % (prefix, _first_line(e))) from None
+    if all(shapes.get(v.op.name) == v.shape.as_list()
+           for v in self._optional):
+      restore(sess, self._saver, prefix)
+    else:
+      restore(sess, self._required_saver, prefix)
+      sess.run(self._init_optional)
+
+  def keep_existing(self):
+    """Adopts the rolling checkpoints on disk without restoring one (a chief
+    that rejoins a running cluster), so that saving rotates them out as the
+    Saver that wrote them would have."""
+    self._saver.recover_last_checkpoints(
+        self.checkpoints()[:KEEP_CHECKPOINTS][::-1])
 
   def _check_epoch_file(self, epoch):
     path = os.path.join(self.model_dir, EPOCH_FILE)

@@ -36,6 +36,9 @@ NOT_SETTINGS = ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
 # How long a worker waits, by default, for the ps tasks to answer and for
 # the chief to make the model ready.
 DEFAULT_CLUSTER_TIMEOUT = 120.0
+# How long the chief waits, by default, for a worker that trains nothing
+# before it trains the rest of that worker's share itself.
+DEFAULT_WORKER_TIMEOUT = 60.0
 PS, WORKER = 'ps', 'worker'
 
 
@@ -57,6 +60,9 @@ class ClusterConfig:
   replicas_to_aggregate: Optional[int] = None
   # Seconds to wait for the ps tasks, and a worker for the chief's model.
   timeout: float = DEFAULT_CLUSTER_TIMEOUT
+  # Seconds without a batch from a worker before the chief gives up on it
+  # and trains the rest of its share (shares.py); 0 waits forever.
+  worker_timeout: float = 0.0
 
   @property
   def num_workers(self):
@@ -520,8 +526,8 @@ def _check_cluster(v):
     if ps or workers:
       raise flags.ValidationError('--ps_hosts and --worker_hosts need '
                                   '--job_name=ps or --job_name=worker')
-    for name in ('sync_replicas', 'replicas_to_aggregate'):
-      if v[name]:
+    for name in ('sync_replicas', 'replicas_to_aggregate', 'worker_timeout'):
+      if v[name] is not None and v[name] is not False:
         raise flags.ValidationError('--%s needs a cluster: --ps_hosts, '
                                     '--worker_hosts and --job_name' % name)
     if v['task_index']:
@@ -546,6 +552,11 @@ def _check_cluster(v):
   if v['replicas_to_aggregate'] and not v['sync_replicas']:
     raise flags.ValidationError('--replicas_to_aggregate needs '
                                 '--sync_replicas')
+  if v['worker_timeout'] and v['sync_replicas']:
+    raise flags.ValidationError(
+        '--worker_timeout=%g: with --sync_replicas the chief cannot train a '
+        'lost worker\'s share (the gradients of a step are aggregated); pass '
+        '--worker_timeout=0' % v['worker_timeout'])
   return True
 
 
@@ -582,6 +593,13 @@ def define_cluster_flags(flag_values):
       'Seconds a worker waits for the ps tasks to answer, and a non-chief '
       'worker for the chief to make the model ready, before it stops.',
       lower_bound=0.1, flag_values=fv)
+  flags.DEFINE_float(
+      'worker_timeout', None,
+      'Seconds without a batch from a worker before the chief gives up on '
+      'it and trains the rest of its share of the epoch; the worker joins '
+      'again at the next epoch if it comes back. Default %g; 0 waits '
+      'forever, as --sync_replicas must.' % DEFAULT_WORKER_TIMEOUT,
+      lower_bound=0, flag_values=fv)
   for name in ('ps_hosts', 'worker_hosts'):
     flags.register_validator(
         name, _is_host_list,
@@ -589,7 +607,8 @@ def define_cluster_flags(flag_values):
         'localhost:2222,localhost:2223', flag_values=fv)
   flags.register_multi_flags_validator(
       ['ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
-       'replicas_to_aggregate'], _check_cluster, flag_values=fv)
+       'replicas_to_aggregate', 'worker_timeout'], _check_cluster,
+      flag_values=fv)
   if 'trace_every' in fv:
     flags.register_multi_flags_validator(
         ['trace_every', 'job_name'],
@@ -607,7 +626,10 @@ def cluster_from_flags(fv):
       job_name=fv.job_name, task_index=fv.task_index,
       sync_replicas=fv.sync_replicas,
       replicas_to_aggregate=fv.replicas_to_aggregate,
-      timeout=fv.cluster_timeout)
+      timeout=fv.cluster_timeout,
+      worker_timeout=(fv.worker_timeout if fv.worker_timeout is not None
+                      else 0.0 if fv.sync_replicas
+                      else DEFAULT_WORKER_TIMEOUT))
 
 
 # Flags that say where a run lives, not what it is.

@@ -6,15 +6,17 @@ graph under replica_device_setter, so the variables (the run state and the
 global step among them) live on the ps tasks and every worker's steps update
 them. Worker 0, the chief, initializes or restores, evaluates and writes.
 
-What the workers share besides the model, in variables on the ps tasks that
-no checkpoint holds:
-  cluster/batches     [workers] int64: batches of the open epoch each worker
-                      has trained on, so a restarted worker takes up its
-                      share where it stopped;
-  cluster/open_epoch  the epoch (0-based) the chief has opened for training.
-An epoch's fixed order, from (seed, epoch), is shared out: worker i trains
-batches i, i + W, i + 2W, ... Each step also adds its loss and accuracy to
-the run state's partial sums, so the chief's epoch line covers every worker.
+What the workers share besides the model, in variables on the ps tasks:
+  cluster/batches     [workers] int64: batches of the open epoch trained,
+                      per share; saved with checkpoints, with
+  cluster/open_epoch  the epoch (0-based) the chief has opened for training;
+  cluster/owner       [workers]: who trains each share now;
+  cluster/given_up    [workers]: 1 for a worker the chief gave up on;
+  cluster/pause       1 while the chief stops the workers to save;
+  cluster/stopped     [workers]: 1 for a worker that has stopped for it.
+shares.py says how an epoch is shared out and kept whole. Each step also
+adds its loss and accuracy to the run state's partial sums, so the chief's
+epoch line covers every worker.
 """
 
 import contextlib
@@ -22,20 +24,15 @@ import re
 import socket
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from legacy_dnn import cli
 from legacy_dnn import config as config_lib
+from legacy_dnn import shares
 from legacy_dnn.errors import LostTaskError, UserError
 
-# How often waiting workers look at the shared variables.
-POLL_SECONDS = 0.01
 # How often a worker knocks on a ps task that does not answer yet.
 CONNECT_POLL_SECONDS = 0.25
-# The one line a worker prints when it has waited this long at the epoch's
-# end for the others.
-WAIT_NOTICE_SECONDS = 10.0
 # What TensorFlow's C++ side logs when a server cannot listen; the error
 # start_server raises says it in one line.
 SERVER_FAILURE = re.compile(r'E\d{4} [\d:.]+ +\d+ (add_port\.cc:\d+\] Failed '
@@ -166,19 +163,9 @@ def closing(sess):
   sess.close()
 
 
-def share(n_batches, task, num_workers):
-  """The batches of an epoch worker `task` trains: i, i + W, i + 2W, ..."""
-  return range(task, n_batches, num_workers)
-
-
-def shares(n_batches, num_workers):
-  """How many batches of an epoch each worker trains."""
-  return [len(share(n_batches, i, num_workers)) for i in range(num_workers)]
-
-
 def describe(cluster, n_batches):
   """The lines every worker prints at start: its place, and the split."""
-  sizes = shares(n_batches, cluster.num_workers)
+  sizes = shares.shares(n_batches, cluster.num_workers)
   mode = ('synchronous: SyncReplicasOptimizer aggregates %d gradients a step'
           % replicas_to_aggregate(cluster) if cluster.sync_replicas
           else 'asynchronous: each worker applies its own gradients')
@@ -216,7 +203,7 @@ class Replication:
   """A worker's part of the cluster, built in its graph under device_scope().
 
   Build it before the model, hand wrap_optimizer to model.build, then call
-  build() with the model and the run state.
+  build() with the model and the run state. shares.py runs the epochs on it.
   """
 
   def __init__(self, cluster):
@@ -224,16 +211,52 @@ class Replication:
     self.sync = None  # The SyncReplicasOptimizer, with --sync_replicas.
     workers = cluster.num_workers
     with tf.compat.v1.variable_scope('cluster'):
-      local = dict(trainable=False,
-                   collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES],
-                   initializer=tf.compat.v1.zeros_initializer())
+      zeros = tf.compat.v1.zeros_initializer()
+      # Saved with every checkpoint: a mid-epoch checkpoint says which
+      # batches of its epoch are trained.
+      saved = dict(trainable=False, initializer=zeros)
       self.batches = tf.compat.v1.get_variable('batches', [workers],
+                                               tf.int64, **saved)
+      self.open_epoch = tf.compat.v1.get_variable('open_epoch', [],
+                                                  tf.int64, **saved)
+      local = dict(trainable=False, initializer=zeros,
+                   collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES])
+      self.owner = tf.compat.v1.get_variable('owner', [workers], tf.int64,
+                                             **local)
+      self.given_up = tf.compat.v1.get_variable('given_up', [workers],
+                                                tf.int64, **local)
+      self.pause = tf.compat.v1.get_variable('pause', [], tf.int64, **local)
+      self.stopped = tf.compat.v1.get_variable('stopped', [workers],
                                                tf.int64, **local)
-      self.open_epoch = tf.compat.v1.get_variable('open_epoch', [], tf.int64,
-                                                  **local)
+    self._shared = [self.batches, self.open_epoch, self.owner, self.given_up,
+                    self.pause, self.stopped]
     self._epoch = tf.compat.v1.placeholder(tf.int64, [])
-    self._open = tf.group(self.batches.assign(tf.zeros([workers], tf.int64)),
-                          self.open_epoch.assign(self._epoch))
+    self._counts = tf.compat.v1.placeholder(tf.int64, [workers])
+    self._owners = tf.compat.v1.placeholder(tf.int64, [workers])
+    # The epoch opens last, so a worker that sees it also sees its counts.
+    with tf.control_dependencies([
+        self.batches.assign(self._counts), self.owner.assign(self._owners),
+        self.stopped.assign(tf.zeros([workers], tf.int64)),
+        self.pause.assign(0)]):
+      self._open = self.open_epoch.assign(self._epoch)
+    # The share a step trains: this worker's own, or one it took over.
+    self.share = tf.compat.v1.placeholder_with_default(
+        tf.constant(cluster.task_index, tf.int64), [], name='share')
+    me = tf.constant([cluster.task_index], tf.int64)
+    self._give_up = tf.group(
+        tf.compat.v1.scatter_update(self.given_up, [self.share], [1]),
+        tf.compat.v1.scatter_update(self.owner, [self.share], me))
+    self._come_back = tf.compat.v1.scatter_update(self.given_up,
+                                                  me, [0])
+    self._ack = tf.compat.v1.scatter_update(self.stopped, me, [1])
+    self._set_pause = self.pause.assign(1)
+    with tf.control_dependencies([self.stopped.assign(
+        tf.zeros([workers], tf.int64))]):
+      self._resume = self.pause.assign(0)
+    # What a worker reads with every step: whether the chief stops the
+    # cluster, and who owns the share now.
+    self._flags = tf.stack([self.pause.read_value(),
+                            tf.gather(self.owner, self.share)])
 
   def wrap_optimizer(self, optimizer):
     """model.build's hook: SyncReplicasOptimizer with --sync_replicas."""
@@ -245,22 +268,32 @@ class Replication:
     return self.sync
 
   def build(self, m, run_state):
-    """The train op that also counts the step; the ready and init ops."""
+    """The train op that also counts the step; the ready and init ops.
+
+    The count runs on the ps, after the step's update there, so a worker
+    killed mid-step leaves a batch either counted or, at worst, applied
+    without its count; the ps never counts a batch it did not see.
+    """
     sums = run_state.variables
     with tf.control_dependencies([m.train_op]):
+      with tf.compat.v1.colocate_with(self.batches):
+        count = tf.compat.v1.scatter_add(
+            self.batches, tf.reshape(self.share, [1]),
+            tf.ones([1], tf.int64))
       self.train_op = tf.group(
-          tf.compat.v1.scatter_add(self.batches, [self.cluster.task_index],
-                                   [1]),
+          count,
           sums.loss_sum.assign_add(tf.cast(m.loss, tf.float64)),
           sums.accuracy_sum.assign_add(tf.cast(m.accuracy, tf.float64)))
-    shared = [self.batches, self.open_epoch]
-    self._init = tf.compat.v1.variables_initializer(shared)
+    self.step_fetches = [self.train_op, m.loss, self._flags]
+    local = [v for v in self._shared
+             if v not in tf.compat.v1.global_variables()]
+    self._init = tf.compat.v1.variables_initializer(local)
     # Ready once the chief has initialized or restored the model and opened
     # an epoch.
     # (tf.identity, because the chief never runs it, and TensorFlow warns
     # of an unused report_uninitialized_variables.)
     self.ready_op = tf.identity(tf.compat.v1.report_uninitialized_variables(
-        tf.compat.v1.global_variables() + shared))
+        tf.compat.v1.global_variables() + local))
     if self.sync:
       # It builds a readiness op for MonitoredTrainingSession that nothing
       # here runs; consuming it quiets TensorFlow's warning of an unused op.
@@ -301,58 +334,76 @@ class Replication:
       sess.run(self.sync.local_step_init_op)
     return sess
 
-  def start(self, sess, epoch):
-    """The chief's part once the model is restored: open `epoch` (0-based)."""
+  def running(self, sess):
+    """Whether the ps tasks already hold a running cluster's variables: a
+    chief that was restarted while they lived finds them so."""
+    return not len(sess.run(self.ready_op))
+
+  def start(self, sess, epoch, counts=None):
+    """The chief's part once the model is restored: open `epoch` (0-based),
+    with counts of its batches already trained per share (default none)."""
     sess.run(self._init)
+    self.start_sync(sess)
+    self.open(sess, epoch, counts)
+
+  def start_sync(self, sess):
+    """The chief's SyncReplicasOptimizer set-up: tokens and its queue
+    runner; nothing when asynchronous."""
     if self.sync:
       sess.run(self.sync.chief_init_op)
       sess.run(self._init_tokens)
       self._chief_queue_runner.create_threads(
           sess, coord=tf.train.Coordinator(), daemon=True, start=True)
-    self.open(sess, epoch)
 
-  def open(self, sess, epoch):
-    """Lets the workers train on epoch (0-based); counts from zero."""
-    sess.run(self._open, {self._epoch: epoch})
+  def open(self, sess, epoch, counts=None):
+    """Lets the workers train on epoch (0-based): each its own share, but
+    the shares of workers given up on go to this one (the chief)."""
+    workers = self.cluster.num_workers
+    given_up = sess.run(self.given_up)
+    owners = [self.cluster.task_index if given_up[i] else i
+              for i in range(workers)]
+    sess.run(self._open, {self._epoch: epoch, self._owners: owners,
+                          self._counts: ([0] * workers if counts is None
+                                         else counts)})
 
   def done(self, sess):
-    """Batches of the open epoch each worker has trained on."""
+    """Batches of the open epoch trained, per share."""
     return sess.run(self.batches)
 
-  def wait(self, sess, ready, interrupts, notice):
-    """Polls until ready(sess) is true or a signal comes; False if one came.
+  def owners(self, sess):
+    return [int(o) for o in sess.run(self.owner)]
 
-    notice: printed once, if the wait lasts WAIT_NOTICE_SECONDS.
-    """
-    start = time.monotonic()
-    while not ready(sess):
-      if interrupts.signum is not None:
-        return False
-      if self.sync and sess.run(self._tokens_left) == 0:
-        sess.run(self._top_up)
-      if notice and time.monotonic() - start > WAIT_NOTICE_SECONDS:
-        print(notice(sess), flush=True)
-        notice = None
-      time.sleep(POLL_SECONDS)
-    return True
+  def give_up(self, sess, share):
+    """Marks share's worker as lost and takes its share over."""
+    sess.run(self._give_up, {self.share: share})
 
-  def waiting_for(self, n_batches):
-    """notice for the chief's wait: who has not finished their share."""
-    sizes = shares(n_batches, self.cluster.num_workers)
+  def come_back(self, sess):
+    """A worker that was given up on is back: it trains from the next epoch
+    the chief opens."""
+    was_given_up = bool(sess.run(self.given_up)[self.cluster.task_index])
+    if was_given_up:
+      sess.run(self._come_back)
+    return was_given_up
 
-    def notice(sess):
-      left = [(i, n - d) for i, (n, d) in enumerate(zip(sizes,
-                                                       self.done(sess)))
-              if d < n]
-      return ('Waiting for %s to finish the epoch (%s)'
-              % (', '.join('worker %d' % i for i, _ in left),
-                 ', '.join('%d batches left' % n for _, n in left)))
-    return notice
+  def stop_workers(self, sess):
+    """The chief asks the workers to stop after their current step."""
+    sess.run(self._set_pause)
 
-  def all_done(self, n_batches):
-    """ready for wait(): every share of the open epoch is trained."""
-    return lambda sess: int(np.sum(self.done(sess))) >= n_batches
+  def acknowledge(self, sess):
+    """A worker says it has stopped for the chief."""
+    sess.run(self._ack)
 
-  def opened_after(self, epoch):
-    """ready for wait(): the chief has opened a later epoch, or finished."""
-    return lambda sess: sess.run(self.open_epoch) > epoch
+  def resume(self, sess):
+    """Lets stopped workers go on (a chief that rejoined)."""
+    sess.run(self._resume)
+
+  def paused(self, sess):
+    return bool(sess.run(self.pause))
+
+  def acknowledged(self, sess):
+    return [bool(a) for a in sess.run(self.stopped)]
+
+  def top_up(self, sess):
+    """With --sync_replicas, a token for a worker blocked on one."""
+    if self.sync and sess.run(self._tokens_left) == 0:
+      sess.run(self._top_up)

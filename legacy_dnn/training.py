@@ -15,13 +15,11 @@ import itertools
 import math
 import os
 import signal
-import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
@@ -29,8 +27,11 @@ from legacy_dnn import data
 from legacy_dnn import distributed
 from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import model
+from legacy_dnn import shares
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError, UserError
+from legacy_dnn.steps import (Timing, check_loss, is_finished, mode_feed,
+                              progress_bar, should_stop_early)
 
 say = functools.partial(print, flush=True)
 
@@ -62,28 +63,6 @@ class Result:
   @property
   def test_mse(self):
     return self.test_metrics.get('test_mse')
-
-
-@dataclasses.dataclass
-class Timing:
-  """Where this call's time went; scripts/benchmark.py reads it."""
-  # time.time() when the first training step of this call returned.
-  first_step_at: Optional[float] = None
-  # Per epoch trained in this call: seconds in the batch loop alone (feeding,
-  # shuffling, the steps and their fetched cost), and the whole epoch with
-  # validation, summaries and checkpoints.
-  train_seconds: List[float] = dataclasses.field(default_factory=list)
-  epoch_seconds: List[float] = dataclasses.field(default_factory=list)
-
-
-def should_stop_early(wait, patience):
-  """True once `wait` epochs have passed without a better validation loss."""
-  return patience is not None and wait >= patience
-
-
-def is_finished(state, config):
-  return (state.epoch >= config.epochs or
-          should_stop_early(state.wait, config.patience))
 
 
 def next_state(state, epoch, val_loss):
@@ -154,22 +133,6 @@ def model_summary(variables, frozen=()):
       ' (%s frozen)' % format(model.parameter_count(frozen), ',')
       if frozen else ''))
   return '\n'.join(lines)
-
-
-def progress_bar(epoch, total, done):
-  """tqdm's bar over one epoch's examples: examples per second, time left.
-
-  On a terminal only: with stdout a file or a pipe there is no bar, so logs
-  stay clean. It leaves no trace; the epoch's line takes its place.
-
-  Args:
-    epoch: 1-based, for the label.
-    total: the epoch's examples.
-    done: those already trained on (by an interrupted run).
-  """
-  return tqdm.tqdm(total=total, initial=done, desc='Epoch %04d' % epoch,
-                   unit=' examples', leave=False, file=sys.stdout,
-                   disable=not sys.stdout.isatty(), mininterval=0.5)
 
 
 def session_threads(config):
@@ -313,7 +276,8 @@ def _run(config, splits, run_dir, caught=None):
     run_state = checkpoints.RunState()
     ckpt = checkpoints.Checkpointer(
         config.model_dir, run_state,
-        model.layer_variables(config.warm_start_layers))
+        model.layer_variables(config.warm_start_layers),
+        [replication.batches, replication.open_epoch] if replication else ())
     if replication:
       replication.build(m, run_state)
     histogram_op = summaries.histograms(tf.compat.v1.trainable_variables())
@@ -334,7 +298,15 @@ def _run(config, splits, run_dir, caught=None):
         intra_op_parallelism_threads=threads[0],
         inter_op_parallelism_threads=threads[1]))
   with sess as sess:
-    state = ckpt.restore_or_initialize(sess, init_op)
+    # A chief restarted while the ps tasks and workers went on keeps their
+    # run; synchronous training has no such rejoin (its token queues start
+    # with the chief), so its chief restores its checkpoint as at a start.
+    rejoined = (replication is not None and not cluster.sync_replicas and
+                replication.running(sess))
+    if rejoined:
+      state = shares.rejoin(sess, replication, ckpt, config, n_batches)
+    else:
+      state = ckpt.restore_or_initialize(sess, init_op)
     fresh = state is None
     if fresh and config.warm_start_from:
       source = ckpt.warm_start(sess, config.warm_start_from)
@@ -342,14 +314,17 @@ def _run(config, splits, run_dir, caught=None):
           ','.join(config.warm_start_layers), source,
           '; frozen: ' + ','.join(config.freeze) if config.freeze else ''))
     state = state or checkpoints.INITIAL_STATE
-    if replication:
-      state = _start_cluster(sess, run_state, replication, state)
+    trained = None
+    if replication and not rejoined:
+      state = shares.start(sess, replication, ckpt, state, n_batches)
+    elif replication is None:
+      trained = _trained_by_a_cluster(ckpt, state, n_batches)
     timing = Timing()
     if is_finished(state, config):
       say('This run already finished after %d epochs; evaluating its best '
           'model. Pass --restart to train it again.' % state.epoch)
       return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
-    if not fresh:
+    if not fresh and not rejoined:
       say('Training was interrupted. Continuing at epoch %d' %
           (state.epoch + 1))
     writers = summaries.Writers(run_dir, state.epoch + 1,
@@ -359,90 +334,142 @@ def _run(config, splits, run_dir, caught=None):
     try:
       with (contextlib.nullcontext(caught) if caught is not None else
             interrupts_lib.Interrupts()) as interrupts:
-        train_epochs = (_train_epochs if replication is None else
-                        functools.partial(_train_shares,
-                                          replication=replication))
-        state, signum = train_epochs(sess, m, ckpt, writers, histogram_op,
-                                     splits, config, state, interrupts,
-                                     timing)
+        if replication is None:
+          state, signum = _train_epochs(sess, m, ckpt, writers, histogram_op,
+                                        splits, config, state, interrupts,
+                                        timing, trained)
+        else:
+          state, signum = shares.chief_epochs(
+              sess, replication, ckpt, splits, config, state, interrupts,
+              timing, m, functools.partial(
+                  _end_cluster_epoch, sess, m, ckpt, writers, histogram_op,
+                  splits, config, timing))
     finally:
       writers.close()
     if signum is not None:
-      say('Interrupted by %s during epoch %d; %s Run the same command%s '
-          'again to resume.'
+      say('Interrupted by %s during epoch %d; %s'
           % (signal.Signals(signum).name, state.epoch + 1,
-             'saved a checkpoint in %s.' % config.model_dir
-             if replication is None else 'the latest checkpoint in %s, of an '
-             'epoch\'s end, is kept.' % config.model_dir,
-             '' if replication is None else 's of the cluster'))
+             'saved a checkpoint in %s. Run the same command again to '
+             'resume.' % config.model_dir if replication is None else
+             'stopped the workers and saved a checkpoint in %s. Run the same '
+             'command again to rejoin the running cluster, or every command '
+             'of the cluster to start it again from the checkpoint.'
+             % config.model_dir))
       return Result(state.epoch, state.best_epoch, None, False, signum,
                     run_dir, timing)
     return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
 
 
-def _mode_feed(m, config):
-  """What training steps feed besides the batch.
+def _trained_by_a_cluster(ckpt, state, n_batches):
+  """The batches of the open epoch that a cluster's mid-epoch checkpoint
+  says are trained, for one process that resumes it; None for any other
+  checkpoint."""
+  progress = ckpt.restored and shares.saved_progress(ckpt.restored)
+  if not progress or progress[0] != state.epoch or not sum(progress[1]):
+    return None
+  trained = shares.trained(n_batches, progress[1])
+  say('The checkpoint was saved by a cluster during epoch %d, after %d of '
+      'its %d batches; this process trains the rest'
+      % (state.epoch + 1, len(trained), n_batches))
+  return trained
 
-  Only dropout reads keep_prob, and only batch norm the training switch;
-  feeding either anyway costs ~20 us a step.
+
+def _end_cluster_epoch(sess, m, ckpt, writers, histogram_op, splits, config,
+                       timing, state, epoch_no, train_loss, train_metric,
+                       start):
+  """_end_epoch for the chief of a cluster: returns (State, stop early,
+  whether it saved a checkpoint)."""
+  def save(state):
+    del state  # Already on the ps tasks.
+    ckpt.save(sess, int(sess.run(m.global_step)))
+
+  checkpoint = _checkpoint_due(epoch_no, config)
+  state, stop_early = _end_epoch(
+      sess, m, ckpt, writers, histogram_op, splits, config, state, epoch_no,
+      train_loss, train_metric, save, checkpoint, start, timing)
+  return state, stop_early, checkpoint or stop_early
+
+
+def _follow_chief(sess, m, run_state, splits, config, replication):
+  """A non-chief worker's part: shares.follow_chief, and its last line.
+
+  Returns:
+    A Result without test figures: the chief evaluates.
   """
-  feed = {m.keep_prob: config.keep_prob} if config.keep_prob < 1 else {}
-  if model.has_batch_norm(config):
-    feed[m.training] = True
-  return feed
-
-
-def _check_loss(loss, epoch_no, config):
-  if not math.isfinite(loss):
-    raise TrainingError(
-        'epoch %d: the training loss became %s (is --learning_rate=%g too '
-        'high?); the last good checkpoint in %s is kept'
-        % (epoch_no, loss, config.learning_rate, config.model_dir))
+  timing = Timing()
+  with interrupts_lib.Interrupts() as interrupts:
+    state, signum = shares.follow_chief(sess, m, replication, splits, config,
+                                        interrupts, timing, run_state)
+  if signum is not None:
+    say('Interrupted by %s; run the same command again to rejoin the '
+        'cluster' % signal.Signals(signum).name)
+  return Result(state.epoch, state.best_epoch, None,
+                should_stop_early(state.wait, config.patience), signum, None,
+                timing)
 
 
 def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
-                  state, interrupts, timing):
-  """The epoch loop; returns (final State, signal number or None)."""
+                  state, interrupts, timing, trained=None):
+  """The epoch loop; returns (final State, signal number or None).
+
+  trained: batches of the first epoch that a cluster trained before its
+  mid-epoch checkpoint; they are skipped, and a signal in that epoch stops
+  training at its end (a checkpoint of ours mid-way could not say which
+  batches it holds).
+  """
   X_train, y_train = splits.train
   n_batches = max(1, len(X_train) // config.batch_size)
   fetches = [m.train_op, m.loss, m.accuracy]
-  mode_feed = _mode_feed(m, config)
+  extra_feed = mode_feed(m, config)
   step = int(sess.run(m.global_step))
 
   def save(state):
     ckpt.run_state.write(sess, state)
     ckpt.save(sess, step)
 
+  first_epoch = state.epoch
   for epoch in range(state.epoch, config.epochs):
     start = time.time()
     loss_sum, accuracy_sum = state.loss_sum, state.accuracy_sum
-    # After an interrupted epoch, skip the batches it already trained on. A
-    # cluster's checkpoints (epoch ends) need not fall on n_batches steps.
-    skipped = min(max(0, step - epoch * n_batches), n_batches)
-    batches = itertools.islice(
-        data.shuffle_batch(X_train, y_train, config.batch_size,
-                           data.epoch_rng(config.seed, epoch)),
-        skipped, None)
-    with progress_bar(epoch + 1, len(X_train), data.examples_in_batches(
-        len(X_train), config.batch_size, skipped)) as bar:
+    order = data.shuffle_batch(X_train, y_train, config.batch_size,
+                               data.epoch_rng(config.seed, epoch))
+    skip = set(trained) if trained and epoch == first_epoch else None
+    if skip is None:
+      # After an interrupted epoch, skip the batches it already trained on.
+      # A synchronous cluster's checkpoints (epoch ends) need not fall on
+      # n_batches steps.
+      skipped = min(max(0, step - epoch * n_batches), n_batches)
+      batches = itertools.islice(order, skipped, None)
+      done = data.examples_in_batches(len(X_train), config.batch_size,
+                                      skipped)
+    else:
+      batches = (b for j, b in enumerate(order) if j not in skip)
+      done = shares.examples(len(X_train), config.batch_size, skip)
+    deferred = False
+    with progress_bar(epoch + 1, len(X_train), done) as bar:
       for X_batch, y_batch in batches:
-        feed = {**model.feed(m, X_batch), m.y: y_batch, **mode_feed}
+        feed = {**model.feed(m, X_batch), m.y: y_batch, **extra_feed}
         if config.trace_every and (step + 1) % config.trace_every == 0:
           _, loss, accuracy = traced_run(sess, fetches, feed, writers,
                                          step + 1)
         else:
           _, loss, accuracy = sess.run(fetches, feed)
-        _check_loss(loss, epoch + 1, config)
+        check_loss(loss, epoch + 1, config)
         step += 1
         if timing.first_step_at is None:
           timing.first_step_at = time.time()
         loss_sum += float(loss)
         accuracy_sum += float(accuracy)
         bar.update(len(X_batch))
-        if interrupts.signum is not None:
+        if interrupts.signum is not None and skip is None:
           state = state._replace(loss_sum=loss_sum, accuracy_sum=accuracy_sum)
           save(state)
           return state, interrupts.signum
+        if interrupts.signum is not None and not deferred:
+          say('%s: epoch %d began from a cluster\'s mid-epoch checkpoint; '
+              'training stops at its end'
+              % (signal.Signals(interrupts.signum).name, epoch + 1))
+          deferred = True
 
     timing.train_seconds.append(time.time() - start)
     checkpoint = (_checkpoint_due(epoch + 1, config) or
@@ -519,135 +546,6 @@ def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
     say('Early stopping: no better validation loss for %d epochs since '
         'epoch %d' % (state.wait, state.best_epoch))
   return state, stop_early
-
-
-def _start_cluster(sess, run_state, replication, state):
-  """The chief's start in a cluster: opens the epoch the run is at.
-
-  A cluster starts each epoch at its first batch; the partial sums of an
-  epoch that a single process's run was interrupted in start over with it.
-  """
-  if state.loss_sum or state.accuracy_sum:
-    say('The checkpoint was saved during epoch %d; a cluster trains it from '
-        'its first batch' % (state.epoch + 1))
-    state = state._replace(loss_sum=0.0, accuracy_sum=0.0)
-    run_state.write(sess, state)
-  replication.start(sess, state.epoch)
-  return state
-
-
-def _share_examples(n_examples, batch_size, task, num_workers, batches=None):
-  """Examples in a worker's share of an epoch (its first `batches` of it)."""
-  def size(j):
-    return (data.examples_in_batches(n_examples, batch_size, j + 1) -
-            data.examples_in_batches(n_examples, batch_size, j))
-  mine = distributed.share(max(1, n_examples // batch_size), task,
-                           num_workers)
-  return sum(size(j) for j in mine[:batches])
-
-
-def _train_share(sess, m, fetches, splits, config, epoch, replication,
-                 interrupts, timing):
-  """This worker's share of epoch (0-based); False if a signal stopped it.
-
-  A worker that was restarted skips the part of its share it had trained.
-  """
-  X_train, y_train = splits.train
-  task = replication.cluster.task_index
-  workers = replication.cluster.num_workers
-  done = int(replication.done(sess)[task])
-  mine = distributed.share(max(1, len(X_train) // config.batch_size), task,
-                           workers)[done:]
-  batches = itertools.islice(
-      data.shuffle_batch(X_train, y_train, config.batch_size,
-                         data.epoch_rng(config.seed, epoch)),
-      mine.start, mine.stop, mine.step)
-  mode_feed = _mode_feed(m, config)
-  with progress_bar(
-      epoch + 1,
-      _share_examples(len(X_train), config.batch_size, task, workers),
-      _share_examples(len(X_train), config.batch_size, task, workers,
-                      done)) as bar:
-    for X_batch, y_batch in batches:
-      _, loss, _ = sess.run(fetches, {**model.feed(m, X_batch), m.y: y_batch,
-                                      **mode_feed})
-      _check_loss(loss, epoch + 1, config)
-      if timing.first_step_at is None:
-        timing.first_step_at = time.time()
-      bar.update(len(X_batch))
-      if interrupts.signum is not None:
-        return False
-  return True
-
-
-def _train_shares(sess, m, ckpt, writers, histogram_op, splits, config,
-                  state, interrupts, timing, replication):
-  """The chief's epoch loop in a cluster; returns as _train_epochs does.
-
-  The chief trains its share of each epoch, waits until every worker has
-  trained theirs, and ends the epoch as _train_epochs does, with the loss and
-  accuracy of every worker's steps. Only then does it open the next epoch,
-  so a checkpoint holds the model at an epoch's end. An interrupted chief
-  saves nothing more: a cluster's checkpoints are the epochs'.
-  """
-  n_batches = max(1, len(splits.train[0]) // config.batch_size)
-  fetches = [replication.train_op, m.loss, m.accuracy]
-
-  def save(state):
-    ckpt.save(sess, int(sess.run(m.global_step)))
-
-  for epoch in range(state.epoch, config.epochs):
-    start = time.time()
-    if not (_train_share(sess, m, fetches, splits, config, epoch,
-                         replication, interrupts, timing) and
-            replication.wait(sess, replication.all_done(n_batches),
-                             interrupts, replication.waiting_for(n_batches))):
-      return state, interrupts.signum
-    timing.train_seconds.append(time.time() - start)
-    sums = ckpt.run_state.read(sess)
-    state, stop_early = _end_epoch(
-        sess, m, ckpt, writers, histogram_op, splits, config, state,
-        epoch + 1, sums.loss_sum / n_batches, sums.accuracy_sum / n_batches,
-        save, _checkpoint_due(epoch + 1, config), start, timing)
-    replication.open(sess, epoch + 1)
-    if interrupts.signum is not None:
-      return state, interrupts.signum
-    if stop_early:
-      break
-  return state, None
-
-
-def _follow_chief(sess, m, run_state, splits, config, replication):
-  """A non-chief worker's loop: its share of each epoch the chief opens.
-
-  Returns:
-    A Result without test figures: the chief evaluates.
-  """
-  fetches = [replication.train_op, m.loss, m.accuracy]
-  task = replication.cluster.task_index
-  timing = Timing()
-  with interrupts_lib.Interrupts() as interrupts:
-    while True:
-      state = run_state.read(sess)
-      epoch = int(sess.run(replication.open_epoch))
-      if is_finished(state, config):
-        say('Worker %d: the run finished after %d epochs; the chief '
-            '(worker 0) evaluates it' % (task, state.epoch))
-        break
-      start = time.time()
-      if not (_train_share(sess, m, fetches, splits, config, epoch,
-                           replication, interrupts, timing) and
-              replication.wait(sess, replication.opened_after(epoch),
-                               interrupts, None)):
-        say('Interrupted by %s during epoch %d; run the same command again '
-            'to rejoin the cluster' % (signal.Signals(interrupts.signum).name,
-                                       epoch + 1))
-        break
-      say('Worker %d: epoch %d done (%.1f s)'
-          % (task, epoch + 1, time.time() - start))
-  return Result(state.epoch, state.best_epoch, None,
-                should_stop_early(state.wait, config.patience),
-                interrupts.signum, None, timing)
 
 
 def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):

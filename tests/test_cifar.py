@@ -3,7 +3,6 @@
 import dataclasses
 import hashlib
 import os
-import shutil
 import tarfile
 
 import numpy as np

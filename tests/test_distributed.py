@@ -172,9 +172,14 @@ def test_async_cluster_checkpoints_epoch_file_and_accuracy(async_cluster):
   assert reader.get_tensor('run_state/epoch') == EPOCHS
   assert tf.train.latest_checkpoint(cluster.model_dir,
                                     checkpoints.BEST_INDEX)
-  # Nothing of the cluster's own bookkeeping is in a checkpoint.
-  assert not [n for n in reader.get_variable_to_shape_map()
-              if n.startswith('cluster/')]
+  # Of the cluster's own bookkeeping, a checkpoint holds only how far the
+  # epoch got: who owns which share is the live cluster's business.
+  assert sorted(n for n in reader.get_variable_to_shape_map()
+                if n.startswith('cluster/')) == ['cluster/batches',
+                                                 'cluster/open_epoch']
+  # Every batch of every epoch once, through a killed worker and a killed
+  # cluster: the ps took one global step a batch.
+  assert reader.get_tensor('global_step') == EPOCHS * 360
 
 
 def test_tensorboard_shows_each_epoch_of_a_killed_cluster_once(async_cluster):
@@ -235,8 +240,14 @@ def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
   assert single.returncode == 0, single.stderr
   readers = [tf.train.load_checkpoint(tf.train.latest_checkpoint(d))
              for d in (cluster.model_dir, alone)]
-  names = sorted(readers[0].get_variable_to_shape_map())
-  assert names == sorted(readers[1].get_variable_to_shape_map())
+  names = sorted(readers[1].get_variable_to_shape_map())
+  # Besides the model, the cluster saves which batches of the epoch it had
+  # trained: here, at the last epoch's end, all of them.
+  assert sorted(readers[0].get_variable_to_shape_map()) == sorted(
+      names + ['cluster/batches', 'cluster/open_epoch'])
+  n_batches = readers[1].get_tensor('global_step') // 2
+  assert list(readers[0].get_tensor('cluster/batches')) == [n_batches]
+  assert readers[0].get_tensor('cluster/open_epoch') == 1
   for name in names:
     np.testing.assert_array_equal(readers[0].get_tensor(name),
                                   readers[1].get_tensor(name), err_msg=name)
