@@ -198,6 +198,141 @@ def test_tensorboard_shows_each_epoch_of_a_killed_cluster_once(async_cluster):
             range(1, EPOCHS + 1)), (split, tag)
 
 
+# The three faults a preemptible cluster meets (#19): 1 ps + 2 workers of
+# the small network, EPOCHS epochs of 360 batches, every kill in the middle
+# of epoch 3.
+MID_EPOCH_3 = 2 * 360 + 60
+
+
+def kept_checkpoints_are_epoch_ends_or_stops(model_dir):
+  """Every rolling checkpoint left holds the state its global step says:
+  an epoch's end (step = epochs * 360), or a stop inside the epoch whose
+  counts add up to the step. None is an older state saved under a newer
+  step."""
+  found = sorted(
+      p[:-len('.index')] for p in os.listdir(model_dir)
+      if re.fullmatch(r'model\.ckpt-\d+\.index', p))
+  assert found
+  for name in found:
+    reader = tf.train.load_checkpoint(os.path.join(model_dir, name))
+    step = int(name.rsplit('-', 1)[1])
+    assert reader.get_tensor('global_step') == step, name
+    epoch = reader.get_tensor('run_state/epoch')
+    counts = reader.get_tensor('cluster/batches')
+    if reader.get_tensor('cluster/open_epoch') == epoch:  # A stop.
+      assert step == epoch * 360 + counts.sum(), name
+    else:
+      assert step == epoch * 360, name
+
+
+def assert_whole_run(cluster, chief_output, epochs=EPOCHS):
+  """The run trained every epoch, each batch once, and shows each once."""
+  with open(os.path.join(cluster.model_dir, checkpoints.EPOCH_FILE)) as f:
+    assert f.read() == str(epochs)
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(
+      cluster.model_dir))
+  assert reader.get_tensor('run_state/epoch') == epochs
+  assert reader.get_tensor('global_step') == epochs * 360
+  kept_checkpoints_are_epoch_ends_or_stops(cluster.model_dir)
+  assert epochs_in_tensorboard(cluster.logdir, cluster.model_dir) == {
+      (split, tag): list(range(1, epochs + 1))
+      for split in ('train', 'validation') for tag in ('loss', 'accuracy')}
+  assert re.findall(r'^Epoch: (\d+) ', chief_output, re.M)[-1] == (
+      '%04d' % epochs)
+
+
+@pytest.fixture(scope='module')
+def undisturbed(tmp_path_factory, data_dir):
+  """The accuracy of a 1 ps + 2 workers run that nothing disturbs."""
+  cluster = Cluster(tmp_path_factory.mktemp('undisturbed'), data_dir, 2,
+                    *SMALL, '--epochs=%d' % EPOCHS)
+  ps, workers = cluster.start()
+  for worker in workers:
+    assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  return accuracy(workers[0].output)
+
+
+def test_the_chief_takes_over_a_lost_workers_share(tmp_path, data_dir,
+                                                   undisturbed):
+  cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % EPOCHS,
+                    '--worker_timeout=2')
+  ps, (chief, worker) = cluster.start()
+  chief.wait_for_line('Epoch: 0002 ')
+  wait_until(lambda: cluster.global_step() > MID_EPOCH_3, 'epoch 3 begin')
+  kill(worker)
+  gave_up = chief.wait_for_line('Gave up on worker 1: ')
+  epoch = int(re.search(r'in epoch (\d+)', gave_up).group(1))
+  assert epoch >= 3
+  assert ('no batch of its share for 2 s (--worker_timeout). Worker 0 (the '
+          'chief) trains the' in gave_up)
+  # Back later, it joins at an epoch's start.
+  worker = cluster.worker(1)
+  back = worker.wait_for_line('Worker 1: the chief gave up on me')
+  joins = int(re.search(r'I join at epoch (\d+)', back).group(1))
+  assert chief.wait() == 0, chief.stderr
+  assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  assert_whole_run(cluster, chief.output)
+  assert abs(accuracy(chief.output) - undisturbed) <= 0.01
+  trained = [int(n) for n in re.findall(r'^Worker 1: epoch (\d+) done',
+                                        worker.output, re.M)]
+  if joins <= EPOCHS:
+    assert trained == list(range(joins, EPOCHS + 1)), worker.output
+
+
+def test_a_restarted_chief_rejoins_the_running_cluster(tmp_path, data_dir):
+  cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % EPOCHS)
+  ps, (chief, worker) = cluster.start()
+  chief.wait_for_line('Epoch: 0002 ')
+  wait_until(lambda: cluster.global_step() > MID_EPOCH_3, 'epoch 3 begin')
+  kill(chief)
+  at_kill = cluster.global_step()
+  chief = cluster.worker(0)
+  rejoined = chief.wait_for_line('Rejoined the running cluster: ')
+  # Nothing rolled back: the ps's step only grows.
+  assert cluster.global_step() >= at_kill
+  assert 'nothing is restored or initialized' in rejoined
+  assert chief.wait() == 0, chief.stderr
+  assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  assert 'Training was interrupted' not in chief.output
+  assert_whole_run(cluster, chief.output)
+  assert accuracy(chief.output) >= 0.9
+
+
+def test_sigterm_to_the_chief_saves_inside_the_epoch(tmp_path, data_dir):
+  cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % EPOCHS)
+  ps, (chief, worker) = cluster.start()
+  chief.wait_for_line('Epoch: 0002 ')
+  wait_until(lambda: cluster.global_step() > MID_EPOCH_3, 'epoch 3 begin')
+  chief.popen.send_signal(signal.SIGTERM)
+  assert chief.wait() == 128 + signal.SIGTERM, chief.stderr
+  assert ('stopped the workers and saved a checkpoint in %s'
+          % cluster.model_dir) in chief.lines[-1]
+  stopped = worker.wait_for_line('Worker 1: the chief stopped the cluster '
+                                 'during epoch ')
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(
+      cluster.model_dir))
+  epoch = reader.get_tensor('run_state/epoch')
+  counts = reader.get_tensor('cluster/batches')
+  assert 'during epoch %d' % (epoch + 1) in stopped
+  assert reader.get_tensor('cluster/open_epoch') == epoch >= 2
+  assert 0 < counts.sum() < 360
+  assert reader.get_tensor('global_step') == epoch * 360 + counts.sum()
+  kill(ps, worker)
+
+  ps, (chief, worker) = cluster.start()
+  assert chief.wait() == 0, chief.stderr
+  assert worker.wait() == 0, worker.stderr
+  cluster.stop_ps(ps)
+  assert ('The checkpoint was saved during epoch %d, after %d of its 360 '
+          'batches; the cluster trains the rest' % (epoch + 1, counts.sum())
+          ) in chief.output
+  assert_whole_run(cluster, chief.output)
+  assert accuracy(chief.output) >= 0.9
+
+
 def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
   epochs = 3
   cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % epochs,
