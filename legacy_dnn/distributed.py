@@ -228,8 +228,7 @@ class Replication:
       self.pause = tf.compat.v1.get_variable('pause', [], tf.int64, **local)
       self.stopped = tf.compat.v1.get_variable('stopped', [workers],
                                                tf.int64, **local)
-    self._shared = [self.batches, self.open_epoch, self.owner, self.given_up,
-                    self.pause, self.stopped]
+    self._local = [self.owner, self.given_up, self.pause, self.stopped]
     self._epoch = tf.compat.v1.placeholder(tf.int64, [])
     self._counts = tf.compat.v1.placeholder(tf.int64, [workers])
     self._owners = tf.compat.v1.placeholder(tf.int64, [workers])
@@ -285,15 +284,13 @@ class Replication:
           sums.loss_sum.assign_add(tf.cast(m.loss, tf.float64)),
           sums.accuracy_sum.assign_add(tf.cast(m.accuracy, tf.float64)))
     self.step_fetches = [self.train_op, m.loss, self._flags]
-    local = [v for v in self._shared
-             if v not in tf.compat.v1.global_variables()]
-    self._init = tf.compat.v1.variables_initializer(local)
+    self._init = tf.compat.v1.variables_initializer(self._local)
     # Ready once the chief has initialized or restored the model and opened
     # an epoch.
     # (tf.identity, because the chief never runs it, and TensorFlow warns
     # of an unused report_uninitialized_variables.)
     self.ready_op = tf.identity(tf.compat.v1.report_uninitialized_variables(
-        tf.compat.v1.global_variables() + local))
+        tf.compat.v1.global_variables() + self._local))
     if self.sync:
       # It builds a readiness op for MonitoredTrainingSession that nothing
       # here runs; consuming it quiets TensorFlow's warning of an unused op.
@@ -343,17 +340,12 @@ class Replication:
     """The chief's part once the model is restored: open `epoch` (0-based),
     with counts of its batches already trained per share (default none)."""
     sess.run(self._init)
-    self.start_sync(sess)
-    self.open(sess, epoch, counts)
-
-  def start_sync(self, sess):
-    """The chief's SyncReplicasOptimizer set-up: tokens and its queue
-    runner; nothing when asynchronous."""
     if self.sync:
       sess.run(self.sync.chief_init_op)
       sess.run(self._init_tokens)
       self._chief_queue_runner.create_threads(
           sess, coord=tf.train.Coordinator(), daemon=True, start=True)
+    self.open(sess, epoch, counts)
 
   def open(self, sess, epoch, counts=None):
     """Lets the workers train on epoch (0-based): each its own share, but

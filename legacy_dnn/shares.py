@@ -47,6 +47,7 @@ SETTLE_SECONDS = 10.0
 
 # How a share's training ended.
 DONE = 'done'  # Every batch of it is trained.
+ENDED = 'ended'  # The chief had ended the epoch already (a worker joined late).
 SIGNALED = 'signaled'  # This process caught SIGINT or SIGTERM.
 PAUSED = 'paused'  # The chief stops the cluster to save.
 TAKEN = 'taken'  # The chief gave up on this worker and took the share.
@@ -161,27 +162,21 @@ def train_share(sess, m, replication, splits, config, epoch, index,
   return DONE
 
 
-def wait(sess, replication, ready, interrupts, notice=None):
-  """Polls until ready() is true or a signal comes; False if one came.
-
-  A worker that waits acknowledges a stop the chief asks for, so the chief
-  need not wait for it. notice: printed once, after WAIT_NOTICE_SECONDS.
-  """
-  start = time.monotonic()
+def wait(sess, replication, ready, interrupts):
+  """A worker polls until ready() is true or a signal comes; False if one
+  came. It acknowledges a stop the chief asks for, so the chief need not
+  wait for it."""
   while not ready():
     if interrupts.signum is not None:
       return False
-    if not replication.cluster.is_chief and replication.paused(sess):
+    if replication.paused(sess):
       replication.acknowledge(sess)
     replication.top_up(sess)
-    if notice and time.monotonic() - start > WAIT_NOTICE_SECONDS:
-      say(notice())
-      notice = None
     time.sleep(POLL_SECONDS)
   return True
 
 
-def _waiting_line(replication, counts, sizes):
+def _waiting_line(counts, sizes):
   left = [(i, n - int(d)) for i, (n, d) in enumerate(zip(sizes, counts))
           if d < n]
   return ('Waiting for %s to finish the epoch (%s)'
@@ -232,7 +227,7 @@ def chief_trains(sess, m, replication, splits, config, epoch, interrupts,
     if waiting_since is None:
       waiting_since = now
     elif now - waiting_since > WAIT_NOTICE_SECONDS:
-      say(_waiting_line(replication, counts, sizes))
+      say(_waiting_line(counts, sizes))
       waiting_since = float('inf')
     replication.top_up(sess)
     time.sleep(POLL_SECONDS)
@@ -252,8 +247,9 @@ def stop_workers(sess, replication, n_batches):
     owners = replication.owners(sess)
     acknowledged = replication.acknowledged(sess)
     settled = set(stalls.update(counts, sizes, time.monotonic()))
+    me = replication.cluster.task_index
     running = [i for i in range(workers)
-               if counts[i] < sizes[i] and owners[i] != 0 and
+               if counts[i] < sizes[i] and owners[i] != me and
                not acknowledged[owners[i]] and i not in settled]
     if not running:
       return
@@ -293,7 +289,7 @@ def start(sess, replication, ckpt, state, n_batches):
   return state
 
 
-def rejoin(sess, replication, ckpt, config, n_batches):
+def rejoin(sess, replication, ckpt, n_batches):
   """A restarted chief's start on ps tasks that still hold the run.
 
   Nothing is restored or initialized. Workers it had stopped go on; an epoch
@@ -312,7 +308,7 @@ def rejoin(sess, replication, ckpt, config, n_batches):
       % (state.epoch + 1, sum(counts) if epoch == state.epoch else 0,
          n_batches))
   if epoch < state.epoch:  # The epoch ended; the next was not opened.
-    ckpt.save(sess, int(sess.run(tf.compat.v1.train.get_global_step())))
+    save(sess, ckpt)
     if state.best_epoch == state.epoch:
       ckpt.save_best(sess)
     replication.open(sess, state.epoch)
@@ -321,12 +317,19 @@ def rejoin(sess, replication, ckpt, config, n_batches):
   return state
 
 
+def save(sess, ckpt):
+  """A rolling checkpoint of what the ps tasks hold now, run state and all,
+  under the global step."""
+  ckpt.save(sess, int(sess.run(tf.compat.v1.train.get_global_step())))
+
+
 def chief_epochs(sess, replication, ckpt, splits, config, state, interrupts,
                  timing, m, end_epoch):
   """The chief's epoch loop in a cluster; returns (State, signal or None).
 
   end_epoch(state, epoch_no, train_loss, train_metric, start): the one
-  place an epoch ends (training.py), which returns (State, stop early).
+  place an epoch ends (training.py), which returns (State, stop early,
+  whether it saved a checkpoint).
   A signal mid-epoch stops the workers and saves a mid-epoch checkpoint; one
   during an epoch's end saves it and opens no next epoch.
   """
@@ -337,7 +340,7 @@ def chief_epochs(sess, replication, ckpt, splits, config, state, interrupts,
                     timing) == SIGNALED:
       stop_workers(sess, replication, n_batches)
       state = ckpt.run_state.read(sess)
-      ckpt.save(sess, int(sess.run(m.global_step)))
+      save(sess, ckpt)
       return state, interrupts.signum
     timing.train_seconds.append(time.time() - start)
     sums = ckpt.run_state.read(sess)
@@ -346,7 +349,7 @@ def chief_epochs(sess, replication, ckpt, splits, config, state, interrupts,
         sums.accuracy_sum / n_batches, start)
     if interrupts.signum is not None:
       if not saved:
-        ckpt.save(sess, int(sess.run(m.global_step)))
+        save(sess, ckpt)
       return state, interrupts.signum
     replication.open(sess, epoch + 1)
     if stop_early:
@@ -375,7 +378,7 @@ def follow_chief(sess, m, replication, splits, config, interrupts, timing,
       return state, None
     start = time.time()
     if state.epoch > epoch:  # The chief ended it and opens the next.
-      outcome = DONE
+      outcome = ENDED
     elif replication.come_back(sess):
       say('Worker %d: the chief gave up on me and took over my share of '
           'epoch %d; I join at epoch %d' % (task, epoch + 1, epoch + 2))

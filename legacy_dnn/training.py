@@ -304,7 +304,7 @@ def _run(config, splits, run_dir, caught=None):
     rejoined = (replication is not None and not cluster.sync_replicas and
                 replication.running(sess))
     if rejoined:
-      state = shares.rejoin(sess, replication, ckpt, config, n_batches)
+      state = shares.rejoin(sess, replication, ckpt, n_batches)
     else:
       state = ckpt.restore_or_initialize(sess, init_op)
     fresh = state is None
@@ -381,7 +381,7 @@ def _end_cluster_epoch(sess, m, ckpt, writers, histogram_op, splits, config,
   whether it saved a checkpoint)."""
   def save(state):
     del state  # Already on the ps tasks.
-    ckpt.save(sess, int(sess.run(m.global_step)))
+    shares.save(sess, ckpt)
 
   checkpoint = _checkpoint_due(epoch_no, config)
   state, stop_early = _end_epoch(
