@@ -55,6 +55,13 @@ _TEMPORARY = re.compile(
     r'|\.(%s|%s).+' % (re.escape(EPOCH_FILE), re.escape(RUN_FILE)))
 # A checkpoint's other files, orphaned if a kill came before its .index.
 _CHECKPOINT_PART = re.compile(_OURS + r'\.(data-\d+-of-\d+|meta)')
+# What a session on TensorFlow's gRPC runtime raises when a task of its
+# cluster goes away. It is not the checkpoint's fault, so a save or restore
+# passes them on as they are, for the cluster code to say which task was
+# lost (distributed.lost_task_error); wrapped, a restore would even skip a
+# good checkpoint as unreadable.
+LOST_TASK_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
+                    tf.errors.DeadlineExceededError)
 
 State = collections.namedtuple('State', [
     'epoch',           # Epochs completed.
@@ -200,6 +207,8 @@ class Checkpointer:
       atomic_write(os.path.join(self.model_dir, EPOCH_FILE),
                    '%d' % self.run_state.read(sess).epoch)
       remove_orphans(self.model_dir)
+    except LOST_TASK_ERRORS:
+      raise
     except (tf.errors.OpError, OSError) as e:
       raise CheckpointError('%s: cannot save a checkpoint: %s'
                             % (self.model_dir, getattr(e, 'message', e))
@@ -209,6 +218,8 @@ class Checkpointer:
     try:
       self._best_saver.save(sess, self._best_prefix,
                             latest_filename=BEST_INDEX)
+    except LOST_TASK_ERRORS:
+      raise
     except (tf.errors.OpError, OSError) as e:
       raise CheckpointError('%s: cannot save the best model: %s'
                             % (self.model_dir, getattr(e, 'message', e))
@@ -300,6 +311,8 @@ def restore(sess, saver, prefix):
   try:
     with sess.graph.as_default():  # Outside it, Saver.restore acts eagerly.
       saver.restore(sess, prefix)
+  except LOST_TASK_ERRORS:
+    raise
   except (tf.errors.OpError, ValueError) as e:
     raise CheckpointError('%s: cannot restore: %s'
                           % (prefix, _first_line(e))) from None

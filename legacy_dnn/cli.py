@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 
 from absl import app
 from absl import flags
@@ -71,6 +72,77 @@ def without_lines(pattern):
       sys.stderr.flush()
 
 
+class _LiveFilter:
+  """Copies what is written to fd 2 to the real stderr as it comes, less
+  the lines that match a pattern. A thread copies; sync() waits for it."""
+
+  # Written through the pipe by sync(); the thread notes it, never copies it.
+  _MARK = b'\0legacy_dnn sync\0\n'
+
+  def __init__(self, pattern):
+    self._pattern = pattern
+    self._synced = threading.Condition()
+    self._marks = 0
+    sys.stderr.flush()
+    self.saved = os.dup(2)
+    read, write = os.pipe()
+    os.dup2(write, 2)
+    os.close(write)
+    self._thread = threading.Thread(target=self._copy, args=(read,),
+                                    daemon=True, name='stderr filter')
+    self._thread.start()
+
+  def _copy(self, read):
+    with os.fdopen(read, 'rb') as pipe:
+      for line in pipe:
+        if line == self._MARK:
+          with self._synced:
+            self._marks += 1
+            self._synced.notify_all()
+        elif not self._pattern.match(line.decode(errors='replace')):
+          # A stderr that is gone must not stop the copying: a full pipe
+          # would block every writer.
+          with contextlib.suppress(OSError):
+            os.write(self.saved, line)
+
+  def sync(self, timeout=10.0):
+    """Returns once every line written to fd 2 before the call is copied."""
+    sys.stderr.flush()
+    with self._synced:
+      target = self._marks + 1
+      os.write(2, self._MARK)
+      self._synced.wait_for(lambda: self._marks >= target, timeout)
+
+  def stop(self):
+    """Copies what is left and points fd 2 at the real stderr again."""
+    self.sync()
+    os.dup2(self.saved, 2)
+    os.close(self.saved)
+
+
+_live_filter = None
+
+
+def filter_stderr(pattern):
+  """From now until the script ends, drops the lines matching pattern from
+  fd 2 as they are written; the rest still show at once.
+
+  For what TensorFlow's C++ side logs from its own threads while a script
+  runs (without_lines() holds everything back until it ends). cli.run stops
+  it before the script exits.
+  """
+  global _live_filter
+  if _live_filter is None:
+    _live_filter = _LiveFilter(pattern)
+
+
+def _stop_filter():
+  global _live_filter
+  if _live_filter is not None:
+    _live_filter.stop()
+    _live_filter = None
+
+
 def set_tensorflow_environment():
   """The variables TensorFlow reads as it loads, where the user has not set
   them: its C++ INFO and WARNING lines hidden, oneDNN on."""
@@ -127,10 +199,17 @@ def run(main, usage=None):
     except errors.UserError as e:
       print('%s: error: %s' % (prog, e), file=sys.stderr)
       if isinstance(e, errors.LostTaskError):
+        # At once: deleting the session would wait for the lost task. Lines
+        # TensorFlow logs after this one are of the same loss, and are
+        # dropped with the filter's pipe.
         sys.stdout.flush()
+        if _live_filter is not None:
+          _live_filter.sync()
         sys.stderr.flush()
         os._exit(1)  # pylint: disable=protected-access
       return 1
+    finally:
+      _stop_filter()
 
   app.run(wrapped,
           flags_parser=lambda argv: config.parse_or_exit(argv, flags.FLAGS))

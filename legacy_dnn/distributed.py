@@ -26,6 +26,7 @@ import time
 
 import tensorflow as tf
 
+from legacy_dnn import checkpoints
 from legacy_dnn import cli
 from legacy_dnn import config as config_lib
 from legacy_dnn import shares
@@ -39,8 +40,17 @@ SERVER_FAILURE = re.compile(r'E\d{4} [\d:.]+ +\d+ (add_port\.cc:\d+\] Failed '
                             r'to add port|grpc_server_lib\.cc:\d+\] UNKNOWN: '
                             r'Could not start gRPC server)')
 # What losing a task looks like to a session on the gRPC runtime.
-LOST_TASK_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
-                    tf.errors.DeadlineExceededError)
+LOST_TASK_ERRORS = checkpoints.LOST_TASK_ERRORS
+# What TensorFlow logs when a task goes away between steps: after each step
+# the master cleans it up on every task, in the background, and logs a
+# cleanup that fails, with gRPC's details on the lines after. The run stops
+# with its own line (lost_task_error) at its next step; cli.filter_stderr
+# drops these.
+LOST_TASK_CHATTER = re.compile(
+    r'E\d{4} [\d:.]+ +\d+ master_session\.cc:\d+\] Cleanup partition error: '
+    r'(UNAVAILABLE|ABORTED|DEADLINE_EXCEEDED): '
+    r'|Additional GRPC error information from remote target /job:'
+    r'|:\w+:Error received from peer ')
 
 
 def start_server(cluster, threads=(0, 0)):
@@ -146,18 +156,25 @@ def lost_task_error(cluster, error, model_dir):
 
 
 @contextlib.contextmanager
-def closing(sess):
-  """Closes sess afterwards, unless a task was lost.
+def closing(sess, cluster):
+  """Closes sess afterwards, unless a ps task is gone.
 
-  Closing a session whose ps task is gone waits 30 s for it and then logs
-  an error; the process is about to stop with its own line anyway.
+  Closing (or deleting) a session whose ps task is gone can wait for it
+  forever, so the process must stop without it (cli.run does, for a
+  LostTaskError). An error raised while a ps task is gone, whatever it says
+  (a save's, say), is raised as the lost task's UnavailableError.
   """
   try:
     with sess.graph.as_default(), sess.as_default():
       yield sess
   except LOST_TASK_ERRORS:
     raise
-  except BaseException:
+  except BaseException as e:
+    down = unreachable(cluster)
+    if down:
+      raise tf.errors.UnavailableError(
+          None, None, 'ps task at %s unreachable after: %s' % (down[0], e)
+      ) from e
     sess.close()
     raise
   sess.close()

@@ -290,9 +290,10 @@ def _run(config, splits, run_dir, caught=None):
   if cluster:
     say(distributed.describe(cluster, n_batches))
     if not cluster.is_chief:
-      with distributed.closing(replication.join(server, graph)) as sess:
+      with distributed.closing(replication.join(server, graph),
+                              cluster) as sess:
         return _follow_chief(sess, m, run_state, splits, config, replication)
-    sess = distributed.closing(replication.session(server, graph))
+    sess = distributed.closing(replication.session(server, graph), cluster)
   else:
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=threads[0],

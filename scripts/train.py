@@ -26,6 +26,8 @@ def main():
   from legacy_dnn import training
   train_config = config.from_flags(FLAGS)
   cluster = train_config.cluster
+  if cluster is not None:
+    cli.filter_stderr(distributed.LOST_TASK_CHATTER)
   if cluster is not None and cluster.job_name == config.PS:
     with interrupts.Interrupts() as signals:
       distributed.serve(cluster, signals, train_config.deterministic)

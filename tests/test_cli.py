@@ -14,6 +14,7 @@ import pytest
 
 from conftest import SCRIPTS, run_script, script_env
 from legacy_dnn import cli
+from legacy_dnn import distributed
 
 SCRIPT_NAMES = ['train.py', 'evaluate.py', 'export.py', 'predict.py',
                 'sweep.py', 'gradcheck.py', 'plot_curves.py']
@@ -80,6 +81,52 @@ def test_lines_other_than_the_chatter_pass_through_in_order():
   result = subprocess.run([sys.executable, '-c', probe], env=script_env(),
                           capture_output=True, text=True, timeout=60)
   assert result.stderr == 'first\nsecond\nthird\n'
+
+
+# What a cluster task's TensorFlow logged, from its own thread, when its ps
+# task was SIGKILLed right after a step (a CI run's failure, #19).
+LOST_TASK_CHATTER = [
+    'E0000 00:00:1796232872.264037    8992 master_session.cc:1972] Cleanup '
+    'partition error: UNAVAILABLE: recvmsg:Connection reset by peer',
+    'Additional GRPC error information from remote target '
+    '/job:ps/replica:0/task:0 while calling '
+    '/tensorflow.WorkerService/CleanupGraph:',
+    ':UNKNOWN:Error received from peer  {grpc_status:14, '
+    'grpc_message:"recvmsg:Connection reset by peer"}',
+]
+
+
+def test_the_live_filter_drops_a_lost_tasks_chatter_as_it_comes():
+  # A thread writes to fd 2, as TensorFlow's C++ threads do; what is not
+  # chatter shows at once, in order, before the script ends.
+  probe = ('import os, sys, threading\n'
+           'from legacy_dnn import cli\n'
+           'cli.import_tensorflow()\n'
+           'from legacy_dnn import distributed\n'
+           'cli.filter_stderr(distributed.LOST_TASK_CHATTER)\n'
+           'print("before", file=sys.stderr)\n'
+           'def log():\n'
+           '  for line in %r:\n'
+           '    os.write(2, line.encode() + b"\\n")\n'
+           'thread = threading.Thread(target=log)\n'
+           'thread.start()\n'
+           'thread.join()\n'
+           'os.write(2, b"E0000 00:00:1796232872.3 8992 master_session.cc:1972]'
+           ' Cleanup partition error: INTERNAL: a real one\\n")\n'
+           'cli._live_filter.sync()\n'
+           'print("after", file=sys.stderr)\n'
+           'cli._stop_filter()\n'
+           'print("restored", file=sys.stderr)\n' % LOST_TASK_CHATTER)
+  result = subprocess.run([sys.executable, '-c', probe], env=script_env(),
+                          capture_output=True, text=True, timeout=60)
+  assert result.returncode == 0, result.stderr
+  assert result.stderr.splitlines() == [
+      'before',
+      'E0000 00:00:1796232872.3 8992 master_session.cc:1972] Cleanup '
+      'partition error: INTERNAL: a real one',
+      'after', 'restored']
+  for line in LOST_TASK_CHATTER:
+    assert distributed.LOST_TASK_CHATTER.match(line), line
 
 
 def _short_run(tmp_path, dataset_dir, env):

@@ -11,14 +11,16 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_multiplexer
 
-from conftest import (Proc, TensorBoard, error_lines, run_script, wait_until,
-                      write_dataset, write_housing)
+from conftest import (Proc, TensorBoard, error_lines, run_script, script_env,
+                      wait_until, write_dataset, write_housing)
 from legacy_dnn import checkpoints
 
 EPOCHS = 8
@@ -44,12 +46,12 @@ class Cluster:
   def __init__(self, root, data_dir, workers, *flags):
     ports = free_ports(1 + workers)
     self.ps_host = '127.0.0.1:%d' % ports[0]
+    self.worker_hosts = ['127.0.0.1:%d' % p for p in ports[1:]]
     self.model_dir = str(root / 'model')
     self.logdir = str(root / 'logs')
     self.args = ['--data_dir=' + data_dir, '--model_dir=' + self.model_dir,
                  '--logdir=' + self.logdir, '--ps_hosts=' + self.ps_host,
-                 '--worker_hosts=' + ','.join('127.0.0.1:%d' % p
-                                              for p in ports[1:])]
+                 '--worker_hosts=' + ','.join(self.worker_hosts)]
     self.args += list(flags)
     self.workers = workers
 
@@ -401,7 +403,9 @@ def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
   worker.wait_for_line('Epoch: 0002 ')
   kill(ps)
   assert worker.wait() == 1
-  (line,) = error_lines(worker.stderr)
+  lines = error_lines(worker.stderr)
+  assert len(lines) == 1, worker.stderr
+  (line,) = lines
   assert line.startswith('train.py: error: lost ps task 0 at %s '
                          % cluster.ps_host), line
   assert 'checkpoints in %s are kept' % cluster.model_dir in line
@@ -413,6 +417,72 @@ def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
   assert worker.wait() == 0, worker.stderr
   cluster.stop_ps(ps)
   assert 'Continuing at epoch %d' % (saved + 1) in worker.output
+
+
+# A chief's session, on this process's own worker server, with its variables
+# on a real ps task, which the probe SIGKILLs; then a save, and an error
+# inside distributed.closing(). The probe ends with os._exit: deleting a
+# session whose ps task is gone can wait forever.
+LOST_DURING_SAVE = """
+import os, signal, sys, time
+from legacy_dnn import cli
+tf = cli.import_tensorflow()
+from legacy_dnn import checkpoints, config, distributed
+ps_pid, ps_host, worker_host, model_dir = sys.argv[1:]
+cluster = config.ClusterConfig(ps_hosts=(ps_host,),
+                               worker_hosts=(worker_host,),
+                               job_name='worker', task_index=0)
+server = distributed.start_server(cluster)
+graph = tf.Graph()
+with graph.as_default(), tf.compat.v1.device('/job:ps/task:0'):
+  tf.compat.v1.train.get_or_create_global_step()
+  ckpt = checkpoints.Checkpointer(model_dir, checkpoints.RunState())
+  init = tf.compat.v1.global_variables_initializer()
+sess = tf.compat.v1.Session(server.target, graph=graph,
+                            config=distributed.session_config(cluster))
+with graph.as_default():
+  sess.run(init)
+  ckpt.save(sess, 1)
+  os.kill(int(ps_pid), signal.SIGKILL)
+  while not distributed.unreachable(cluster):
+    time.sleep(0.05)
+  try:
+    ckpt.save(sess, 2)
+  except Exception as e:
+    print('save:', type(e).__name__, flush=True)
+  start = time.monotonic()
+  try:
+    with distributed.closing(sess, cluster):
+      raise ValueError('an error while the ps task is gone')
+  except Exception as e:
+    print('closing:', type(e).__name__, flush=True)
+  print('returned within 10 s:', time.monotonic() - start < 10, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
+    tmp_path, data_dir):
+  # A CI run lost its ps task in the middle of the chief's save: the save's
+  # error hid the lost task, and closing the session waited forever.
+  cluster = Cluster(tmp_path, data_dir, 1)
+  ps = cluster.ps()
+  ps.wait_for_line('ps task 0 of 1 serving at ')
+  probe = tmp_path / 'probe.py'
+  probe.write_text(LOST_DURING_SAVE)
+  try:
+    result = subprocess.run(
+        [sys.executable, str(probe), str(ps.popen.pid), cluster.ps_host,
+         cluster.worker_hosts[0], cluster.model_dir], env=script_env(),
+        capture_output=True,
+        text=True, timeout=120)
+  finally:
+    kill(ps)
+  assert result.stdout.splitlines() == [
+      'save: UnavailableError', 'closing: UnavailableError',
+      'returned within 10 s: True'], result.stderr
+  # The first save is on disk; the second left nothing behind.
+  assert tf.train.latest_checkpoint(cluster.model_dir).endswith('-1')
 
 
 def test_a_worker_without_its_ps_stops_after_the_timeout(tmp_path, data_dir):
