@@ -25,13 +25,19 @@ DEFAULT_MODELS_ROOT = 'models'
 # the 2-core machines this project is measured on (docs/benchmarks.md).
 SMALL_BATCH_ACTIVATIONS = 2**18
 SMALL_STEP_FLOPS = 1e8
+# The default --steps_per_call: steps for this many examples a session call,
+# as long as a call's matmuls and convolutions stay under this many FLOPs
+# (a tenth of a second, about), so that a signal or the progress bar never
+# waits long (docs/benchmarks.md).
+EXAMPLES_PER_CALL = 4096
+FLOPS_PER_CALL = 1e10
 
 
 # TrainConfig fields that say where a run lives or how fast it goes, not
 # what it computes.
 NOT_SETTINGS = ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
                 'run_name', 'intra_op_threads', 'inter_op_threads',
-                'trace_every', 'cluster')
+                'steps_per_call', 'trace_every', 'cluster')
 
 # How long a worker waits, by default, for the ps tasks to answer and for
 # the chief to make the model ready.
@@ -123,6 +129,8 @@ class TrainConfig:
   # 0 is TensorFlow's default (one per core); None lets training choose.
   intra_op_threads: Optional[int] = None
   inter_op_threads: Optional[int] = None
+  # Training steps per session call (multistep.py); None chooses.
+  steps_per_call: Optional[int] = None
   # Record every this many steps a step's full trace for TensorBoard's
   # Graph tab (compute time and memory per node); 0 records none.
   trace_every: int = 0
@@ -462,6 +470,16 @@ def define_flags(flag_values):
       'are under %g FLOPs, else 0.' % SMALL_STEP_FLOPS, lower_bound=0,
       flag_values=fv)
   flags.DEFINE_integer(
+      'steps_per_call', None,
+      'Training steps taken in one session call: a tf.while_loop trains '
+      'that many batches, fed at once, so the per-call cost of TensorFlow '
+      'and Python is paid once for all of them. The results are the same '
+      'bit for bit whatever it is; a signal, a checkpoint or the progress '
+      'bar waits for the call to end. Default: enough batches for %d '
+      'examples, but no more than %g FLOPs of matmuls and convolutions a '
+      'call. A cluster\'s workers take one step a call.'
+      % (EXAMPLES_PER_CALL, FLOPS_PER_CALL), lower_bound=1, flag_values=fv)
+  flags.DEFINE_integer(
       'trace_every', 0,
       'Every this many steps, trace one training step in full into the '
       'train writer (tag step<global step>), as mnist_with_summaries.py '
@@ -715,6 +733,7 @@ def from_flags(fv):
       deterministic=fv.deterministic,
       intra_op_threads=fv.intra_op_threads,
       inter_op_threads=fv.inter_op_threads,
+      steps_per_call=fv.steps_per_call,
       trace_every=fv.trace_every,
       warm_start_from=fv.warm_start_from,
       warm_start_layers=tuple(

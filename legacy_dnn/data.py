@@ -492,14 +492,20 @@ def epoch_rng(seed, epoch):
   return np.random.default_rng([seed, epoch])
 
 
-def shuffle_batch(X, y, batch_size, rng):
-  """Yields (X_batch, y_batch) over one shuffled epoch, as Hands-On ML does.
+def batch_indices(n_examples, batch_size, rng):
+  """One shuffled epoch's batches, as index arrays, as Hands-On ML cuts them.
 
   Every example appears exactly once; np.array_split spreads the remainder,
   so batches hold batch_size or batch_size + 1 examples.
   """
-  n_batches = max(1, len(X) // batch_size)
-  for batch_idx in np.array_split(rng.permutation(len(X)), n_batches):
+  return np.array_split(rng.permutation(n_examples),
+                        max(1, n_examples // batch_size))
+
+
+def shuffle_batch(X, y, batch_size, rng):
+  """Yields (X_batch, y_batch) over one shuffled epoch, as Hands-On ML does:
+  the batches of batch_indices()."""
+  for batch_idx in batch_indices(len(X), batch_size, rng):
     yield X[batch_idx], y[batch_idx]
 
 

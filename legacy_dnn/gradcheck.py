@@ -17,6 +17,7 @@ from legacy_dnn import data
 from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
+from legacy_dnn import shapes
 
 H = 1e-4
 # For networks with convolutions: each holds hundreds of pre-activations per
@@ -146,7 +147,7 @@ def input_shape(cfg, inputs):
     return (1, 1, inputs)
   channels = data.DATASETS[cfg.dataset].image_shape[-1]
   side = 2
-  while min(min(shape) for _, shape in model.layer_shapes(
+  while min(min(shape) for _, shape in shapes.layer_shapes(
       cfg, (side, side, channels))) < 1:
     side += 1
   return (side, side, channels)

@@ -1,7 +1,8 @@
 """The seed networks as a TF1 graph: inference, training, the whole graph.
 
 inference() walks a preset's layers; the head (heads.py) turns the outputs
-into the loss and the metric; training() adds the optimizer step.
+into the loss and the metric; training() adds the optimizer step, and
+training_loop() the same step K times in one session call.
 
 Layers are built by dense(), which creates its variables exactly as
 tf.compat.v1.layers.dense names them (``hidden1/kernel``, ``hidden1/bias``,
@@ -58,7 +59,24 @@ Model = collections.namedtuple('Model', [
     'head_losses',
     # The heads.py object that says what the outputs are and how they are
     # scored and reported.
-    'head'])
+    'head',
+    # A Loop that trains several batches in one session call; None unless
+    # build() was asked for it.
+    'loop'])
+
+Loop = collections.namedtuple('Loop', [
+    # Placeholder [None, ...] of the call's batches, one after another: whole
+    # rows (images, or raw features), as Model.X takes them.
+    'rows',
+    # Placeholder [None] of their targets.
+    'targets',
+    # int32 placeholder [K + 1]: batch i is rows[offsets[i]:offsets[i + 1]].
+    'offsets',
+    # float64 placeholder [2]: the epoch's sums of the batches' losses and
+    # metrics before the call,
+    'sums_in',
+    # and float64 [2], those sums after its K steps.
+    'sums'])
 
 
 def feed(m, rows):
@@ -468,30 +486,90 @@ def layer_variables(layers, variables=None):
 ADAM_EPSILON = 1e-8
 
 
-def training(loss_op, optimizer, learning_rate, global_step, var_list=None,
-             wrap_optimizer=None, adam_epsilon=ADAM_EPSILON):
+def optimizer(name, learning_rate, adam_epsilon=ADAM_EPSILON):
+  """The tf.compat.v1.train optimizer a preset names."""
+  if name == presets.ADAM:
+    return tf.compat.v1.train.AdamOptimizer(learning_rate,
+                                            epsilon=adam_epsilon)
+  if name == presets.SGD:
+    return tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
+  raise ValueError('unknown optimizer %r' % name)
+
+
+def training(loss_op, opt, global_step, var_list=None, update_ops=None):
   """The op that takes one optimizer step and increments global_step.
 
+  opt: a tf.compat.v1.train optimizer. Its slots are made at its first
+    minimize(); a later one (training_loop's) uses the same.
   var_list: the variables to train; default every trainable one.
-  wrap_optimizer: optimizer -> optimizer, e.g. a SyncReplicasOptimizer
-    around it in a cluster.
+  update_ops: run before the step, as TF1 ran UPDATE_OPS (the batch norms'
+    moving averages); default the graph's UPDATE_OPS.
   """
-  with tf.name_scope('train'):
-    if optimizer == presets.ADAM:
-      opt = tf.compat.v1.train.AdamOptimizer(learning_rate,
-                                             epsilon=adam_epsilon)
-    elif optimizer == presets.SGD:
-      opt = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
-    else:
-      raise ValueError('unknown optimizer %r' % optimizer)
-    if wrap_optimizer is not None:
-      opt = wrap_optimizer(opt)
-    # The batch norms' moving averages move with every step, as TF1's
-    # UPDATE_OPS did.
-    with tf.control_dependencies(tf.compat.v1.get_collection(
-        tf.compat.v1.GraphKeys.UPDATE_OPS)):
-      return opt.minimize(loss_op, global_step=global_step,
-                          var_list=var_list)
+  if update_ops is None:
+    update_ops = tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.UPDATE_OPS)
+  with tf.control_dependencies(update_ops):
+    return opt.minimize(loss_op, global_step=global_step, var_list=var_list)
+
+
+def training_loop(config, m, opt, var_list):
+  """The training step of m, taken once for each of K batches fed at once.
+
+  A tf.while_loop (as TPUEstimator's iterations_per_loop and Keras's
+  steps_per_execution run several steps in one call) whose body builds the
+  network again on the variables of m, so each iteration runs the same
+  kernels on the same values as one sess.run of m.train_op: the variables,
+  optimizer slots and global step end the same, bit for bit, and the sums
+  come out as a Python loop adding each step's float32 loss to a float64 sum
+  would make them. Iterations run one after another (parallel_iterations=1):
+  each reads the variables, and the global step of its dropout masks, after
+  the previous one's update.
+
+  Args:
+    config: the TrainConfig m was built from.
+    m: the Model; the loop creates no variables of its own.
+    opt: the optimizer of m.train_op.
+    var_list: the variables m.train_op trains.
+
+  Returns:
+    A Loop.
+  """
+  dataset = data.DATASETS[config.dataset]
+  with tf.name_scope('train_loop'):
+    rows = tf.compat.v1.placeholder(
+        tf.float32, [None] + list(dataset.input_shape), name='rows')
+    targets = tf.compat.v1.placeholder(m.y.dtype, [None], name='targets')
+    offsets = tf.compat.v1.placeholder(tf.int32, [None], name='offsets')
+    sums_in = tf.compat.v1.placeholder(tf.float64, [2], name='sums_in')
+
+    def step(i, sums):
+      batch = rows[offsets[i]:offsets[i + 1]]
+      inputs = [batch if start is None else batch[:, start:stop]
+                for _, start, stop in m.inputs]
+      before = len(tf.compat.v1.get_collection(
+          tf.compat.v1.GraphKeys.UPDATE_OPS))
+      layer_outputs = {}
+      with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
+                                       reuse=True):
+        outputs = inference(
+            inputs, config, dataset.image_shape, config.seed,
+            m.keep_prob if config.keep_prob < 1 else None, m.global_step,
+            m.training, layer_outputs=layer_outputs,
+            standardized=dataset.standardize)
+      loss, metric, _ = m.head.losses(
+          outputs, [layer_outputs[scope]
+                    for scope in presets.aux_scopes(config)],
+          targets[offsets[i]:offsets[i + 1]], config.loss_weights)
+      train_op = training(loss, opt, m.global_step, var_list,
+                          tf.compat.v1.get_collection(
+                              tf.compat.v1.GraphKeys.UPDATE_OPS)[before:])
+      with tf.control_dependencies([train_op]):
+        return i + 1, sums + tf.cast(tf.stack([loss, metric]), tf.float64)
+
+    _, sums = tf.compat.v1.while_loop(
+        lambda i, sums: i < tf.size(offsets) - 1, step,
+        [tf.constant(0), sums_in], parallel_iterations=1)
+  return Loop(rows, targets, offsets, sums_in, sums)
 
 
 def placeholders(net, dataset):
@@ -506,12 +584,14 @@ def placeholders(net, dataset):
                 for name, start, stop in net.inputs]
 
 
-def build(config, wrap_optimizer=None, scaler=None):
+def build(config, wrap_optimizer=None, scaler=None, loop=False):
   """Builds the whole training graph for a TrainConfig in the default graph.
 
-  wrap_optimizer: as training() takes it.
+  wrap_optimizer: optimizer -> optimizer, e.g. a SyncReplicasOptimizer
+    around it in a cluster.
   scaler: (mean, stddev) of the training features, for a dataset whose
     features the network standardizes; see standardize().
+  loop: build training_loop() too, as Model.loop.
   """
   tf.compat.v1.set_random_seed(config.seed)
   dataset = data.DATASETS[config.dataset]
@@ -537,77 +617,16 @@ def build(config, wrap_optimizer=None, scaler=None):
                      ) if aux else {}
   trainable = tf.compat.v1.trainable_variables()
   frozen = layer_variables(config.freeze, trainable)
-  train_op = training(loss_op, config.optimizer, config.learning_rate,
-                      global_step, [v for v in trainable if v not in frozen],
-                      wrap_optimizer, config.adam_epsilon)
-  return Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
-               metric, global_step, layer_outputs, inputs, head_losses, head)
-
-
-def layer_shapes(net, image_shape):
-  """(Layer, shape of its output for one example) for each layer of net."""
-  shape, result = tuple(image_shape), []
-  if net.inputs:  # The dense blocks read the last input.
-    shape = (net.inputs[-1][2] - net.inputs[-1][1],)
-  for layer in presets.layers(net, data.NUM_CLASSES):
-    if layer.kind == presets.CONV:
-      side = [d - (net.kernel_size - 1 if net.conv_padding == presets.VALID
-                   else 0) for d in shape[:2]]
-      shape = tuple(side) + (layer.size,)
-    elif layer.kind == presets.POOL:
-      shape = tuple((d // 2 if net.pool_padding == presets.VALID else
-                     (d + 1) // 2) for d in shape[:2]) + shape[2:]
-    elif layer.kind == presets.DENSE:
-      shape = (layer.size,)
-    elif layer.kind == presets.CONCAT:
-      shape = (shape[0] + sum(stop - start for _, start, stop in
-                              net.inputs[:-1]),)
-    result.append((layer, shape))
-  return result
-
-
-MNIST_IMAGE = data.DATASETS['mnist'].image_shape
-
-
-def gemm_shapes(net, batch_size, image_shape=MNIST_IMAGE):
-  """The (m, k, n) of every matmul in one training step of net's dense layers.
-
-  Per dense layer: the forward product, the kernel gradient and, except for
-  the first layer of the network (whose input needs no gradient), the input
-  gradient.
-  """
-  shapes, n_in = [], int(np.prod(image_shape))
-  if net.inputs:  # The dense blocks read the last input.
-    n_in = net.inputs[-1][2] - net.inputs[-1][1]
-  for i, (layer, shape) in enumerate(layer_shapes(net, image_shape)):
-    if layer.kind in (presets.DENSE, presets.AUX):
-      shapes.append((batch_size, n_in, layer.size))  # X W
-      shapes.append((n_in, batch_size, layer.size))  # X^T dY
-      if i:
-        shapes.append((batch_size, layer.size, n_in))  # dY W^T
-    n_in = int(np.prod(shape))
-  return shapes
-
-
-def conv_flops_per_example(net, image_shape):
-  """Multiply-add FLOPs of the convolutions of one example's training step:
-  forward, kernel gradient and (but for the first) input gradient."""
-  flops, channels = 0, image_shape[-1]
-  for i, (layer, shape) in enumerate(layer_shapes(net, image_shape)):
-    if layer.kind == presets.CONV:
-      macs = int(np.prod(shape)) * net.kernel_size**2 * channels
-      flops += 2 * macs * (3 if i else 2)
-    if len(shape) == 3:
-      channels = shape[-1]
-  return flops
-
-
-def flops_per_example(net, image_shape=MNIST_IMAGE):
-  """Multiply-add FLOPs (2 per MAC) of the matmuls and convolutions of one
-  example's training step."""
-  return sum(2 * m * k * n for m, k, n in gemm_shapes(net, 1, image_shape)
-             ) + conv_flops_per_example(net, image_shape)
-
-
-def parameter_count(variables):
-  return sum(int(np.prod(v.shape)) for v in variables)
+  var_list = [v for v in trainable if v not in frozen]
+  with tf.name_scope('train'):
+    opt = optimizer(config.optimizer, config.learning_rate,
+                    config.adam_epsilon)
+    if wrap_optimizer is not None:
+      opt = wrap_optimizer(opt)
+    train_op = training(loss_op, opt, global_step, var_list)
+  m = Model(X, y, keep_prob, training_mode, logits, loss_op, train_op,
+            metric, global_step, layer_outputs, inputs, head_losses, head,
+            None)
+  if loop:
+    m = m._replace(loop=training_loop(config, m, opt, var_list))
+  return m

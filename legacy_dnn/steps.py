@@ -18,7 +18,12 @@ from legacy_dnn.errors import TrainingError
 @dataclasses.dataclass
 class Timing:
   """Where this call's time went; scripts/benchmark.py reads it."""
-  # time.time() when the first training step of this call returned.
+  # time.time() when the data was loaded, the graph built, and the session
+  # ready (variables restored or initialized) before training.
+  data_at: Optional[float] = None
+  graph_at: Optional[float] = None
+  session_at: Optional[float] = None
+  # time.time() when the first training call of this run returned.
   first_step_at: Optional[float] = None
   # Per epoch trained in this call: seconds in the batch loop alone (feeding,
   # shuffling, the steps and their fetched cost), and the whole epoch with

@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import datetime
 import functools
-import itertools
 import math
 import os
 import signal
@@ -27,11 +26,13 @@ from legacy_dnn import data
 from legacy_dnn import distributed
 from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import model
+from legacy_dnn import multistep
+from legacy_dnn import shapes
 from legacy_dnn import shares
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError, UserError
-from legacy_dnn.steps import (Timing, check_loss, is_finished, mode_feed,
-                              progress_bar, should_stop_early)
+from legacy_dnn.steps import (Timing, check_loss, is_finished, progress_bar,
+                              should_stop_early)
 
 say = functools.partial(print, flush=True)
 
@@ -79,7 +80,7 @@ def eval_chunk(config):
   """Examples per session call of evaluate() for config's network."""
   image_shape = data.DATASETS[config.dataset].image_shape
   widest = max(int(np.prod(shape))
-               for _, shape in model.layer_shapes(config, image_shape))
+               for _, shape in shapes.layer_shapes(config, image_shape))
   return max(1, min(EVAL_CHUNK, EVAL_BUDGET_BYTES // (4 * widest)))
 
 
@@ -123,14 +124,14 @@ def model_summary(variables, frozen=()):
   frozen: those of the variables the optimizer leaves alone (--freeze).
   """
   rows = [(v.op.name, str(tuple(v.shape.as_list())),
-           model.parameter_count([v])) for v in variables]
+           shapes.parameter_count([v])) for v in variables]
   width = max(len(r[0]) for r in rows) + 2
   lines = ['%-*s %-12s %12s' % (width, 'Variable', 'Shape', 'Parameters')]
   lines += ['%-*s %-12s %12s' % (width, name, shape, format(n, ','))
             for name, shape, n in rows]
   lines.append('Total trainable parameters: %s%s' % (
-      format(model.parameter_count(variables), ','),
-      ' (%s frozen)' % format(model.parameter_count(frozen), ',')
+      format(shapes.parameter_count(variables), ','),
+      ' (%s frozen)' % format(shapes.parameter_count(frozen), ',')
       if frozen else ''))
   return '\n'.join(lines)
 
@@ -148,19 +149,19 @@ def session_threads(config):
   """
   image_shape = data.DATASETS[config.dataset].image_shape
   widest = max([int(np.prod(image_shape))] + [
-      int(np.prod(shape)) for _, shape in model.layer_shapes(config,
+      int(np.prod(shape)) for _, shape in shapes.layer_shapes(config,
                                                              image_shape)])
   small_batch = (config.batch_size * widest <=
                  config_lib.SMALL_BATCH_ACTIVATIONS)
-  small_step = (config.batch_size * model.flops_per_example(
+  small_step = (config.batch_size * shapes.flops_per_example(
       config, image_shape) < config_lib.SMALL_STEP_FLOPS)
   intra, inter = config.intra_op_threads, config.inter_op_threads
   return (1 if intra is None and small_batch else intra or 0,
           1 if inter is None and small_batch and small_step else inter or 0)
 
 
-# TensorFlow sizes its thread pools at a process's first session and keeps
-# them, so later runs in the process (a sweep's trials) report those.
+# The thread counts of the process's first run (use_threads): later runs in
+# the process (a sweep's trials) get them too.
 _process_threads = {}
 
 
@@ -231,9 +232,10 @@ def train(config, interrupts=None):
       raise UserError('--classes=%s: no training examples of those classes'
                       % ','.join(map(str, config.classes)))
     say(data.describe(dataset, splits, config.classes))
+    timing = Timing(data_at=time.time())
     run_dir = run_name and os.path.join(config.logdir, run_name)
     try:
-      return _run(config, splits, run_dir, interrupts)
+      return _run(config, splits, run_dir, timing, interrupts)
     except distributed.LOST_TASK_ERRORS as e:
       if cluster is None:
         raise
@@ -243,7 +245,7 @@ def train(config, interrupts=None):
 def _check_layers(config):
   config_lib.check_dataset(config)
   image_shape = data.DATASETS[config.dataset].image_shape
-  for layer, shape in model.layer_shapes(config, image_shape):
+  for layer, shape in shapes.layer_shapes(config, image_shape):
     if min(shape) < 1:
       raise UserError(
           '--filters=%s: the %s layers of %s shrink its %s images to nothing'
@@ -261,18 +263,41 @@ def _check_layers(config):
                     % ','.join(config.freeze))
 
 
-def _run(config, splits, run_dir, caught=None):
+def use_threads(config):
+  """The (intra-op, inter-op) thread counts of this process's sessions.
+
+  TensorFlow sizes its pools at a process's first session and keeps them, so
+  the first run's counts stay. A session runs a while loop's ops, those of
+  model.training_loop(), on the process's own pools, not the session's, so
+  those are set to the same counts: a convolution's results depend on its
+  threads.
+  """
+  if 'threads' not in _process_threads:
+    threads = session_threads(config)
+    try:
+      tf.config.threading.set_intra_op_parallelism_threads(threads[0])
+      tf.config.threading.set_inter_op_parallelism_threads(threads[1])
+    except RuntimeError:  # This process ran eager ops before.
+      pass
+    _process_threads['threads'] = threads
+  return _process_threads['threads']
+
+
+def _run(config, splits, run_dir, timing, caught=None):
   cluster = config.cluster
-  threads = _process_threads.setdefault('threads', session_threads(config))
+  threads = use_threads(config)
   server = distributed.start_server(cluster, threads) if cluster else None
   with tf.Graph().as_default() as graph, (
       distributed.device_scope(cluster) if cluster
       else contextlib.nullcontext()):
     replication = distributed.Replication(cluster) if cluster else None
     dataset = data.DATASETS[config.dataset]
+    # A cluster's workers take a step a call: each step also reads the
+    # share's state from the ps tasks (shares.py).
     m = model.build(config, replication and replication.wrap_optimizer,
                     data.scaler(splits.train[0]) if dataset.standardize
-                    else None)
+                    else None, loop=(cluster is None and
+                                     multistep.steps_per_call(config) > 1))
     run_state = checkpoints.RunState()
     ckpt = checkpoints.Checkpointer(
         config.model_dir, run_state,
@@ -285,6 +310,7 @@ def _run(config, splits, run_dir, caught=None):
     say(model_summary(tf.compat.v1.trainable_variables(),
                       model.layer_variables(config.freeze)))
     graph.finalize()
+  timing.graph_at = time.time()
 
   n_batches = max(1, len(splits.train[0]) // config.batch_size)
   if cluster:
@@ -292,7 +318,8 @@ def _run(config, splits, run_dir, caught=None):
     if not cluster.is_chief:
       with distributed.closing(replication.join(server, graph),
                               cluster) as sess:
-        return _follow_chief(sess, m, run_state, splits, config, replication)
+        return _follow_chief(sess, m, run_state, splits, config, replication,
+                             timing)
     sess = distributed.closing(replication.session(server, graph), cluster)
   else:
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
@@ -320,7 +347,7 @@ def _run(config, splits, run_dir, caught=None):
       state = shares.start(sess, replication, ckpt, state, n_batches)
     elif replication is None:
       trained = _trained_by_a_cluster(ckpt, state, n_batches)
-    timing = Timing()
+    timing.session_at = time.time()
     if is_finished(state, config):
       say('This run already finished after %d epochs; evaluating its best '
           'model. Pass --restart to train it again.' % state.epoch)
@@ -391,13 +418,13 @@ def _end_cluster_epoch(sess, m, ckpt, writers, histogram_op, splits, config,
   return state, stop_early, checkpoint or stop_early
 
 
-def _follow_chief(sess, m, run_state, splits, config, replication):
+def _follow_chief(sess, m, run_state, splits, config, replication, timing):
   """A non-chief worker's part: shares.follow_chief, and its last line.
 
   Returns:
     A Result without test figures: the chief evaluates.
   """
-  timing = Timing()
+  timing.session_at = time.time()
   with interrupts_lib.Interrupts() as interrupts:
     state, signum = shares.follow_chief(sess, m, replication, splits, config,
                                         interrupts, timing, run_state)
@@ -413,6 +440,8 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
                   state, interrupts, timing, trained=None):
   """The epoch loop; returns (final State, signal number or None).
 
+  The steps go to the session in calls of several (multistep.py); a signal
+  is seen between calls.
   trained: batches of the first epoch that a cluster trained before its
   mid-epoch checkpoint; they are skipped, and a signal in that epoch stops
   training at its end (a checkpoint of ours mid-way could not say which
@@ -420,8 +449,8 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   """
   X_train, y_train = splits.train
   n_batches = max(1, len(X_train) // config.batch_size)
-  fetches = [m.train_op, m.loss, m.accuracy]
-  extra_feed = mode_feed(m, config)
+  trainer = multistep.Trainer(sess, m, config)
+  per_call = multistep.steps_per_call(config)
   step = int(sess.run(m.global_step))
 
   def save(state):
@@ -431,8 +460,8 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   first_epoch = state.epoch
   for epoch in range(state.epoch, config.epochs):
     start = time.time()
-    loss_sum, accuracy_sum = state.loss_sum, state.accuracy_sum
-    order = data.shuffle_batch(X_train, y_train, config.batch_size,
+    sums = state.loss_sum, state.accuracy_sum
+    order = data.batch_indices(len(X_train), config.batch_size,
                                data.epoch_rng(config.seed, epoch))
     skip = set(trained) if trained and epoch == first_epoch else None
     if skip is None:
@@ -440,30 +469,28 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
       # A synchronous cluster's checkpoints (epoch ends) need not fall on
       # n_batches steps.
       skipped = min(max(0, step - epoch * n_batches), n_batches)
-      batches = itertools.islice(order, skipped, None)
+      batches = order[skipped:]
       done = data.examples_in_batches(len(X_train), config.batch_size,
                                       skipped)
     else:
-      batches = (b for j, b in enumerate(order) if j not in skip)
+      batches = [b for j, b in enumerate(order) if j not in skip]
       done = shares.examples(len(X_train), config.batch_size, skip)
     deferred = False
     with progress_bar(epoch + 1, len(X_train), done) as bar:
-      for X_batch, y_batch in batches:
-        feed = {**model.feed(m, X_batch), m.y: y_batch, **extra_feed}
-        if config.trace_every and (step + 1) % config.trace_every == 0:
-          _, loss, accuracy = traced_run(sess, fetches, feed, writers,
-                                         step + 1)
+      for traced, call in multistep.calls(batches, step, per_call,
+                                          config.trace_every):
+        if traced:
+          sums = trainer.traced(X_train, y_train, call[0], sums, writers,
+                                step + 1)
         else:
-          _, loss, accuracy = sess.run(fetches, feed)
-        check_loss(loss, epoch + 1, config)
-        step += 1
+          sums = trainer.train(X_train, y_train, call, sums)
+        check_loss(sums[0], epoch + 1, config)
+        step += len(call)
         if timing.first_step_at is None:
           timing.first_step_at = time.time()
-        loss_sum += float(loss)
-        accuracy_sum += float(accuracy)
-        bar.update(len(X_batch))
+        bar.update(sum(len(b) for b in call))
         if interrupts.signum is not None and skip is None:
-          state = state._replace(loss_sum=loss_sum, accuracy_sum=accuracy_sum)
+          state = state._replace(loss_sum=sums[0], accuracy_sum=sums[1])
           save(state)
           return state, interrupts.signum
         if interrupts.signum is not None and not deferred:
@@ -477,7 +504,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
                   interrupts.signum is not None)
     state, stop_early = _end_epoch(
         sess, m, ckpt, writers, histogram_op, splits, config, state,
-        epoch + 1, loss_sum / n_batches, accuracy_sum / n_batches, save,
+        epoch + 1, sums[0] / n_batches, sums[1] / n_batches, save,
         checkpoint, start, timing)
     if interrupts.signum is not None:
       if not (checkpoint or stop_early):  # It came during the epoch's end.
@@ -486,21 +513,6 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
     if stop_early:
       break
   return state, None
-
-
-def traced_run(sess, fetches, feed, writers, step):
-  """sess.run(fetches, feed) with a full trace of the step, written to
-  writers' train writer as global step `step`.
-
-  A trace records each kernel's time and memory as it runs; it computes the
-  same values.
-  """
-  run_metadata = tf.compat.v1.RunMetadata()
-  values = sess.run(fetches, feed, options=tf.compat.v1.RunOptions(
-      trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
-                    run_metadata=run_metadata)
-  writers.trace(run_metadata, step)
-  return values
 
 
 def _checkpoint_due(epoch_no, config):

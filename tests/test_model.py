@@ -15,6 +15,7 @@ from legacy_dnn import config
 from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
+from legacy_dnn import shapes
 
 PARAMETERS = {'plain': 269322, 'xavier': 269322, 'deep': 1195018,
               'dropout': 1195018, 'homl': 266610,
@@ -64,7 +65,7 @@ def test_trainable_parameters_and_names(variant):
   with tf.Graph().as_default():
     m = model.build(cfg)
     variables = tf.compat.v1.trainable_variables()
-    assert model.parameter_count(variables) == PARAMETERS[variant]
+    assert shapes.parameter_count(variables) == PARAMETERS[variant]
     layers = ['hidden%d' % (i + 1) for i in range(len(cfg.hidden_units))]
     assert [v.op.name for v in variables] == NAMES.get(
         variant, _kernels_and_biases(*layers, 'outputs'))
@@ -97,7 +98,7 @@ def test_regressors_parameters_names_and_inputs(variant):
   with tf.Graph().as_default():
     m = model.build(cfg)
     variables = tf.compat.v1.trainable_variables()
-    assert model.parameter_count(variables) == count
+    assert shapes.parameter_count(variables) == count
     assert [v.op.name for v in variables] == names
     assert {p.op.name: p.shape.as_list() for p, _, _ in m.inputs} == inputs
     assert (m.X is None) == (variant == 'wide_deep')
@@ -353,25 +354,6 @@ def test_dropout_masks_keep_about_keep_prob_and_scale():
   assert abs((values > 0).mean() - 0.7) < 0.005
   assert not np.array_equal(values[0], values[1])
   np.testing.assert_array_equal(ones, 1.0)
-
-
-def test_gemm_shapes_and_flops():
-  assert model.gemm_shapes(presets.PRESETS['homl'], 50) == [
-      (50, 784, 300), (784, 50, 300),
-      (50, 300, 100), (300, 50, 100), (50, 100, 300),
-      (50, 100, 10), (100, 50, 10), (50, 10, 100)]
-  # deep: forward and kernel gradient of 784x512, all three products of
-  # three 512x512 layers and of 512x10, two FLOPs per multiply-add.
-  assert model.flops_per_example(presets.PRESETS['deep']) == 2 * (
-      2 * 784 * 512 + 3 * 3 * 512 * 512 + 3 * 512 * 10)
-  # cnn: conv1 (28x28x32 outputs, 3x3x1 each: forward and kernel gradient),
-  # conv2 (14x14x64, 3x3x32, all three), and the 3136x10 output layer.
-  assert model.flops_per_example(presets.PRESETS['cnn']) == 2 * (
-      2 * 28 * 28 * 32 * 9 + 3 * 14 * 14 * 64 * 9 * 32 + 3 * 3136 * 10)
-  lenet = [shape for _, shape in model.layer_shapes(presets.PRESETS['lenet'],
-                                                    (28, 28, 1))]
-  assert lenet[:6] == [(24, 24, 6)] * 2 + [(12, 12, 6), (8, 8, 16),
-                                           (8, 8, 16), (4, 4, 16)]
 
 
 def test_loss_is_the_fused_op_with_the_public_apis_values():

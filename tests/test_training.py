@@ -14,6 +14,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import config
 from legacy_dnn import model
+from legacy_dnn import multistep
 from legacy_dnn import summaries
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError, TrainingError, UserError
@@ -233,22 +234,29 @@ def sigterm_in_epoch_2_then_resume(tmp_path, dataset_dir, monkeypatch,
                       checkpoint_tensors(cfg.model_dir))
 
 
+@pytest.mark.parametrize('steps_per_call, saved_at', [
+    (1, 14),
+    # The call that holds batch 4 of epoch 2 is batches 4-6 (steps 14-16);
+    # the signal is seen when it returns.
+    (3, 16),
+])
 def test_sigterm_mid_epoch_saves_there_and_resumes_exactly(
-    tmp_path, dataset_dir, monkeypatch, capsys):
-  """A real SIGTERM, sent to this process while batch 4 of epoch 2 is fed."""
-  real_shuffle_batch = data.shuffle_batch
-  def shuffle_batch_then_signal(X, y, batch_size, rng):
-    for i, batch in enumerate(real_shuffle_batch(X, y, batch_size, rng)):
-      calls.append(i)
-      if len(calls) == 14:  # Batch 4 of epoch 2: epochs have 10 batches.
-        os.kill(os.getpid(), signal.SIGTERM)
-      yield batch
+    tmp_path, dataset_dir, monkeypatch, capsys, steps_per_call, saved_at):
+  """A real SIGTERM, sent to this process as the call that trains batch 4
+  of epoch 2 (global step 14; epochs have 10 batches) begins."""
+  real_train = multistep.Trainer.train
+  def train_then_signal(self, X, y, batches, sums):
+    first = len(calls) + 1
+    calls.extend(batches)
+    if first <= 14 <= len(calls):
+      os.kill(os.getpid(), signal.SIGTERM)
+    return real_train(self, X, y, batches, sums)
   calls = []
   sigterm_in_epoch_2_then_resume(
       tmp_path, dataset_dir, monkeypatch, capsys,
-      lambda: monkeypatch.setattr(data, 'shuffle_batch',
-                                  shuffle_batch_then_signal),
-      global_step=14, epochs=3)
+      lambda: monkeypatch.setattr(multistep.Trainer, 'train',
+                                  train_then_signal),
+      global_step=saved_at, epochs=3, steps_per_call=steps_per_call)
 
 
 def test_sigterm_during_an_epochs_end_still_saves_that_epoch(
