@@ -22,6 +22,7 @@ from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import model
 from legacy_dnn import presets
+from legacy_dnn import shapes
 
 MATMUL_REPEATS = 50
 
@@ -32,6 +33,8 @@ def run_ours(cfg, spawned_at, work_dir):
   from legacy_dnn import evaluation  # pylint: disable=g-import-not-at-top
   from legacy_dnn import training  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  # TensorFlow is imported (cli.run does it before main) and flags parsed.
+  started = time.time()
   with contextlib.redirect_stdout(io.StringIO()):
     result = training.train(cfg)
   timing = result.timing
@@ -39,6 +42,15 @@ def run_ours(cfg, spawned_at, work_dir):
       'train_s': timing.train_seconds,
       'epoch_s': timing.epoch_seconds,
       'first_step_s': timing.first_step_at - spawned_at,
+      # Where the time to the first step went: Python and importing
+      # TensorFlow, reading the data, building the graph, the session with
+      # its variables initialized, the first training call.
+      'startup_s': {
+          'import': started - spawned_at,
+          'data': timing.data_at - started,
+          'graph': timing.graph_at - timing.data_at,
+          'session': timing.session_at - timing.graph_at,
+          'first_call': timing.first_step_at - timing.session_at},
   }
   saved = evaluation.restore(cfg, checkpoints.best_model(cfg.model_dir))
   images, labels = data.load(data.DATASETS[cfg.dataset], cfg.data_dir,
@@ -246,7 +258,7 @@ def run_torch(cfg):
   shape = (channels, height, width) if cfg.filters else (
       int(np.prod(X.shape[1:])),)
   for (layer, out_shape) in ([] if cfg.head == presets.REGRESSION else
-                             model.layer_shapes(
+                             shapes.layer_shapes(
                                  cfg, data.DATASETS[cfg.dataset].image_shape)):
     if layer.kind == presets.CONV:
       conv = torch.nn.Conv2d(shape[0], layer.size, cfg.kernel_size,
@@ -331,7 +343,7 @@ def conv_ops(cfg, batch_size):
   of cfg's network, for one step of batch_size examples."""
   image_shape = data.DATASETS[cfg.dataset].image_shape
   ops, shape = [], tuple(image_shape)
-  for i, (layer, out_shape) in enumerate(model.layer_shapes(cfg,
+  for i, (layer, out_shape) in enumerate(shapes.layer_shapes(cfg,
                                                             image_shape)):
     if layer.kind == presets.CONV:
       ops.append(((batch_size,) + shape,
@@ -344,7 +356,7 @@ def conv_ops(cfg, batch_size):
 def run_limit(cfg):
   """GFLOP/s of tf.matmul and tf.nn.conv2d alone at the network's shapes.
 
-  Every GEMM of a training step (model.gemm_shapes), and every convolution's
+  Every GEMM of a training step (shapes.gemm_shapes), and every convolution's
   forward pass, kernel gradient and (but for the first) input gradient, runs
   MATMUL_REPEATS times inside one graph-mode while loop, so no per-call
   overhead is counted. The limit is their FLOPs over their summed time.
@@ -353,7 +365,7 @@ def run_limit(cfg):
   rng = np.random.default_rng(0)
   constant = lambda shape: tf.constant(rng.random(shape, np.float32))
   total_flops = total_seconds = 0.0
-  for m, k, n in model.gemm_shapes(cfg, cfg.batch_size,
+  for m, k, n in shapes.gemm_shapes(cfg, cfg.batch_size,
                                    data.DATASETS[cfg.dataset].image_shape):
     graph = tf.Graph()
     with graph.as_default():

@@ -34,8 +34,8 @@ cli.import_tensorflow()
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from legacy_dnn import bench
 from legacy_dnn import data
-from legacy_dnn import model
 from legacy_dnn import presets
+from legacy_dnn import shapes
 from legacy_dnn.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -115,7 +115,7 @@ def _summarize(preset, runs):
       ratios = [a / b for a, b in zip(epoch_s['ours'], epoch_s[peer])]
       summary['ours_over_%s' % peer] = statistics.median(ratios)
       summary['ours_over_%s_each' % peer] = ratios
-  flops = model.flops_per_example(cfg, runs['image_shape'])
+  flops = shapes.flops_per_example(cfg, runs['image_shape'])
   summary['gflop_per_example'] = flops / 1e9
   summary['limit_gflops'] = statistics.median(runs['limits'])
   if 'ours' in epoch_s:
@@ -128,6 +128,9 @@ def _summarize(preset, runs):
     for key in ('first_step_s', 'eval_s', 'save_s', 'restore_s',
                 'peak_rss_mb'):
       summary[key] = statistics.median(r[key] for r in ours)
+    summary['startup_s'] = {
+        part: statistics.median(r['startup_s'][part] for r in ours)
+        for part in ours[0]['startup_s']}
     summary['ours_full_epoch_s'] = statistics.median(
         statistics.median(r['epoch_s'][1:]) for r in ours)
   return summary
@@ -161,6 +164,17 @@ def _table(summaries):
       lines.append('| %s | %.2f | %.2f | %.3f | %.3f | %.3f | %.0f |' % (
           preset, s['first_step_s'], s['ours_full_epoch_s'], s['eval_s'],
           s['save_s'], s['restore_s'], s['peak_rss_mb']))
+  lines += [
+      '',
+      '| preset | start to first step s | Python and import s | data s | '
+      'graph s | session s | first call s |',
+      '|---|---|---|---|---|---|---|']
+  for preset, s in summaries.items():
+    if 'startup_s' in s:
+      lines.append('| %s | %.2f | %s |' % (
+          preset, s['first_step_s'], ' | '.join(
+              '%.2f' % s['startup_s'][part] for part in (
+                  'import', 'data', 'graph', 'session', 'first_call'))))
   # On the tiny networks a step is almost all per-step overhead.
   lines += [
       '',
