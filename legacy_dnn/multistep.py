@@ -30,8 +30,8 @@ def steps_per_call(config):
   if config.steps_per_call:
     return config.steps_per_call
   image_shape = data.DATASETS[config.dataset].image_shape
-  step_flops = config.batch_size * shapes.flops_per_example(config,
-                                                           image_shape)
+  step_flops = config.batch_size * shapes.flops_per_example(
+      config, image_shape)
   return max(1, min(math.ceil(config_lib.EXAMPLES_PER_CALL /
                               config.batch_size),
                     int(config_lib.FLOPS_PER_CALL // max(step_flops, 1))))
