@@ -512,6 +512,33 @@ def training(loss_op, opt, global_step, var_list=None, update_ops=None):
     return opt.minimize(loss_op, global_step=global_step, var_list=var_list)
 
 
+def network(config, head, inputs, y, keep_prob, global_step, training_mode,
+            scaler=None):
+  """config's network on inputs, scored by head against y: what build() and
+  each step of training_loop() make.
+
+  Args:
+    inputs: one tensor per input of config (Model.inputs), a batch each.
+    keep_prob, global_step, training_mode: as Model holds them.
+    scaler: as build() takes it; None where the variables exist already.
+
+  Returns:
+    (outputs, {scope: output} of every layer, loss, metric, [the auxiliary
+    heads' losses]).
+  """
+  dataset = data.DATASETS[config.dataset]
+  layer_outputs = {}
+  outputs = inference(
+      inputs, config, dataset.image_shape, config.seed,
+      keep_prob if config.keep_prob < 1 else None, global_step, training_mode,
+      layer_outputs=layer_outputs, standardized=dataset.standardize,
+      scaler=scaler)
+  loss, metric, aux_losses = head.losses(
+      outputs, [layer_outputs[scope] for scope in presets.aux_scopes(config)],
+      y, config.loss_weights)
+  return outputs, layer_outputs, loss, metric, aux_losses
+
+
 def training_loop(config, m, opt, var_list):
   """The training step of m, taken once for each of K batches fed at once.
 
@@ -548,18 +575,11 @@ def training_loop(config, m, opt, var_list):
                 for _, start, stop in m.inputs]
       before = len(tf.compat.v1.get_collection(
           tf.compat.v1.GraphKeys.UPDATE_OPS))
-      layer_outputs = {}
       with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
                                        reuse=True):
-        outputs = inference(
-            inputs, config, dataset.image_shape, config.seed,
-            m.keep_prob if config.keep_prob < 1 else None, m.global_step,
-            m.training, layer_outputs=layer_outputs,
-            standardized=dataset.standardize)
-      loss, metric, _ = m.head.losses(
-          outputs, [layer_outputs[scope]
-                    for scope in presets.aux_scopes(config)],
-          targets[offsets[i]:offsets[i + 1]], config.loss_weights)
+        _, _, loss, metric, _ = network(
+            config, m.head, inputs, targets[offsets[i]:offsets[i + 1]],
+            m.keep_prob, m.global_step, m.training)
       train_op = training(loss, opt, m.global_step, var_list,
                           tf.compat.v1.get_collection(
                               tf.compat.v1.GraphKeys.UPDATE_OPS)[before:])
@@ -604,15 +624,10 @@ def build(config, wrap_optimizer=None, scaler=None, loop=False):
   training_mode = tf.compat.v1.placeholder_with_default(False, [],
                                                         name='training')
   global_step = tf.compat.v1.train.get_or_create_global_step()
-  layer_outputs = {}
-  logits = inference(
-      [p for p, _, _ in inputs], config, dataset.image_shape, config.seed,
-      keep_prob if config.keep_prob < 1 else None, global_step, training_mode,
-      layer_outputs=layer_outputs, standardized=dataset.standardize,
-      scaler=scaler)
+  logits, layer_outputs, loss_op, metric, aux_losses = network(
+      config, head, [p for p, _, _ in inputs], y, keep_prob, global_step,
+      training_mode, scaler)
   aux = presets.aux_scopes(config)
-  loss_op, metric, aux_losses = head.losses(
-      logits, [layer_outputs[scope] for scope in aux], y, config.loss_weights)
   head_losses = dict(zip([config.output_name] + aux, [metric] + aux_losses)
                      ) if aux else {}
   trainable = tf.compat.v1.trainable_variables()
