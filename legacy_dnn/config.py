@@ -31,6 +31,9 @@ SMALL_STEP_FLOPS = 1e8
 # waits long (docs/benchmarks.md).
 EXAMPLES_PER_CALL = 4096
 FLOPS_PER_CALL = 1e10
+# predict.py's default --max_pixels: PIL's own Image.MAX_IMAGE_PIXELS, far
+# more than any photo of a digit or a shoe needs.
+MAX_IMAGE_PIXELS = 89_478_485
 
 
 # TrainConfig fields that say where a run lives or how fast it goes, not

@@ -9,11 +9,14 @@ PNG, JPEG, GIF or BMP, so a digit drawn in a paint program, or photographed
 on paper, looks to the network like the images it learned from.
 
 Images are decoded by TensorFlow's own tf.io.decode_image: no imaging
-library besides.
+library besides. A file's header is read first: a few hundred kilobytes of
+PNG can promise gigabytes of pixels, so a file whose header promises more
+than a budget of pixels is refused before anything is decoded.
 """
 
 import dataclasses
 import re
+import struct
 from typing import Optional
 
 import numpy as np
@@ -26,6 +29,21 @@ MIN_CONTRAST = 0.1
 
 MASS, BOX = 'mass', 'box'
 
+# A larger image is shrunk to about this many pixels on its longer side as it
+# is decoded, by whole factors: the network sees 28 or 32, and a float copy
+# of 89 megapixels would cost gigabytes.
+WORKING_SIDE = 1024
+# Strips of this many output rows are averaged at a time.
+_STRIP_ROWS = 64
+# libjpeg decodes at these fractions of the full size for almost nothing.
+_JPEG_RATIOS = (8, 4, 2)
+
+PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+JPEG_SOI = b'\xff\xd8\xff'
+GIF_SIGNATURES = (b'GIF87a', b'GIF89a')
+BMP_SIGNATURE = b'BM'
+_GIF_EXTENSION, _GIF_IMAGE, _GIF_TRAILER = 0x21, 0x2c, 0x3b
+
 
 class ImageError(UserError):
   """A file that cannot be read as an image, or has nothing to read."""
@@ -33,6 +51,25 @@ class ImageError(UserError):
 
 class BlankImageError(ImageError):
   """An image of one flat colour: no ink to classify."""
+
+
+class ImageTooLargeError(ImageError):
+  """An image whose header promises more pixels than the budget."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Header:
+  """What an image file's header says, read without decoding its pixels."""
+  format: str  # 'PNG', 'JPEG', 'GIF' or 'BMP'.
+  width: int
+  height: int
+  # A GIF's first frame ends here (the offset after its image data); the
+  # frames after it are never decoded.
+  first_frame_end: Optional[int] = None
+
+  @property
+  def pixels(self):
+    return self.width * self.height
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,13 +109,121 @@ _NO_PIXELS = re.compile(r'(Width|Height) must be positive|zero-sized|'
                         r'Invalid IHDR')
 
 
-def decode(path):
+class _Truncated(Exception):
+  """A header that ends before what it describes."""
+
+
+def _unpack(fmt, contents, offset):
+  try:
+    return struct.unpack_from(fmt, contents, offset)
+  except struct.error:
+    raise _Truncated() from None
+
+
+def _png_header(contents):
+  # The IHDR chunk comes first: length 13, type, width, height (big-endian).
+  length, kind, width, height = _unpack('>I4sII', contents, 8)
+  if length != 13 or kind != b'IHDR':
+    raise _Truncated()
+  return Header('PNG', width, height)
+
+
+def _jpeg_header(contents):
+  try:
+    height, width, _ = tf.io.extract_jpeg_shape(contents).numpy()
+  except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+    raise _Truncated() from None
+  return Header('JPEG', int(width), int(height))
+
+
+def _gif_sub_blocks_end(contents, offset):
+  """The offset after a chain of GIF data sub-blocks starting at offset."""
+  while True:
+    (size,) = _unpack('B', contents, offset)
+    offset += 1 + size
+    if size == 0:
+      return offset
+
+
+def _gif_colour_table_size(packed):
+  """The bytes of the colour table that a descriptor's packed byte says
+  follows it: 3 x 2^(size + 1) if its top bit is set, else none."""
+  return 3 << ((packed & 7) + 1) if packed & 0x80 else 0
+
+
+def _gif_header(contents):
+  """The logical screen, and where the first frame's data ends.
+
+  The blocks are walked to the first image: a GIF decoder allocates every
+  frame's raster before it returns the first, so only that one is kept.
+  """
+  width, height, packed = _unpack('<HHB', contents, 6)
+  offset = 13 + _gif_colour_table_size(packed)
+  while True:
+    (block,) = _unpack('B', contents, offset)
+    if block == _GIF_EXTENSION:
+      offset = _gif_sub_blocks_end(contents, offset + 2)
+    elif block == _GIF_IMAGE:
+      _, _, frame_width, frame_height, packed = _unpack('<HHHHB', contents,
+                                                        offset + 1)
+      offset += 10 + _gif_colour_table_size(packed)
+      # The LZW code size, then the image's data.
+      end = _gif_sub_blocks_end(contents, offset + 1)
+      # A frame larger than the screen is allocated at its own size.
+      return Header('GIF', max(width, frame_width),
+                    max(height, frame_height), first_frame_end=end)
+    else:  # The trailer, or a block no GIF has: no image in the file.
+      raise _Truncated()
+
+
+def _bmp_header(contents):
+  (info_size,) = _unpack('<I', contents, 14)
+  if info_size == 12:  # OS/2's BITMAPCOREHEADER: 16-bit sizes.
+    width, height = _unpack('<HH', contents, 18)
+  else:  # BITMAPINFOHEADER and its successors; rows top-down if negative.
+    width, height = _unpack('<ii', contents, 18)
+  return Header('BMP', abs(width), abs(height))
+
+
+_HEADER_READERS = ((PNG_SIGNATURE, 'PNG', _png_header),
+                   (JPEG_SOI, 'JPEG', _jpeg_header),
+                   (GIF_SIGNATURES[0], 'GIF', _gif_header),
+                   (GIF_SIGNATURES[1], 'GIF', _gif_header),
+                   (BMP_SIGNATURE, 'BMP', _bmp_header))
+
+
+def read_header(path, contents):
+  """The Header of an image file's contents, read without decoding it.
+
+  Raises:
+    ImageError: naming path, if contents are not a PNG, JPEG, GIF or BMP
+      (TensorFlow also decodes WebP and JPEG XL, which are not read here),
+      or its header is cut short.
+  """
+  for signature, name, reader in _HEADER_READERS:
+    if contents.startswith(signature):
+      try:
+        return reader(contents)
+      except _Truncated:
+        raise ImageError('%s: a damaged or truncated image (its %s header '
+                         'is incomplete)' % (path, name)) from None
+  raise ImageError('%s: not an image: PNG, JPEG, GIF or BMP expected' % path)
+
+
+def decode(path, max_pixels):
   """The pixels of an image file: uint8 [height, width, channels].
 
   The channels are 1 (grey), 2 (grey and alpha), 3 (RGB) or 4 (RGBA); an
-  animated GIF gives its first frame.
+  animated GIF gives its first frame, and only that frame is decoded.
+
+  Args:
+    path: the file.
+    max_pixels: the most pixels (width x height) a file may promise
+      (predict.py's --max_pixels, by default config.MAX_IMAGE_PIXELS).
 
   Raises:
+    ImageTooLargeError: its header promises more than max_pixels pixels;
+      nothing is decoded.
     ImageError: the file is unreadable, empty, not an image, truncated, or
       has no pixels; the message names the file.
   """
@@ -89,8 +234,22 @@ def decode(path):
     raise ImageError('%s: cannot read: %s' % (path, e.strerror)) from None
   if not contents:
     raise ImageError('%s: the file is empty' % path)
+  header = read_header(path, contents)
+  if header.pixels > max_pixels:
+    raise ImageTooLargeError(
+        '%s: a %s of %dx%d pixels (%.1f megapixels), more than '
+        '--max_pixels=%d (%.1f megapixels); not decoded'
+        % (path, header.format, header.width, header.height,
+           header.pixels / 1e6, max_pixels, max_pixels / 1e6))
+  if header.first_frame_end is not None:
+    contents = contents[:header.first_frame_end] + bytes([_GIF_TRAILER])
+  longer = max(header.width, header.height)
   try:
-    image = tf.io.decode_image(contents, expand_animations=False).numpy()
+    if header.format == 'JPEG':
+      ratio = next((r for r in _JPEG_RATIOS if longer // r >= WORKING_SIDE), 1)
+      image = tf.io.decode_jpeg(contents, ratio=ratio).numpy()
+    else:
+      image = tf.io.decode_image(contents, expand_animations=False).numpy()
   except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
     message = e.message.split(' [Op:')[0].split('}} ')[-1]
     if _NO_PIXELS.search(message):
@@ -104,7 +263,34 @@ def decode(path):
   if image.size == 0:
     raise ImageError('%s: the image has no pixels (%dx%d)'
                      % (path, image.shape[1], image.shape[0]))
-  return image
+  return shrink(image, max(image.shape[:2]) // WORKING_SIDE)
+
+
+def shrink(image, factor):
+  """uint8 [h // factor, w // factor, c]: each factor x factor block's mean.
+
+  The rows and columns past the last whole block are dropped. Strips are
+  averaged one at a time, so no float copy of the whole image is made.
+  """
+  if factor <= 1:
+    return image
+  h, w, channels = image.shape
+  rows, cols = h // factor, w // factor
+  out = np.empty((rows, cols, channels), np.uint8)
+  for top in range(0, rows, _STRIP_ROWS):
+    bottom = min(top + _STRIP_ROWS, rows)
+    strip = image[top * factor:bottom * factor, :cols * factor].reshape(
+        bottom - top, factor, cols, factor, channels)
+    # Whole rows added in turn, then whole columns: contiguous adds, where
+    # one sum over both axes would step through memory a byte at a time.
+    by_rows = strip[:, 0].astype(np.uint32)
+    for i in range(1, factor):
+      by_rows += strip[:, i]
+    sums = by_rows[:, :, 0].copy()
+    for i in range(1, factor):
+      sums += by_rows[:, :, i]
+    out[top:bottom] = (sums + factor * factor // 2) // (factor * factor)
+  return out
 
 
 def _on_white(image):

@@ -14,8 +14,9 @@ per file:
 
   digit.png: 7 (probability 0.9731); next: 1 (0.0112)
 
-A file that cannot be read, or a blank image, gets one line on stderr, and the
-others are still predicted; the exit status is then 1.
+A file that cannot be read, a blank image, or one whose header promises more
+than --max_pixels, gets one line on stderr, and the others are still
+predicted; the exit status is then 1.
 """
 
 import sys
@@ -36,6 +37,12 @@ flags.DEFINE_string(
     'show_input', None,
     'Also write a PNG of each image beside the image the network saw (28x28, '
     'or 32x32 in colour for CIFAR-10).')
+flags.DEFINE_integer(
+    'max_pixels', config.MAX_IMAGE_PIXELS,
+    'The most pixels (width x height) an image file may have. Its header is '
+    'read first, and a larger file is refused without being decoded: a few '
+    'hundred kilobytes of PNG can hold gigabytes of pixels. The default is '
+    'PIL\'s own limit.', lower_bound=1)
 flags.register_validator('show_input',
                          lambda v: v is None or v.endswith('.png'),
                          message='must name a .png file')
@@ -84,7 +91,7 @@ def main(paths):
     for path in paths:
       try:
         with cli.without_lines(images.LIBJPEG_CHATTER):
-          original = images.decode(path)
+          original = images.decode(path, FLAGS.max_pixels)
         seen = images.prepare(original, preparation)
       except images.BlankImageError as e:
         print('%s: %s; no prediction' % (path, e), file=sys.stderr)

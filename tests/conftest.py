@@ -9,6 +9,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -133,6 +134,28 @@ def run_script(script, *args, timeout=300):
   """Runs one of scripts/ to completion; returns the CompletedProcess."""
   return subprocess.run(script_command(script, *args), env=script_env(),
                         capture_output=True, text=True, timeout=timeout)
+
+
+def run_script_measured(script, *args, timeout=300):
+  """run_script(), and the process's own resource usage, as the kernel
+  counts it when the process is reaped (os.wait4): ru_maxrss is its peak
+  resident memory in KiB, ru_utime + ru_stime its CPU seconds."""
+  with tempfile.TemporaryFile('w+') as out, \
+      tempfile.TemporaryFile('w+') as err:
+    command = script_command(script, *args)
+    popen = subprocess.Popen(command, env=script_env(), stdout=out,
+                             stderr=err, text=True)
+    killer = threading.Timer(timeout, popen.kill)
+    killer.start()
+    try:
+      _, status, usage = os.wait4(popen.pid, 0)
+    finally:
+      killer.cancel()
+    popen.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    return subprocess.CompletedProcess(command, popen.returncode, out.read(),
+                                       err.read()), usage
 
 
 def error_lines(stderr):

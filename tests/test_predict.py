@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import error_lines, idx_bytes, run_script
+from conftest import error_lines, idx_bytes, run_script, run_script_measured
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
@@ -16,7 +16,7 @@ from legacy_dnn import evaluation
 from legacy_dnn import export
 from legacy_dnn import images
 from legacy_dnn import training
-from test_images import bmp
+from test_images import bmp, bombs
 
 FASHION = data.DATASETS['fashion_mnist']
 RENDERED = 60  # Test images rendered per dataset.
@@ -204,6 +204,58 @@ def test_each_bad_file_gets_one_line_and_the_others_are_predicted(
     else:
       assert line.startswith('predict.py: error: %s: %s'
                              % (path, expected[path])), line
+
+
+def cpu_seconds(usage):
+  return usage.ru_utime + usage.ru_stime
+
+
+def test_image_bombs_are_refused_from_their_headers_and_cost_nothing(
+    mnist_model, tmp_path):
+  # Each bomb is at most 400 KB: the PNG is a real one that decodes to
+  # 400 MB (and cost 17 s and 4.6 GB before its header was read first);
+  # the others promise gigabytes in their headers.
+  cfg = mnist_model[0]
+  _, good = write_bad_files(str(tmp_path))
+  paths = []
+  for name, contents in sorted(bombs().items()):
+    paths.append(str(tmp_path / name))
+    with open(paths[-1], 'wb') as f:
+      f.write(contents)
+  alone, alone_usage = run_script_measured(
+      'predict.py', '--model_dir=' + cfg.model_dir, good)
+  result, usage = run_script_measured(
+      'predict.py', '--model_dir=' + cfg.model_dir, *(paths + [good]))
+  assert alone.returncode == 0, alone.stderr
+  assert result.returncode == 1
+  assert list(predicted(result.stdout, data.DATASETS['mnist'].class_names)
+              ) == [good]
+  errors = error_lines(result.stderr)
+  assert len(errors) == len(paths), errors
+  for path, line in zip(paths, errors):
+    assert re.fullmatch(r'predict\.py: error: %s: a (PNG|JPEG|GIF|BMP) of '
+                        r'\d+x\d+ pixels \([\d.]+ megapixels\), more than '
+                        r'--max_pixels=89478485 \(89\.5 megapixels\); not '
+                        r'decoded' % re.escape(path), line), line
+  # Four bombs cost what one good file costs, within 2 s of CPU and 1.5 GB.
+  assert usage.ru_maxrss * 1024 < 1.5e9, usage.ru_maxrss
+  assert cpu_seconds(usage) - cpu_seconds(alone_usage) < 2.0, (
+      cpu_seconds(usage), cpu_seconds(alone_usage))
+
+
+def test_max_pixels_sets_the_budget(mnist_model, tmp_path):
+  _, good = write_bad_files(str(tmp_path))  # 20 x 26 pixels.
+  result = run_script('predict.py', '--model_dir=' + mnist_model[0].model_dir,
+                      '--max_pixels=519', good)
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'predict.py: error: %s: a PNG of 20x26 pixels (0.0 megapixels), more '
+      'than --max_pixels=519 (0.0 megapixels); not decoded' % good]
+  result = run_script('predict.py', '--max_pixels=0', good)
+  assert result.returncode == 2
+  assert error_lines(result.stderr) == [
+      'predict.py: error: flag --max_pixels=0: 0 is not a positive integer '
+      '(see --help)']
 
 
 def test_no_files_or_two_models_is_a_usage_error(tmp_path):
