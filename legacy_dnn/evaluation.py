@@ -14,6 +14,9 @@ import os
 
 import numpy as np
 import tensorflow as tf
+# The loader behind tf.compat.v1.saved_model.load, as an object: the graph
+# it parsed can be checked before it loads it.
+from tensorflow.python.saved_model import loader_impl
 
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
@@ -23,6 +26,7 @@ from legacy_dnn import model
 from legacy_dnn import projector
 from legacy_dnn import summaries
 from legacy_dnn import training
+from legacy_dnn import untrusted
 from legacy_dnn.errors import CheckpointError, UserError
 
 
@@ -89,8 +93,11 @@ class ServingModel:
     self.sess.close()
 
 
-def load_export(export_dir, dataset=None):
+def load_export(export_dir, dataset=None, trust=False):
   """Loads a SavedModel of ours (or any with our signature) to predict.
+
+  Its graph is checked before any of it runs (untrusted.check_meta_graph),
+  unless trust.
 
   Args:
     export_dir: a version folder, or a base path whose highest numbered
@@ -98,33 +105,41 @@ def load_export(export_dir, dataset=None):
     dataset: the dataset's name, if not the one the export records; for an
       export without a record, a [32, 32, 3] input is taken as CIFAR-10's,
       any other as MNIST's.
+    trust: run its graph whatever ops it holds.
 
   Raises:
     CheckpointError: no SavedModel there, or not one with our signature.
+    UntrustedGraphError: its graph holds an op that our models never run.
   """
   version_dir = export.latest_version(export_dir)
   if version_dir is None:
     raise CheckpointError('--saved_model=%s: no saved_model.pb there or in a '
                           'numbered version folder' % export_dir)
+  what = '--saved_model=%s' % version_dir
   graph = tf.Graph()
   sess = tf.compat.v1.Session(graph=graph)
   try:
+    # The loader parses the file once; the graph checked is the one it
+    # loads.
+    loader = loader_impl.SavedModelLoader(version_dir)
+    meta_graph = loader.get_meta_graph_def_from_tags([export.TAG])
+    if not trust:
+      untrusted.check_meta_graph(meta_graph, what, export.SIGNATURE)
     with graph.as_default():
-      meta_graph = tf.compat.v1.saved_model.loader.load(
-          sess, [export.TAG], version_dir)
+      loader.load(sess, [export.TAG])
     signature = meta_graph.signature_def.get(export.SIGNATURE)
     if (signature is None or export.INPUTS not in signature.inputs or
         export.PROBABILITIES not in signature.outputs):
       raise CheckpointError(
-          '--saved_model=%s: its %r signature does not take %r and return '
-          '%r, as scripts/export.py writes it' % (
-              version_dir, export.SIGNATURE, export.INPUTS,
-              export.PROBABILITIES))
+          '%s: its %r signature does not take %r and return %r, as '
+          'scripts/export.py writes it' % (what, export.SIGNATURE,
+                                           export.INPUTS,
+                                           export.PROBABILITIES))
   except (tf.errors.OpError, RuntimeError, OSError) as e:
     sess.close()
-    raise CheckpointError('--saved_model=%s: cannot load: %s' % (
-        version_dir, getattr(e, 'message', e))) from None
-  except CheckpointError:
+    raise CheckpointError('%s: cannot load: %s' % (
+        what, getattr(e, 'message', e))) from None
+  except UserError:
     sess.close()
     raise
   images = graph.get_tensor_by_name(signature.inputs[export.INPUTS].name)

@@ -33,6 +33,12 @@ flags.DEFINE_string(
     'A SavedModel that scripts/export.py wrote: a version folder, or the '
     'export_dir whose highest version is used, as TensorFlow Serving does. '
     'In place of --model_dir or --checkpoint.')
+flags.DEFINE_bool(
+    'trust_model', False,
+    'Run a --saved_model\'s graph whatever ops it holds. Without it, a '
+    'SavedModel whose graph holds an op that our own exports never hold '
+    '(file reads and writes, Python calls, ...) is refused before any of it '
+    'runs: loading a model runs its graph.')
 flags.DEFINE_string(
     'show_input', None,
     'Also write a PNG of each image beside the image the network saw (28x28, '
@@ -62,7 +68,8 @@ def _load_model():
   from legacy_dnn import data
   from legacy_dnn import evaluation
   if FLAGS.saved_model:
-    served = evaluation.load_export(FLAGS.saved_model, FLAGS.dataset)
+    served = evaluation.load_export(FLAGS.saved_model, FLAGS.dataset,
+                                    trust=FLAGS.trust_model)
     return (served.predict, served.close, served.dataset,
             '%s (%s)' % (served.path, served.dataset.name))
   from legacy_dnn.errors import UserError
