@@ -30,6 +30,7 @@ import tempfile
 
 import tensorflow as tf
 
+from legacy_dnn import errors
 from legacy_dnn.errors import CheckpointError
 
 CHECKPOINT_PREFIX = 'model.ckpt'
@@ -62,6 +63,8 @@ _CHECKPOINT_PART = re.compile(_OURS + r'\.(data-\d+-of-\d+|meta)')
 # good checkpoint as unreadable.
 LOST_TASK_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
                     tf.errors.DeadlineExceededError)
+# strerror(ENOSPC), as TensorFlow's file system writes it into its errors.
+NO_SPACE = 'No space left on device'
 
 State = collections.namedtuple('State', [
     'epoch',           # Epochs completed.
@@ -211,8 +214,7 @@ class Checkpointer:
       raise
     except (tf.errors.OpError, OSError) as e:
       raise CheckpointError('%s: cannot save a checkpoint: %s'
-                            % (self.model_dir, getattr(e, 'message', e))
-                            ) from None
+                            % (self.model_dir, self._why(e, sess))) from None
 
   def save_best(self, sess):
     try:
@@ -222,8 +224,22 @@ class Checkpointer:
       raise
     except (tf.errors.OpError, OSError) as e:
       raise CheckpointError('%s: cannot save the best model: %s'
-                            % (self.model_dir, getattr(e, 'message', e))
-                            ) from None
+                            % (self.model_dir, self._why(e, sess))) from None
+
+  def _why(self, error, sess):
+    """Why a save failed, in a few words; for a full disk, with the room a
+    checkpoint takes."""
+    if not (getattr(error, 'errno', None) == errno.ENOSPC or
+            NO_SPACE in errors.tensorflow_message(error)):
+      return errors.tensorflow_message(error)
+    variables = sum(v.shape.num_elements() * v.dtype.size
+                    for v in sess.graph.get_collection(
+                        tf.compat.v1.GraphKeys.GLOBAL_VARIABLES))
+    size = variables + sess.graph.as_graph_def().ByteSize()
+    return ('no space left on device; a checkpoint of this run takes about '
+            '%.1f MB, and a run keeps %d of them and the best model, with '
+            'room for one more while it saves' % (size / 1e6,
+                                                   KEEP_CHECKPOINTS))
 
   def restore_best(self, sess):
     restore(sess, self._best_saver, best_model(self.model_dir))
@@ -271,7 +287,7 @@ class Checkpointer:
       shapes = dict(tf.train.list_variables(prefix))
     except (tf.errors.OpError, ValueError) as e:
       raise CheckpointError('%s: cannot restore: %s'
-                            % (prefix, _first_line(e))) from None
+                            % (prefix, errors.tensorflow_message(e))) from None
     if all(shapes.get(v.op.name) == v.shape.as_list()
            for v in self._optional):
       restore(sess, self._saver, prefix)
@@ -301,11 +317,6 @@ class Checkpointer:
       atomic_write(path, '%d' % epoch)
 
 
-def _first_line(error):
-  """The first line of a TensorFlow error, without its graph dump."""
-  return getattr(error, 'message', str(error)).strip().splitlines()[0]
-
-
 def restore(sess, saver, prefix):
   """saver.restore(sess, prefix), failing with one line naming prefix."""
   try:
@@ -315,7 +326,7 @@ def restore(sess, saver, prefix):
     raise
   except (tf.errors.OpError, ValueError) as e:
     raise CheckpointError('%s: cannot restore: %s'
-                          % (prefix, _first_line(e))) from None
+                          % (prefix, errors.tensorflow_message(e))) from None
 
 
 def check_shapes(prefix, variables):
@@ -329,7 +340,7 @@ def check_shapes(prefix, variables):
     shapes = dict(tf.train.list_variables(prefix))
   except (tf.errors.OpError, ValueError) as e:
     raise CheckpointError('%s: cannot read: %s'
-                          % (prefix, _first_line(e))) from None
+                          % (prefix, errors.tensorflow_message(e))) from None
   held = 'it holds %s' % (', '.join(
       '%s %s' % (name, shape) for name, shape in sorted(shapes.items()))
                           or 'no variables')

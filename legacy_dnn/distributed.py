@@ -30,6 +30,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import cli
 from legacy_dnn import config as config_lib
 from legacy_dnn import shares
+from legacy_dnn import errors
 from legacy_dnn.errors import LostTaskError, UserError
 
 # How often a worker knocks on a ps task that does not answer yet.
@@ -76,7 +77,7 @@ def start_server(cluster, threads=(0, 0)):
         '--%s_hosts: %s task %d cannot listen on %s (%s): the port is in '
         'use, or the host is not this machine'
         % (cluster.job_name, cluster.job_name, cluster.task_index,
-           cluster.address, getattr(e, 'message', e))) from None
+           cluster.address, errors.tensorflow_message(e))) from None
 
 
 def serve(cluster, interrupts, deterministic=True):

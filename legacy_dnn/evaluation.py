@@ -27,6 +27,7 @@ from legacy_dnn import projector
 from legacy_dnn import summaries
 from legacy_dnn import training
 from legacy_dnn import untrusted
+from legacy_dnn import errors
 from legacy_dnn.errors import CheckpointError, UserError
 
 
@@ -138,7 +139,7 @@ def load_export(export_dir, dataset=None, trust=False):
   except (tf.errors.OpError, RuntimeError, OSError) as e:
     sess.close()
     raise CheckpointError('%s: cannot load: %s' % (
-        what, getattr(e, 'message', e))) from None
+        what, errors.tensorflow_message(e))) from None
   except UserError:
     sess.close()
     raise

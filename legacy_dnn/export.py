@@ -18,6 +18,7 @@ from legacy_dnn import data
 from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
+from legacy_dnn import errors
 from legacy_dnn.errors import UserError
 
 # A classifier's signature (heads.py names a regressor's: features in, or
@@ -162,7 +163,7 @@ def export(cfg, checkpoint, export_dir):
   except (OSError, tf.errors.OpError) as e:
     raise UserError('--export_dir=%s: cannot write version %d: %s'
                     % (export_dir, version, getattr(e, 'strerror', None) or
-                       getattr(e, 'message', e))) from None
+                       errors.tensorflow_message(e))) from None
   finally:
     if os.path.exists(staging):
       shutil.rmtree(staging, ignore_errors=True)

@@ -22,6 +22,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from legacy_dnn import errors
 from legacy_dnn.errors import UserError
 
 # Below this much contrast (of full scale) an image is taken as blank.
@@ -251,7 +252,7 @@ def decode(path, max_pixels):
     else:
       image = tf.io.decode_image(contents, expand_animations=False).numpy()
   except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
-    message = e.message.split(' [Op:')[0].split('}} ')[-1]
+    message = errors.tensorflow_message(e)
     if _NO_PIXELS.search(message):
       raise ImageError('%s: the image has no pixels (%s)'
                        % (path, message)) from None

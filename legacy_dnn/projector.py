@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins import projector
 
+from legacy_dnn import errors
 from legacy_dnn.errors import UserError
 
 FOLDER = 'projector'
@@ -97,5 +98,5 @@ def write(folder, layer, activations, images, labels, class_names):
     projector.visualize_embeddings(folder, config)
   except (OSError, tf.errors.OpError) as e:
     raise UserError('--projector: cannot write %s: %s' % (
-        folder, getattr(e, 'strerror', None) or getattr(e, 'message', e))
+        folder, getattr(e, 'strerror', None) or errors.tensorflow_message(e))
                     ) from None

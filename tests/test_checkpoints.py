@@ -3,6 +3,7 @@ checkpoint interval of training."""
 
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -193,3 +194,51 @@ def test_read_only_model_dir_is_one_clear_line(tmp_path, dataset_dir):
       'system' % model_dir]
   assert {n: os.path.getmtime(os.path.join(model_dir, n))
           for n in os.listdir(model_dir)} == before
+
+
+def epoch_lines(output):
+  """The epoch lines of a run's output, without their times."""
+  return [re.sub(r' \([\d.]+ s\)', '', line) for line in output.splitlines()
+          if line.startswith('Epoch: ')]
+
+
+def test_a_full_disk_is_one_line_and_the_run_resumes_once_there_is_room(
+    tmp_path, dataset_dir):
+  """model_dir on a 9 MB tmpfs, which root can mount: a checkpoint of this
+  network takes 3.4 MB, so the second epoch's saves find no room."""
+  disk = tmp_path / 'disk'
+  disk.mkdir()
+  subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=9m', 'tmpfs',
+                  str(disk)], check=True)
+  try:
+    model_dir = str(disk / 'm')
+    args = ('--variant=xavier', '--data_dir=' + dataset_dir,
+            '--validation_size=100', '--epochs=4', '--seed=3',
+            '--logdir=' + str(tmp_path / 'logs'))
+    full = run_script('train.py', *args, '--model_dir=' + model_dir)
+    assert full.returncode == 1
+    (line,) = error_lines(full.stderr)
+    match = re.fullmatch(
+        r'train\.py: error: %s: cannot save (a checkpoint|the best model): '
+        r'no space left on device; a checkpoint of this run takes about '
+        r'([\d.]+) MB, and a run keeps 2 of them and the best model, with '
+        r'room for one more while it saves' % re.escape(model_dir), line)
+    assert match, line
+    assert len(epoch_lines(full.stdout)) == 1
+    # What the failed save left: epoch 1's checkpoints, whole, no parts.
+    kept = sorted(os.listdir(model_dir))
+    assert not [n for n in kept if 'temp' in n], kept
+    written = sum(os.path.getsize(p) for p in
+                  glob.glob(os.path.join(model_dir, 'model.ckpt-*')))
+    assert abs(float(match.group(2)) * 1e6 - written) < 0.1 * written
+    subprocess.run(['mount', '-o', 'remount,size=40m', str(disk)], check=True)
+    resumed = run_script('train.py', *args, '--model_dir=' + model_dir)
+    assert resumed.returncode == 0, resumed.stderr
+  finally:
+    subprocess.run(['umount', '-l', str(disk)], check=False)
+  straight_dir = str(tmp_path / 'straight')
+  straight = run_script('train.py', *args, '--model_dir=' + straight_dir)
+  assert straight.returncode == 0, straight.stderr
+  assert (epoch_lines(full.stdout) + epoch_lines(resumed.stdout) ==
+          epoch_lines(straight.stdout))
+  assert resumed.stdout.splitlines()[-3:] == straight.stdout.splitlines()[-3:]
