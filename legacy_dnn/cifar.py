@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 
+from legacy_dnn import archives
 from legacy_dnn.errors import DataError
 
 ARCHIVE = 'cifar-10-binary.tar.gz'
@@ -23,6 +24,10 @@ TEST_BATCHES = ('test_batch.bin',)
 SIDE, CHANNELS = 32, 3
 RECORD_BYTES = 1 + SIDE * SIDE * CHANNELS  # 3,073.
 NUM_CLASSES = 10
+# A batch file holds 10,000 records; the archive the six batches and a few
+# small files (batches.meta.txt, readme.html).
+MAX_BATCH_BYTES = 10_000 * RECORD_BYTES
+MAX_ARCHIVE_BYTES = 6 * MAX_BATCH_BYTES + (1 << 20)
 
 
 def parse_batch(raw, name):
@@ -62,13 +67,11 @@ def find_batches(folder):
 def _read_archive(path):
   """{batch file name: bytes} of the six batches in the archive at path."""
   wanted = set(TRAIN_BATCHES + TEST_BATCHES)
-  found = {}
   try:
-    with tarfile.open(path, 'r:gz') as tar:
-      for member in tar:
-        name = os.path.basename(member.name)
-        if member.isfile() and name in wanted:
-          found[name] = tar.extractfile(member).read()
+    found = archives.read_members(
+        path, lambda m: (os.path.basename(m.name)
+                         if os.path.basename(m.name) in wanted else None),
+        MAX_BATCH_BYTES, MAX_ARCHIVE_BYTES)
   except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
     raise DataError('%s: corrupt or truncated archive (%s)' % (path, e)
                     ) from None

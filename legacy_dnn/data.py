@@ -176,25 +176,18 @@ def cache_root():
   return os.path.join(base, 'legacy_dnn')
 
 
-def _read_file(path):
-  """Returns the bytes of path, gunzipped when its name ends in .gz."""
-  try:
-    with open(path, 'rb') as f:
-      raw = f.read()
-  except OSError as e:
-    raise DataError('%s: cannot read: %s' % (path, e.strerror)) from None
-  if not path.endswith('.gz'):
-    return raw
-  if not raw.startswith(GZIP_MAGIC):
-    raise DataError('%s: named .gz but is not gzip data' % path)
-  try:
-    return gzip.decompress(raw)
-  except (EOFError, OSError, zlib.error) as e:  # BadGzipFile is an OSError.
-    raise DataError('%s: corrupt or truncated gzip data (%s)' % (path, e)) from None
+# The most bytes deflate can make of one byte: a match of 258 bytes in the
+# fewest bits it has (RFC 1951), so 1032 to 1 and a little under.
+MAX_DEFLATE_RATIO = 1032
 
 
 def read_idx(path, magic):
   """Reads an IDX file of unsigned bytes and checks its header.
+
+  A gzipped file is decompressed as it is read, and no further than its
+  header promises: a stream that runs past it is refused without
+  decompressing the rest, and a header that promises more than the gzip's
+  size can hold is refused before anything past it is decompressed.
 
   Args:
     path: the file, raw or gzipped (by its .gz suffix).
@@ -206,13 +199,36 @@ def read_idx(path, magic):
   Raises:
     DataError: naming path, if the header or size is not what it should be.
   """
-  raw = _read_file(path)
+  try:
+    f = open(path, 'rb')
+  except OSError as e:
+    raise DataError('%s: cannot read: %s' % (path, e.strerror)) from None
+  with f:
+    size = os.fstat(f.fileno()).st_size
+    gzipped = path.endswith('.gz')
+    if gzipped:
+      if f.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+        raise DataError('%s: named .gz but is not gzip data' % path)
+      f.seek(0)
+    stream = gzip.GzipFile(fileobj=f) if gzipped else f
+    try:
+      return _read_idx_stream(path, magic, stream, size, gzipped)
+    except (EOFError, OSError, zlib.error) as e:  # BadGzipFile is an OSError.
+      if not gzipped:
+        raise DataError('%s: cannot read: %s' % (path, e)) from None
+      raise DataError('%s: corrupt or truncated gzip data (%s)'
+                      % (path, e)) from None
+
+
+def _read_idx_stream(path, magic, stream, size, gzipped):
+  """read_idx() of an open stream of the file's (decompressed) bytes."""
   ndim = magic & 0xff
   header_size = 4 * (1 + ndim)
-  if len(raw) < header_size:
+  raw_header = stream.read(header_size)
+  if len(raw_header) < header_size:
     raise DataError('%s: truncated: %d bytes, shorter than its header'
-                    % (path, len(raw)))
-  header = np.frombuffer(raw, dtype='>u4', count=1 + ndim)
+                    % (path, len(raw_header)))
+  header = np.frombuffer(raw_header, dtype='>u4')
   if header[0] != magic:
     raise DataError('%s: bad magic %d, expected %d'
                     % (path, header[0], magic))
@@ -221,11 +237,17 @@ def read_idx(path, magic):
     raise DataError('%s: images are %dx%d, expected %dx%d'
                     % ((path,) + shape[1:] + (IMAGE_SIDE, IMAGE_SIDE)))
   expected = header_size + int(np.prod(shape))
-  if len(raw) != expected:
-    raise DataError('%s: %s: %d bytes, the header promises %d'
-                    % (path, 'truncated' if len(raw) < expected else
-                       'trailing data', len(raw), expected))
-  return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
+  if gzipped and expected > MAX_DEFLATE_RATIO * size:
+    raise DataError('%s: the header promises %d bytes, more than %d bytes '
+                    'of gzip data can hold' % (path, expected, size))
+  payload = stream.read(expected - header_size)
+  if header_size + len(payload) < expected:
+    raise DataError('%s: truncated: %d bytes, the header promises %d'
+                    % (path, header_size + len(payload), expected))
+  if stream.read(1):
+    raise DataError('%s: trailing data: more than the %d bytes the header '
+                    'promises' % (path, expected))
+  return np.frombuffer(payload, dtype=np.uint8).reshape(shape)
 
 
 def write_idx(path, array, magic):
