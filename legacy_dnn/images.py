@@ -212,7 +212,7 @@ def read_header(path, contents):
 
 
 def decode(path, max_pixels):
-  """The pixels of an image file: uint8 [height, width, channels].
+  """The pixels of an image file: uint8 [height, width, channels], read-only.
 
   The channels are 1 (grey), 2 (grey and alpha), 3 (RGB) or 4 (RGBA); an
   animated GIF gives its first frame, and only that frame is decoded.
@@ -248,9 +248,11 @@ def decode(path, max_pixels):
   try:
     if header.format == 'JPEG':
       ratio = next((r for r in _JPEG_RATIOS if longer // r >= WORKING_SIDE), 1)
-      image = tf.io.decode_jpeg(contents, ratio=ratio).numpy()
+      decoded = tf.io.decode_jpeg(contents, ratio=ratio)
     else:
-      image = tf.io.decode_image(contents, expand_animations=False).numpy()
+      decoded = tf.io.decode_image(contents, expand_animations=False)
+    # A read-only view of the tensor's own buffer: .numpy() would copy it.
+    image = np.asarray(decoded)
   except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
     message = errors.tensorflow_message(e)
     if _NO_PIXELS.search(message):
