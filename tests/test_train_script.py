@@ -3,6 +3,8 @@
 import os
 import re
 
+import numpy as np
+
 from conftest import error_lines, run_script, serve_folder
 from legacy_dnn import data
 from test_data import _closed_port
@@ -47,8 +49,24 @@ def test_thread_counts_change_the_speed_not_the_results(tmp_path,
   assert threads == {
       'default': 'Threads: intra-op 1, inter-op 1 (0 is one per core)',
       'flags': 'Threads: intra-op 2, inter-op 2 (0 is one per core)'}
-  assert_same_tensors(checkpoint_tensors(str(tmp_path / 'default')),
-                      checkpoint_tensors(str(tmp_path / 'flags')))
+  default, flags = (checkpoint_tensors(str(tmp_path / name))
+                    for name in ('default', 'flags'))
+  if cpu_has('avx512f'):
+    assert_same_tensors(default, flags)
+  else:
+    # Without AVX-512 (an AMD EPYC Zen 3, 2026-12-03) oneDNN's matmuls
+    # split their sums by the thread count: the last bits differ.
+    assert sorted(default) == sorted(flags)
+    for name in default:
+      np.testing.assert_allclose(default[name], flags[name], rtol=1e-4,
+                                 atol=1e-9, err_msg=name)
+
+
+def cpu_has(flag):
+  """Whether /proc/cpuinfo lists flag for this machine's CPU."""
+  with open('/proc/cpuinfo') as f:
+    return any(line.startswith('flags') and flag in line.split()
+               for line in f)
 
 
 def test_diverging_loss_is_one_line_and_non_zero(tmp_path, dataset_dir):

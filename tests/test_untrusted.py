@@ -67,10 +67,11 @@ def hostile_export(folder, dangerous, on_load=False):
   version = os.path.join(folder, '1')
   with tf.Graph().as_default():
     images = tf.compat.v1.placeholder(tf.float32, [None, 784], name='images')
-    # Initialized as ours are, so that only dangerous() is foreign.
+    # Initialized as ours are, so that only dangerous() is foreign; seeded,
+    # as op determinism (on once any test in the process trained) demands.
     kernel = tf.compat.v1.get_variable(
         'outputs/kernel', [784, 10],
-        initializer=tf.compat.v1.random_uniform_initializer())
+        initializer=tf.compat.v1.random_uniform_initializer(seed=1))
     ops = dangerous()
     with tf.control_dependencies([] if on_load else ops):
       probabilities = tf.nn.softmax(tf.matmul(images, kernel))
