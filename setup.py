@@ -33,5 +33,8 @@ setuptools.setup(
         # scripts/benchmark.py's PyTorch contender (Keras 3 comes with
         # TensorFlow). The CPU build the benchmark figures were taken with.
         'bench': ['torch==2.13.0'],
+        # LiteRT's Python interpreter, for evaluate.py and predict.py
+        # --tflite (export.py converts with TensorFlow's own converter).
+        'lite': ['ai-edge-litert>=2.3,<3'],
     },
 )

@@ -537,6 +537,16 @@ def examples_in_batches(n_examples, batch_size, batches):
   return batches * size + min(batches, extra)
 
 
+def run_splits(config):
+  """The splits a run trains on: its dataset, held out as its
+  validation_size says, of its classes, its training split cut to its
+  train_limit (a TrainConfig's fields)."""
+  return subset(load(DATASETS[config.dataset], config.data_dir,
+                     mirror=config.mirror,
+                     validation_size=config.validation_size),
+                config.classes, config.train_limit)
+
+
 def subset(splits, classes=None, train_limit=None):
   """splits restricted to examples of classes, and to train_limit of training.
 

@@ -147,13 +147,20 @@ def load_export(export_dir, dataset=None, trust=False):
   if dataset is None:
     description = export.read_description(version_dir) or {}
     dataset = description.get('dataset')
-  if dataset not in data.DATASETS:
-    dataset = ('cifar10' if images.shape[1:].as_list() ==
-               list(data.CIFAR10.input_shape) else 'mnist')
   return ServingModel(
-      version_dir, data.DATASETS[dataset], sess, images,
+      version_dir, served_dataset(dataset, images.shape[1:].as_list()), sess,
+      images,
       graph.get_tensor_by_name(
           signature.outputs[export.PROBABILITIES].name))
+
+
+def served_dataset(dataset, input_shape):
+  """The Dataset of an exported model: the one named, if any; else, by
+  its input shape (without the batch), CIFAR-10's or MNIST's."""
+  if dataset in data.DATASETS:
+    return data.DATASETS[dataset]
+  return (data.CIFAR10 if list(input_shape) == list(data.CIFAR10.input_shape)
+          else data.DATASETS['mnist'])
 
 
 def run_config(model_dir, data_dir=None, mirror=None):

@@ -10,6 +10,7 @@ in tensorflow_estimator/python/estimator/head/ play the same part.)
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 from legacy_dnn import presets
@@ -83,6 +84,11 @@ class Classes:
   validation_metric_names = (('accuracy', 'validation accuracy'),
                              ('loss', 'validation loss'))
   serving_input = 'images'
+  # What an exported model applies to the output layer, as the serving
+  # signature's probabilities do (a Keras activation's name).
+  output_activation = 'softmax'
+  # The serving output that evaluation reads, as predictions() gives it.
+  served_output = 'probabilities'
 
   def losses(self, logits, aux_outputs, y, weights):
     """(loss, metric, [auxiliary heads' losses]) of a batch."""
@@ -114,6 +120,17 @@ class Classes:
     """What evaluation reads: softmax probabilities [batch, classes]."""
     return tf.nn.softmax(logits, name='probabilities')
 
+  def compare(self, outputs, reference, targets):
+    """Lines scoring outputs, another runtime's served_output for the test
+    examples, against targets and against reference, ours."""
+    classes, ours = outputs.argmax(1), reference.argmax(1)
+    return ['Test accuracy: %.4f (the float model: %.4f)'
+            % (np.mean(classes == targets), np.mean(ours == targets)),
+            'Same class as the float model: %.2f%% of %d test examples'
+            % (100 * np.mean(classes == ours), len(targets)),
+            'Largest probability difference: %.2e'
+            % np.abs(outputs - reference).max()]
+
   def serving_outputs(self, logits, aux_outputs):
     del aux_outputs
     return {'probabilities': tf.nn.softmax(logits, name='probabilities'),
@@ -130,6 +147,8 @@ class Regression:
                        ('test_loss', 'test loss'))
   validation_metric_names = (('loss', 'validation loss'),)
   serving_input = 'features'
+  output_activation = None
+  served_output = 'predictions'
 
   def losses(self, outputs, aux_outputs, y, weights):
     return weighted_mse(outputs, aux_outputs, y, weights)
@@ -158,6 +177,14 @@ class Regression:
   def predictions(self, outputs):
     """What evaluation reads: the predictions [batch]."""
     return tf.identity(outputs[:, 0], name='predictions')
+
+  def compare(self, outputs, reference, targets):
+    outputs = outputs.reshape(-1)
+    mse, ours = (np.mean((o - targets)**2) for o in (outputs, reference))
+    return ['Test MSE: %.4f (the float model: %.4f, %+.2f%%)'
+            % (mse, ours, 100 * (mse / ours - 1)),
+            'Largest prediction difference: %.2e'
+            % np.abs(outputs - reference).max()]
 
   def serving_outputs(self, outputs, aux_outputs):
     served = {'predictions': tf.identity(outputs, name='predictions')}

@@ -224,10 +224,7 @@ def train(config, interrupts=None):
     run_name, lock = None, contextlib.nullcontext()
   with lock:
     dataset = data.DATASETS[config.dataset]
-    splits = data.subset(
-        data.load(dataset, config.data_dir, mirror=config.mirror,
-                  validation_size=config.validation_size),
-        config.classes, config.train_limit)
+    splits = data.run_splits(config)
     if not len(splits.train[0]):
       raise UserError('--classes=%s: no training examples of those classes'
                       % ','.join(map(str, config.classes)))

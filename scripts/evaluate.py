@@ -21,6 +21,13 @@ labels and a sprite of the images, for TensorBoard's Projector tab.
 A regressor (regression, wide_deep, cosine) reports the test MSE, RMSE, MAE
 and R²; --predict=N shows N test rows' label and prediction, and --plot
 draws predicted against actual (for cosine, the exam's fitted curve over t).
+
+  python scripts/evaluate.py --variant=dropout --tflite=dropout-int8.tflite
+
+--tflite scores a LiteRT file that export.py made of the model in LiteRT's
+interpreter (pip install -e '.[lite]'): its test accuracy (a regressor's
+MSE) beside the float model's, how often it gives the float model's class,
+its size, and its examples per second.
 """
 
 import numpy as np
@@ -63,6 +70,9 @@ flags.DEFINE_string(
     'logdir', config.DEFAULT_LOGDIR, 'The TensorBoard root that --projector '
     'writes into, as train.py\'s --logdir: the run of the model_dir is '
     'found there by its name.')
+flags.DEFINE_string(
+    'tflite', None, 'Score this LiteRT file (export.py --format=tflite) of '
+    'the model in LiteRT\'s interpreter, against the float model.')
 config.define_data_flags(FLAGS)
 flags.adopt_module_key_flags(config)
 
@@ -79,6 +89,8 @@ def main():
   splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
                                  validation_size=0), cfg.classes)
   images, labels = splits.test
+  if FLAGS.tflite:
+    return _report_tflite(evaluation, cfg, checkpoint, images, labels)
   if dataset.is_regression:
     if FLAGS.projector:
       raise CheckpointError('--projector: shows images; %s is a regression '
@@ -127,6 +139,34 @@ def main():
     print('Projector: %s activations of %d test images in %s; run '
           'tensorboard --logdir %s' % (layer, len(projected), folder,
                                        FLAGS.logdir))
+  return 0
+
+
+def _report_tflite(evaluation, cfg, checkpoint, rows, targets):
+  """The LiteRT file's test figures beside the float model's."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import heads
+  from legacy_dnn import lite
+  head = heads.of(cfg)
+  with cli.without_lines(lite.LITERT_CHATTER):
+    model = lite.load(FLAGS.tflite)
+    outputs, rate = model.timed_run(lite.signature_inputs(cfg, rows))
+  if head.served_output not in outputs:
+    raise CheckpointError('--tflite=%s: gives %s, not %r: not a file of this '
+                          'model' % (FLAGS.tflite, ', '.join(sorted(outputs)),
+                                     head.served_output))
+  saved = evaluation.restore(cfg, checkpoint)
+  try:
+    reference = saved.predict(rows)
+  finally:
+    saved.close()
+  print('Model: %s (LiteRT, %s bytes), of %s (%s on %s)' % (
+      FLAGS.tflite, format(model.size, ','), checkpoint, cfg.variant,
+      cfg.dataset))
+  for line in head.compare(outputs[head.served_output], reference, targets):
+    print(line)
+  print('Speed: %s examples/s (LiteRT, batches of %d)'
+        % (format(round(rate), ','), lite.BATCH))
   return 0
 
 

@@ -2,6 +2,7 @@
 
   python scripts/predict.py --variant=dropout digit.png photo.jpg
   python scripts/predict.py --saved_model=serving/dropout-mnist seven.png
+  python scripts/predict.py --tflite=dropout-int8.tflite seven.png
   python scripts/predict.py --model_dir=models/lenet-fashion_mnist \\
       --show_input=seen.png shoe.jpg
 
@@ -33,6 +34,12 @@ flags.DEFINE_string(
     'A SavedModel that scripts/export.py wrote: a version folder, or the '
     'export_dir whose highest version is used, as TensorFlow Serving does. '
     'In place of --model_dir or --checkpoint.')
+flags.DEFINE_string(
+    'tflite', None,
+    'A LiteRT file that scripts/export.py --format=tflite wrote, run in '
+    'LiteRT\'s interpreter (pip install -e \'.[lite]\'). In place of '
+    '--model_dir, --checkpoint or --saved_model; --dataset names its dataset '
+    '(by default MNIST, or CIFAR-10 for a [-1, 32, 32, 3] input).')
 flags.DEFINE_bool(
     'trust_model', False,
     'Run a --saved_model\'s graph whatever ops it holds. Without it, a '
@@ -53,10 +60,11 @@ flags.register_validator('show_input',
                          lambda v: v is None or v.endswith('.png'),
                          message='must name a .png file')
 flags.register_multi_flags_validator(
-    ['saved_model', 'model_dir', 'checkpoint'],
-    lambda v: not (v['saved_model'] and (v['model_dir'] or v['checkpoint'])),
-    message='--saved_model is in place of --model_dir and --checkpoint; give '
-    'one of them')
+    ['saved_model', 'tflite', 'model_dir', 'checkpoint'],
+    lambda v: sum(bool(v[k]) for k in ('saved_model', 'tflite')) + bool(
+        v['model_dir'] or v['checkpoint']) <= 1,
+    message='--saved_model and --tflite are in place of --model_dir and '
+    '--checkpoint, and of each other; give one of them')
 flags.adopt_module_key_flags(config)
 
 USAGE = 'FILE [FILE ...]'
@@ -67,6 +75,8 @@ def _load_model():
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import data
   from legacy_dnn import evaluation
+  if FLAGS.tflite:
+    return _load_tflite(evaluation)
   if FLAGS.saved_model:
     served = evaluation.load_export(FLAGS.saved_model, FLAGS.dataset,
                                     trust=FLAGS.trust_model)
@@ -82,6 +92,32 @@ def _load_model():
   saved = evaluation.restore(cfg, checkpoint)
   return (saved.predict, saved.close, data.DATASETS[cfg.dataset],
           '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset))
+
+
+def _load_tflite(evaluation):
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import export
+  from legacy_dnn import lite
+  from legacy_dnn.errors import UserError
+  with cli.without_lines(lite.LITERT_CHATTER):
+    model = lite.load(FLAGS.tflite)
+  if (export.INPUTS not in model.inputs or
+      export.PROBABILITIES not in model.outputs):
+    raise UserError('--tflite=%s: takes %s and gives %s, not %r and %r: not '
+                    'a classifier of images' % (
+                        FLAGS.tflite, ', '.join(sorted(model.inputs)),
+                        ', '.join(sorted(model.outputs)), export.INPUTS,
+                        export.PROBABILITIES))
+  dataset = evaluation.served_dataset(
+      FLAGS['dataset'].present and FLAGS.dataset,
+      model.inputs[export.INPUTS][1:])
+
+  def predict(images):
+    with cli.without_lines(lite.LITERT_CHATTER):
+      return model.run({export.INPUTS: images})[export.PROBABILITIES]
+
+  return (predict, lambda: None, dataset,
+          '%s (LiteRT, %s)' % (FLAGS.tflite, dataset.name))
 
 
 def main(paths):

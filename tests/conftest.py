@@ -266,3 +266,59 @@ class TensorBoard:
         pass
       assert time.monotonic() < deadline, 'TensorBoard never showed ' + what
       time.sleep(0.5)
+
+
+# A process with Keras and numpy and no legacy_dnn: an import hook refuses
+# it, as a machine without it would. Each job loads a .keras file (and, with
+# 'weights', loads a .weights.h5 into a fresh copy of its architecture),
+# predicts on the inputs of an .npz file (x, or one array per named input),
+# and, with 'fit', compiles it, trains one epoch on x and those labels, and
+# reports the training loss before and after. Outputs go to another .npz.
+KERAS_ONLY = '''
+import json
+import sys
+
+
+class NoLegacyDnn:
+  def find_spec(self, name, path=None, target=None):
+    if name.split('.')[0] == 'legacy_dnn':
+      raise ImportError('legacy_dnn is not installed here')
+
+
+sys.meta_path.insert(0, NoLegacyDnn())
+import keras
+import numpy as np
+
+for job in json.loads(sys.argv[1]):
+  model = keras.saving.load_model(job['model'])
+  if job.get('weights'):
+    model = keras.models.clone_model(model)
+    model.load_weights(job['weights'])
+  inputs = dict(np.load(job['inputs']))
+  feed = inputs['x'] if list(inputs) == ['x'] else inputs
+  outputs = model.predict(feed, batch_size=500, verbose=0)
+  outputs = outputs if isinstance(outputs, list) else [outputs]
+  result = {'out%d' % i: o for i, o in enumerate(outputs)}
+  if job.get('fit'):
+    labels = np.load(job['fit'])
+    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
+    before = model.evaluate(feed, labels, verbose=0)
+    model.fit(feed, labels, epochs=1, batch_size=32, verbose=0)
+    result['losses'] = np.array([before, model.evaluate(feed, labels,
+                                                        verbose=0)])
+  np.savez(job['outputs'], **result)
+print('loaded: %d' % len(json.loads(sys.argv[1])))
+'''
+
+
+def run_keras_only(jobs, timeout=600):
+  """Runs KERAS_ONLY's jobs; returns each one's outputs, {name: array}."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  env.pop('PYTHONPATH', None)
+  result = subprocess.run([sys.executable, '-c', KERAS_ONLY,
+                           json.dumps(jobs)], env=env, capture_output=True,
+                          text=True, timeout=timeout,
+                          cwd=os.path.dirname(jobs[0]['outputs']))
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.splitlines()[-1] == 'loaded: %d' % len(jobs)
+  return [dict(np.load(job['outputs'])) for job in jobs]

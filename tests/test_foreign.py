@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, error_lines, run_script, write_dataset
+from conftest import (REPO, error_lines, run_keras_only, run_script,
+                      write_dataset)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
+from legacy_dnn import evaluation
 from legacy_dnn import training
 from test_transfer import warm_started
 
@@ -144,6 +146,36 @@ def test_evaluate_scores_the_notebooks_checkpoint_as_the_notebook_did(
   assert result.stderr == ''
   assert 'Model: %s (homl on mnist)' % prefix in result.stdout
   assert accuracy_line(result.stdout) == 'Accuracy: %.4f' % accuracy
+
+
+def test_the_notebooks_checkpoint_becomes_a_keras_model_that_scores_alike(
+    notebook, tmp_path):
+  data_dir, prefix, accuracy = notebook
+  path = str(tmp_path / 'notebook.keras')
+  result = run_script('export.py', '--checkpoint=' + prefix, '--variant=homl',
+                      '--dataset=mnist', '--format=keras', '--output=' + path)
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.splitlines()[1] == ('Layers: images, hidden1, '
+                                           'hidden1_relu, hidden2, '
+                                           'hidden2_relu, outputs, '
+                                           'probabilities')
+  images, labels = data.load(data.DATASETS['mnist'], data_dir,
+                             validation_size=100).test
+  np.savez(str(tmp_path / 'inputs.npz'), x=images)
+  (outputs,) = run_keras_only([dict(model=path,
+                                    inputs=str(tmp_path / 'inputs.npz'),
+                                    outputs=str(tmp_path / 'outputs.npz'))])
+  probabilities = outputs['out0']
+  # The notebook's own test accuracy, from its own graph, to the example.
+  assert np.mean(probabilities.argmax(1) == labels) == pytest.approx(
+      accuracy, abs=1e-6)
+  cfg, _ = evaluation.locate_model(None, prefix, 'homl', 'mnist')
+  saved = evaluation.restore(cfg, prefix)
+  try:
+    np.testing.assert_allclose(probabilities, saved.predict(images),
+                               rtol=0, atol=1e-5)
+  finally:
+    saved.close()
 
 
 def test_fine_tuning_starts_from_the_notebooks_weights(notebook, tmp_path):
