@@ -48,20 +48,17 @@ def test_each_quantization_runs_in_litert_as_our_graph_does(trained,
                                                             tmp_path):
   data_dir, model_dir = trained
   cfg = evaluation.run_config(model_dir, data_dir)
+  checkpoint = checkpoints.best_model(model_dir)
   images, labels = data.load(data.DATASETS['mnist'], data_dir,
                              validation_size=0).test
-  want = ours(cfg, checkpoints.best_model(model_dir), images)
+  want = ours(cfg, checkpoint, images)
+  calibration = lite.calibration_rows(data.run_splits(cfg).train[0], 500, 0)
   sizes = {}
   for quantize in lite.QUANTIZATIONS:
-    path = str(tmp_path / (quantize + '.tflite'))
-    stdout = export_tflite(model_dir, path, quantize, '--data_dir=' + data_dir)
+    path = lite.write(lite.convert(cfg, checkpoint, quantize, calibration),
+                      str(tmp_path / (quantize + '.tflite')))
     sizes[quantize] = os.path.getsize(path)
-    assert ('to %s (%s bytes, LiteRT, quantize %s' % (
-        path, format(sizes[quantize], ','), quantize)) in stdout
-    assert ("Signature 'serving_default': images float32 [-1, 784] -> "
-            'probabilities float32 [-1, 10], classes int64 [-1]') in stdout
-    model = lite.load(path)
-    got = model.run({'images': images})
+    got = lite.load(path).run({'images': images})
     assert got['probabilities'].shape == (len(images), 10)
     np.testing.assert_array_equal(got['classes'],
                                   got['probabilities'].argmax(1))
@@ -81,20 +78,27 @@ def test_each_quantization_runs_in_litert_as_our_graph_does(trained,
   assert sizes['float16'] < 0.55 * sizes['none']
 
 
-def test_int8_calibration_is_fixed_by_the_seed(trained, tmp_path):
+def test_the_script_calibrates_on_the_examples_its_seed_draws(trained,
+                                                              tmp_path):
   data_dir, model_dir = trained
-  files = {}
-  for name, extra in (('a', ['--seed=1']), ('b', ['--seed=1']),
-                      ('c', ['--seed=2']), ('d', ['--calibration_examples=7',
-                                                  '--seed=1'])):
-    files[name] = str(tmp_path / (name + '.tflite'))
-    stdout = export_tflite(model_dir, files[name], 'int8',
-                           '--data_dir=' + data_dir, *extra)
-    assert 'calibrated on %d training examples' % (
-        7 if name == 'd' else 500) in stdout
-  contents = {k: open(v, 'rb').read() for k, v in files.items()}
-  assert contents['a'] == contents['b']
-  assert contents['a'] != contents['c'] and contents['a'] != contents['d']
+  cfg = evaluation.run_config(model_dir, data_dir)
+  train_rows = data.run_splits(cfg).train[0]
+  path = str(tmp_path / 'script.tflite')
+  stdout = export_tflite(model_dir, path, 'int8', '--data_dir=' + data_dir,
+                         '--seed=2', '--calibration_examples=50')
+  size = os.path.getsize(path)
+  assert stdout.splitlines() == [
+      'Exported %s (dropout on mnist) to %s (%s bytes, LiteRT, quantize int8, '
+      'calibrated on 50 training examples)' % (
+          checkpoints.best_model(model_dir), path, format(size, ',')),
+      "Signature 'serving_default': images float32 [-1, 784] -> "
+      'probabilities float32 [-1, 10], classes int64 [-1]']
+  convert = lambda seed, n: lite.convert(
+      cfg, checkpoints.best_model(model_dir), 'int8',
+      lite.calibration_rows(train_rows, n, seed))
+  with open(path, 'rb') as f:
+    assert f.read() == convert(2, 50)  # The same draw, the same file,
+  assert convert(2, 50) != convert(3, 50)  # and another draw another.
 
 
 def test_evaluate_scores_a_tflite_file_against_the_float_model(trained,
