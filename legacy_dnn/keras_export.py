@@ -15,9 +15,6 @@ predict), a classifier's softmax, and a regressor's in-graph scaler as a
 Normalization layer of its mean and variance.
 """
 
-import os
-import tempfile
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -193,23 +190,9 @@ def save(net, path, weights_only=False):
   Raises:
     UserError: path cannot be written.
   """
-  suffix = WEIGHTS_SUFFIX if weights_only else KERAS_SUFFIX
-  folder = os.path.dirname(path) or '.'
-  try:
-    os.makedirs(folder, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix='.' + os.path.basename(path),
-                                   suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-      if weights_only:
-        net.save_weights(staging, overwrite=True)
-      else:
-        net.save(staging, overwrite=True)
-      os.replace(staging, path)
-    finally:
-      if os.path.exists(staging):
-        os.remove(staging)
-  except OSError as e:
-    raise UserError('--output=%s: cannot write: %s'
-                    % (path, e.strerror or e)) from None
-  return path
+  if weights_only:
+    return export.write_file(
+        path, lambda staging: net.save_weights(staging, overwrite=True),
+        WEIGHTS_SUFFIX)
+  return export.write_file(
+      path, lambda staging: net.save(staging, overwrite=True), KERAS_SUFFIX)

@@ -97,22 +97,11 @@ def write(contents, path):
   Raises:
     UserError: path cannot be written.
   """
-  folder = os.path.dirname(path) or '.'
-  try:
-    os.makedirs(folder, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix='.' + os.path.basename(path),
-                                   dir=folder)
-    try:
-      with os.fdopen(fd, 'wb') as f:
-        f.write(contents)
-      os.replace(staging, path)
-    finally:
-      if os.path.exists(staging):
-        os.remove(staging)
-  except OSError as e:
-    raise UserError('--output=%s: cannot write: %s'
-                    % (path, e.strerror or e)) from None
-  return path
+  def write_bytes(staging):
+    with open(staging, 'wb') as f:
+      f.write(contents)
+
+  return export.write_file(path, write_bytes)
 
 
 def calibration_rows(train_rows, n, seed):
