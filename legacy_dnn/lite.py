@@ -142,22 +142,35 @@ def load(path):
   """Loads a .tflite file of ours (or any with one signature) into LiteRT.
 
   Raises:
-    UserError: LiteRT is not installed, or the file is not a LiteRT model
-      with a serving_default signature; the message names the file.
+    UserError: LiteRT is not installed, the file is not a LiteRT model with
+      a serving_default signature, or it holds an op LiteRT has no kernel
+      for; the message names the file.
   """
   try:
     # pylint: disable=g-import-not-at-top
     from ai_edge_litert import interpreter as litert
   except ImportError:
     raise UserError('--tflite=%s: %s' % (path, INSTALL_HINT)) from None
+  first_line = lambda e: str(e).strip().splitlines()[0]
   try:
     size = os.path.getsize(path)
     interpreter = litert.Interpreter(model_path=path)
-    runner = interpreter.get_signature_runner(export.SIGNATURE)
   except (OSError, ValueError, RuntimeError) as e:
-    raise UserError('--tflite=%s: not a LiteRT model with a %r signature '
-                    '(%s)' % (path, export.SIGNATURE,
-                              str(e).strip().splitlines()[0])) from None
+    raise UserError('--tflite=%s: not a LiteRT model (%s)'
+                    % (path, first_line(e))) from None
+  try:
+    # Before anything runs: an op that LiteRT has no kernel for (a custom
+    # op, such as a file write) fails here.
+    interpreter.allocate_tensors()
+  except RuntimeError as e:
+    raise UserError('--tflite=%s: LiteRT cannot prepare it: %s'
+                    % (path, first_line(e))) from None
+  try:
+    runner = interpreter.get_signature_runner(export.SIGNATURE)
+  except ValueError:
+    raise UserError('--tflite=%s: has no %r signature (it has %s)' % (
+        path, export.SIGNATURE,
+        ', '.join(interpreter.get_signature_list()) or 'none')) from None
   shape = lambda d: tuple(int(s) for s in d['shape_signature'])
   return LiteModel(
       path, size, runner,

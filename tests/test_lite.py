@@ -7,6 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import (error_lines, run_script, script_command, script_env,
                       write_dataset)
@@ -16,7 +17,9 @@ from legacy_dnn import data
 from legacy_dnn import evaluation
 from legacy_dnn import heads
 from legacy_dnn import lite
+from legacy_dnn.errors import UserError
 from test_keras_export import ours, random_checkpoint, random_rows
+from test_images import stroke
 from test_predict import render
 
 
@@ -188,3 +191,46 @@ def test_without_litert_installed_the_line_names_the_extra(trained, tmp_path):
         "%s: error: --tflite=%s: LiteRT's Python interpreter is not "
         "installed; pip install -e '.[lite]' (the ai-edge-litert package)"
         % (script, path)]
+
+
+class _WritesAFile(tf.Module):
+  """A model whose serving signature also writes a file: converted with
+  allow_custom_ops, the write becomes a custom op LiteRT has no kernel
+  for."""
+
+  def __init__(self, target):
+    super().__init__()
+    self.target = target
+
+  @tf.function(input_signature=[tf.TensorSpec([None, 784], tf.float32,
+                                              name='images')])
+  def serve(self, images):
+    with tf.control_dependencies([tf.io.write_file(self.target, 'x')]):
+      return {'probabilities': tf.nn.softmax(images[:, :10])}
+
+
+def test_a_file_litert_cannot_run_is_one_line_before_anything_runs(tmp_path):
+  target = str(tmp_path / 'written')
+  module = _WritesAFile(target)
+  tf.saved_model.save(module, str(tmp_path / 'saved'),
+                      signatures={'serving_default': module.serve})
+  converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / 'saved'))
+  converter.allow_custom_ops = True
+  custom = lite.write(converter.convert(), str(tmp_path / 'custom.tflite'))
+  with pytest.raises(UserError, match=r'^--tflite=%s: LiteRT cannot prepare '
+                     r'it: Encountered unresolved custom op: WriteFile\.$'
+                     % re.escape(custom)):
+    lite.load(custom)
+  garbage = tmp_path / 'notes.tflite'
+  garbage.write_bytes(b'a shopping list')
+  with pytest.raises(UserError, match=r'notes.tflite: not a LiteRT model '
+                     r'\(The model is not a valid Flatbuffer buffer\)$'):
+    lite.load(str(garbage))
+  image = tmp_path / 'seven.png'
+  image.write_bytes(tf.io.encode_png(stroke()).numpy())
+  result = run_script('predict.py', '--tflite=' + custom, str(image))
+  assert result.returncode == 1
+  assert error_lines(result.stderr) == [
+      'predict.py: error: --tflite=%s: LiteRT cannot prepare it: Encountered '
+      'unresolved custom op: WriteFile.' % custom]
+  assert not os.path.exists(target)
