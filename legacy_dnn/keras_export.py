@@ -29,8 +29,6 @@ from legacy_dnn.errors import UserError
 
 KERAS_SUFFIX = '.keras'
 WEIGHTS_SUFFIX = '.weights.h5'
-# A classifier's last layer, as the SavedModel's output is named.
-PROBABILITIES = export.PROBABILITIES
 SCALER = 'scaler'
 
 
@@ -139,8 +137,9 @@ def build(cfg, scaler=None):
       builder.scope = layer.scope
     x = add(x, layer)
   if head.output_activation:
+    # Named as the SavedModel's output.
     x = keras.layers.Activation(head.output_activation,
-                                name=PROBABILITIES)(x)
+                                name=export.PROBABILITIES)(x)
   outputs = [x] + builder.aux_outputs
   return keras.Model(inputs if len(inputs) > 1 else inputs[0],
                      outputs if len(outputs) > 1 else outputs[0],

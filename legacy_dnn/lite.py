@@ -178,10 +178,3 @@ def load(path):
       {k: tuple(int(s) for s in d['shape'])
        for k, d in runner.get_output_details().items()})
 
-
-def describe(model):
-  """'images float32 [-1, 784] -> classes [1], probabilities [1, 10]'."""
-  return '%s -> %s' % (
-      ', '.join('%s float32 %s' % (k, list(v)) for k, v in
-                model.inputs.items()),
-      ', '.join(sorted(model.outputs)))
