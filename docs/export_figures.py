@@ -74,8 +74,8 @@ def measure(variant):
   for quantize in ('none', 'int8'):
     calibration = lite.calibration_rows(splits.train[0], 500, 0)
     contents = lite.convert(cfg, checkpoint, quantize, calibration)
-    path = lite.write(contents, os.path.join(cfg.model_dir,
-                                             quantize + lite.SUFFIX))
+    path = lite.write(contents, os.path.join(
+        cfg.model_dir, quantize + config.EXPORT_SUFFIXES['tflite']))
     with cli.without_lines(lite.LITERT_CHATTER):
       got = lite.load(path).run(feed)[head.served_output]
     results[quantize] = (got if reference.ndim == 2 else got[:, 0],

@@ -34,6 +34,11 @@ FLOPS_PER_CALL = 1e10
 # predict.py's default --max_pixels: PIL's own Image.MAX_IMAGE_PIXELS, far
 # more than any photo of a digit or a shoe needs.
 MAX_IMAGE_PIXELS = 89_478_485
+# export.py's formats that write one file, by the ending its name must have,
+# and the quantizations of a LiteRT file (lite.py says what each does).
+EXPORT_SUFFIXES = {'keras': '.keras', 'weights': '.weights.h5',
+                   'tflite': '.tflite'}
+QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
 
 
 # TrainConfig fields that say where a run lives or how fast it goes, not

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_dnn import checkpoints
+from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import export
 from legacy_dnn import heads
@@ -27,8 +28,6 @@ from legacy_dnn import model
 from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 
-KERAS_SUFFIX = '.keras'
-WEIGHTS_SUFFIX = '.weights.h5'
 SCALER = 'scaler'
 
 
@@ -192,6 +191,7 @@ def save(net, path, weights_only=False):
   if weights_only:
     return export.write_file(
         path, lambda staging: net.save_weights(staging, overwrite=True),
-        WEIGHTS_SUFFIX)
+        config.EXPORT_SUFFIXES['weights'])
   return export.write_file(
-      path, lambda staging: net.save(staging, overwrite=True), KERAS_SUFFIX)
+      path, lambda staging: net.save(staging, overwrite=True),
+      config.EXPORT_SUFFIXES['keras'])

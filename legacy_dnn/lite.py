@@ -31,8 +31,6 @@ from legacy_dnn import export
 from legacy_dnn import heads
 from legacy_dnn.errors import UserError
 
-QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
-SUFFIX = '.tflite'
 # What LiteRT prints to stderr as it makes its CPU delegate: for a caller to
 # hide (cli.without_lines).
 LITERT_CHATTER = re.compile(r'INFO: Created TensorFlow Lite XNNPACK delegate')
@@ -52,7 +50,7 @@ def convert(cfg, checkpoint, quantize, calibration_rows=None):
   Args:
     cfg: the TrainConfig that describes the network.
     checkpoint: a checkpoint prefix holding its variables.
-    quantize: one of QUANTIZATIONS.
+    quantize: one of config.QUANTIZATIONS.
     calibration_rows: for int8, float32 [n, ...] rows as the network takes
       them (images, or raw features), one calibration example each.
 

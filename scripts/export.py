@@ -38,9 +38,6 @@ from legacy_dnn import config
 
 FLAGS = flags.FLAGS
 FORMATS = ('savedmodel', 'keras', 'weights', 'tflite')
-# The file each format writes, by its name's ending.
-SUFFIXES = {'keras': '.keras', 'weights': '.weights.h5', 'tflite': '.tflite'}
-QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
 config.define_model_flags(FLAGS)
 config.define_data_flags(FLAGS)
 flags.DEFINE_enum('format', 'savedmodel', FORMATS,
@@ -57,7 +54,7 @@ flags.DEFINE_string(
     'The file to write with --format=keras (.keras), weights (.weights.h5) '
     'or tflite (.tflite); one already there is replaced once the new one is '
     'whole. Default: serving/<the model_dir\'s name>[-<quantize>]<ending>.')
-flags.DEFINE_enum('quantize', 'none', QUANTIZATIONS,
+flags.DEFINE_enum('quantize', 'none', config.QUANTIZATIONS,
                   'With --format=tflite: none (float32), float16 weights, '
                   'dynamic (int8 weights), or int8 weights and activations '
                   '(calibrated on --calibration_examples).')
@@ -83,8 +80,8 @@ flags.register_multi_flags_validator(
     message='--quantize is for --format=tflite')
 flags.register_multi_flags_validator(
     ['format', 'output'],
-    lambda v: v['output'] is None or v['format'] not in SUFFIXES or
-    v['output'].endswith(SUFFIXES[v['format']]),
+    lambda v: v['output'] is None or v['format'] not in config.EXPORT_SUFFIXES
+    or v['output'].endswith(config.EXPORT_SUFFIXES[v['format']]),
     message='--output must end in .keras for --format=keras, .weights.h5 for '
     'weights and .tflite for tflite')
 flags.adopt_module_key_flags(config)
@@ -94,7 +91,8 @@ def _default_output(cfg):
   name = os.path.basename(os.path.normpath(cfg.model_dir))
   if FLAGS.quantize != 'none':
     name += '-' + FLAGS.quantize
-  return os.path.join('serving', name + SUFFIXES[FLAGS.format])
+  return os.path.join('serving',
+                      name + config.EXPORT_SUFFIXES[FLAGS.format])
 
 
 def main():

@@ -57,7 +57,7 @@ def test_each_quantization_runs_in_litert_as_our_graph_does(trained,
   want = ours(cfg, checkpoint, images)
   calibration = lite.calibration_rows(data.run_splits(cfg).train[0], 500, 0)
   sizes = {}
-  for quantize in lite.QUANTIZATIONS:
+  for quantize in config.QUANTIZATIONS:
     path = lite.write(lite.convert(cfg, checkpoint, quantize, calibration),
                       str(tmp_path / (quantize + '.tflite')))
     sizes[quantize] = os.path.getsize(path)
@@ -114,9 +114,9 @@ def test_evaluate_scores_a_tflite_file_against_the_float_model(trained,
   assert result.returncode == 0, result.stderr
   assert result.stderr == ''
   lines = result.stdout.splitlines()
-  assert lines[0] == 'Model: %s (LiteRT, %s bytes), of %s (dropout on mnist)' % (
-      path, format(os.path.getsize(path), ','),
-      checkpoints.best_model(model_dir))
+  assert lines[0] == ('Model: %s (LiteRT, %s bytes), of %s (dropout on '
+                      'mnist)' % (path, format(os.path.getsize(path), ','),
+                                  checkpoints.best_model(model_dir)))
   accuracy = re.fullmatch(r'Test accuracy: (\S+) \(the float model: (\S+)\)',
                           lines[1])
   assert accuracy and accuracy.group(1) == accuracy.group(2), lines[1]
