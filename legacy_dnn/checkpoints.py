@@ -104,19 +104,36 @@ class RunState:
     sess.run(self._assign, dict(zip(self._inputs, state)))
 
 
+def replace_whole(path, write, suffix=''):
+  """Has write(staging) write a file beside path, named .<file><random>
+  (ending in suffix, for writers that ask for one), then renames it to path:
+  a reader sees the old file or the new one, never part of one.
+
+  Raises:
+    OSError: the file cannot be written; nothing is left beside path.
+  """
+  fd, staging = tempfile.mkstemp(dir=os.path.dirname(path) or '.',
+                                 prefix='.' + os.path.basename(path),
+                                 suffix=suffix)
+  os.close(fd)
+  try:
+    write(staging)
+    os.replace(staging, path)
+  except BaseException:
+    os.remove(staging)
+    raise
+
+
 def atomic_write(path, text):
   """Writes text to path so that a reader sees the old or the new file."""
-  fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.',
-                             prefix='.' + os.path.basename(path))
-  try:
-    with os.fdopen(fd, 'w') as f:
+
+  def write(staging):
+    with open(staging, 'w') as f:
       f.write(text)
       f.flush()
       os.fsync(f.fileno())
-    os.replace(tmp, path)
-  except BaseException:
-    os.remove(tmp)
-    raise
+
+  replace_whole(path, write)
 
 
 def remove_orphans(model_dir):

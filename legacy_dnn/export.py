@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
 import tensorflow as tf
 
@@ -39,26 +38,16 @@ _VERSION = re.compile(r'\d+')
 
 
 def write_file(path, write, suffix=''):
-  """Writes path whole or not at all: write(staging) writes a file beside
-  it (named to end in suffix, for writers that ask for one), which then
-  replaces path, so a file already there is lost only once the new one is
-  complete. Returns path.
+  """checkpoints.replace_whole for the file of --output, in a folder made if
+  need be: a file already there is lost only once the new one is complete.
+  Returns path.
 
   Raises:
     UserError: path cannot be written, naming it as --output.
   """
-  folder = os.path.dirname(path) or '.'
   try:
-    os.makedirs(folder, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix='.' + os.path.basename(path),
-                                   suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-      write(staging)
-      os.replace(staging, path)
-    finally:
-      if os.path.exists(staging):
-        os.remove(staging)
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    checkpoints.replace_whole(path, write, suffix)
   except OSError as e:
     raise UserError('--output=%s: cannot write: %s'
                     % (path, e.strerror or e)) from None
