@@ -71,8 +71,8 @@ def measure(variant):
   keras_out = keras_out[0] if isinstance(keras_out, list) else keras_out
   keras_out = keras_out if reference.ndim == 2 else keras_out[:, 0]
   results = {}
+  calibration = lite.calibration_rows(splits.train[0], 500, 0)
   for quantize in ('none', 'int8'):
-    calibration = lite.calibration_rows(splits.train[0], 500, 0)
     contents = lite.convert(cfg, checkpoint, quantize, calibration)
     path = lite.write(contents, os.path.join(
         cfg.model_dir, quantize + config.EXPORT_SUFFIXES['tflite']))
