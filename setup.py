@@ -29,6 +29,8 @@ setuptools.setup(
             # Only for the test that checks our variable names against the
             # real tf.compat.v1.layers.dense, which needs Keras 2.
             'tf-keras>=2.16,<2.22',
+            # Reads docs/kubernetes/'s manifests (tests/test_kubernetes.py).
+            'pyyaml>=5.1',
         ],
         # scripts/benchmark.py's PyTorch contender (Keras 3 comes with
         # TensorFlow). The CPU build the benchmark figures were taken with.

@@ -54,6 +54,9 @@ DEFAULT_CLUSTER_TIMEOUT = 120.0
 # before it trains the rest of that worker's share itself.
 DEFAULT_WORKER_TIMEOUT = 60.0
 PS, WORKER = 'ps', 'worker'
+# The environment variable in which Kubeflow's TFJob, Vertex AI and
+# SageMaker describe a cluster to its tasks (tf_config.py reads it).
+TF_CONFIG = 'TF_CONFIG'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +80,8 @@ class ClusterConfig:
   # Seconds without a batch from a worker before the chief gives up on it
   # and trains the rest of its share (shares.py); 0 waits forever.
   worker_timeout: float = 0.0
+  # What told this task its place: 'flags' or TF_CONFIG.
+  described_by: str = 'flags'
 
   @property
   def num_workers(self):
@@ -540,9 +545,28 @@ def define_flags(flag_values):
       message='--warm_start_layers needs --warm_start_from', flag_values=fv)
 
 
-def _is_host_list(value):
+def is_host_list(value):
   return all(re.fullmatch(r'[^\s:,]+:\d{1,5}', v) and
              0 < int(v.rsplit(':', 1)[1]) < 65536 for v in value)
+
+
+def _check_hosts(ps, workers, job, task_index):
+  if not ps or not workers:
+    raise flags.ValidationError('--job_name=%s needs both --ps_hosts and '
+                                '--worker_hosts' % job)
+  hosts = {PS: ps, WORKER: workers}[job]
+  if task_index >= len(hosts):
+    raise flags.ValidationError(
+        '--task_index=%d is out of range: --%s_hosts lists %d %s task%s '
+        '(0 to %d)' % (task_index, job, len(hosts), job,
+                       's' if len(hosts) > 1 else '', len(hosts) - 1))
+  seen = set()
+  for host in list(ps) + list(workers):
+    if host in seen:
+      raise flags.ValidationError('--ps_hosts and --worker_hosts list %s '
+                                  'twice; every task needs a port of its own'
+                                  % host)
+    seen.add(host)
 
 
 def _check_cluster(v):
@@ -552,29 +576,17 @@ def _check_cluster(v):
     if ps or workers:
       raise flags.ValidationError('--ps_hosts and --worker_hosts need '
                                   '--job_name=ps or --job_name=worker')
-    for name in ('sync_replicas', 'replicas_to_aggregate', 'worker_timeout'):
-      if v[name] is not None and v[name] is not False:
-        raise flags.ValidationError('--%s needs a cluster: --ps_hosts, '
-                                    '--worker_hosts and --job_name' % name)
     if v['task_index']:
       raise flags.ValidationError('--task_index needs --job_name')
-    return True
-  if not ps or not workers:
-    raise flags.ValidationError('--job_name=%s needs both --ps_hosts and '
-                                '--worker_hosts' % job)
-  hosts = {PS: ps, WORKER: workers}[job]
-  if v['task_index'] >= len(hosts):
-    raise flags.ValidationError(
-        '--task_index=%d is out of range: --%s_hosts lists %d %s task%s '
-        '(0 to %d)' % (v['task_index'], job, len(hosts), job,
-                       's' if len(hosts) > 1 else '', len(hosts) - 1))
-  seen = set()
-  for host in list(ps) + list(workers):
-    if host in seen:
-      raise flags.ValidationError('--ps_hosts and --worker_hosts list %s '
-                                  'twice; every task needs a port of its own'
-                                  % host)
-    seen.add(host)
+    if not os.environ.get(TF_CONFIG, '').strip():
+      for name in ('sync_replicas', 'replicas_to_aggregate',
+                   'worker_timeout'):
+        if v[name] is not None and v[name] is not False:
+          raise flags.ValidationError(
+              '--%s needs a cluster: --ps_hosts, --worker_hosts and '
+              '--job_name, or TF_CONFIG' % name)
+  else:
+    _check_hosts(ps, workers, job, v['task_index'])
   if v['replicas_to_aggregate'] and not v['sync_replicas']:
     raise flags.ValidationError('--replicas_to_aggregate needs '
                                 '--sync_replicas')
@@ -628,7 +640,7 @@ def define_cluster_flags(flag_values):
       lower_bound=0, flag_values=fv)
   for name in ('ps_hosts', 'worker_hosts'):
     flags.register_validator(
-        name, _is_host_list,
+        name, is_host_list,
         message='must be host:port pairs separated by commas, e.g. '
         'localhost:2222,localhost:2223', flag_values=fv)
   flags.register_multi_flags_validator(
@@ -643,19 +655,53 @@ def define_cluster_flags(flag_values):
         'task does not trace', flag_values=fv)
 
 
-def cluster_from_flags(fv):
-  """The ClusterConfig of define_cluster_flags()' flags, or None."""
-  if 'job_name' not in fv or fv.job_name is None:
+def cluster_from_flags(fv, described=None):
+  """The ClusterConfig of define_cluster_flags()' flags, or None.
+
+  described: (ps_hosts, worker_hosts, job_name, task_index) as TF_CONFIG
+    describes them (tf_config.place()), or None. Cluster flags given as well
+    must describe the same.
+
+  Raises:
+    UserError: the flags and TF_CONFIG disagree, or a cluster's flag is
+      given where TF_CONFIG describes no cluster.
+  """
+  named = None
+  if 'job_name' in fv and fv.job_name is not None:
+    named = (tuple(fv.ps_hosts), tuple(fv.worker_hosts), fv.job_name,
+             fv.task_index)
+  if named and described and named != described:
+    raise UserError(_disagreement(named, described))
+  place = named or described
+  if place is None:
+    if 'sync_replicas' in fv and (fv.sync_replicas or fv.worker_timeout
+                                  is not None):
+      raise UserError('--%s needs a cluster, and TF_CONFIG describes a '
+                      'lone task' % ('sync_replicas' if fv.sync_replicas
+                                     else 'worker_timeout'))
     return None
+  ps_hosts, worker_hosts, job_name, task_index = place
   return ClusterConfig(
-      ps_hosts=tuple(fv.ps_hosts), worker_hosts=tuple(fv.worker_hosts),
-      job_name=fv.job_name, task_index=fv.task_index,
-      sync_replicas=fv.sync_replicas,
+      ps_hosts=ps_hosts, worker_hosts=worker_hosts, job_name=job_name,
+      task_index=task_index, sync_replicas=fv.sync_replicas,
       replicas_to_aggregate=fv.replicas_to_aggregate,
       timeout=fv.cluster_timeout,
       worker_timeout=(fv.worker_timeout if fv.worker_timeout is not None
                       else 0.0 if fv.sync_replicas
-                      else DEFAULT_WORKER_TIMEOUT))
+                      else DEFAULT_WORKER_TIMEOUT),
+      described_by=TF_CONFIG if described and not named else 'flags')
+
+
+def _disagreement(named, described):
+  """The error line for cluster flags that TF_CONFIG contradicts."""
+  names = ('--ps_hosts', '--worker_hosts', '--job_name', '--task_index')
+  for name, flag_value, value in zip(names, named, described):
+    if flag_value != value:
+      if isinstance(value, tuple):
+        flag_value, value = ','.join(flag_value), ','.join(value)
+      return ('%s=%s, but %s says %s; give the cluster by flags or by %s, '
+              'not both' % (name, flag_value, TF_CONFIG, value, TF_CONFIG))
+  raise AssertionError('no disagreement')
 
 
 # Flags that say where a run lives, not what it is.
@@ -698,8 +744,11 @@ def parse_or_exit(argv, flag_values):
     sys.exit(2)
 
 
-def from_flags(fv):
-  """Builds the TrainConfig that the parsed flag_values describe."""
+def from_flags(fv, described=None):
+  """Builds the TrainConfig that the parsed flag_values describe.
+
+  described: the cluster as TF_CONFIG describes it (cluster_from_flags).
+  """
   preset = presets.PRESETS[fv.variant]
 
   def pick(name):
@@ -754,5 +803,5 @@ def from_flags(fv):
                if fv.classes is not None else None),
       train_limit=fv.train_limit,
       filters=filters,
-      cluster=cluster_from_flags(fv),
+      cluster=cluster_from_flags(fv, described),
       **architecture)

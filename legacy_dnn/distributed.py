@@ -13,13 +13,16 @@ What the workers share besides the model, in variables on the ps tasks:
   cluster/owner       [workers]: who trains each share now;
   cluster/given_up    [workers]: 1 for a worker the chief gave up on;
   cluster/pause       1 while the chief stops the workers to save;
-  cluster/stopped     [workers]: 1 for a worker that has stopped for it.
+  cluster/stopped     [workers]: 1 for a worker that has stopped for it;
+  cluster/settings    the chief's settings (fingerprint()), which a task
+                      that joins compares with its own.
 shares.py says how an epoch is shared out and kept whole. Each step also
 adds its loss and accuracy to the run state's partial sums, so the chief's
 epoch line covers every worker.
 """
 
 import contextlib
+import json
 import re
 import socket
 import time
@@ -69,15 +72,42 @@ def start_server(cluster, threads=(0, 0)):
       inter_op_parallelism_threads=threads[1])
   try:
     with cli.without_lines(SERVER_FAILURE):
-      return tf.distribute.Server(
+      server = tf.distribute.Server(
           tf.train.ClusterSpec(cluster.spec()), job_name=cluster.job_name,
           task_index=cluster.task_index, config=session_config)
   except (tf.errors.OpError, ValueError) as e:
     raise UserError(
-        '--%s_hosts: %s task %d cannot listen on %s (%s): the port is in '
-        'use, or the host is not this machine'
-        % (cluster.job_name, cluster.job_name, cluster.task_index,
-           cluster.address, errors.tensorflow_message(e))) from None
+        '%s: %s task %d cannot listen on %s (%s): the port is in use, or the '
+        'host is not this machine'
+        % (_hosts_source(cluster, cluster.job_name), cluster.job_name,
+           cluster.task_index, cluster.address,
+           errors.tensorflow_message(e))) from None
+  print(open_port_warning(cluster), flush=True)
+  return server
+
+
+def open_port_warning(cluster):
+  """The line every task prints once its server listens.
+
+  TensorFlow's gRPC server listens on 0.0.0.0 whatever host the cluster
+  names for the task (grpc_server_lib.cc; a ServerDef has a port but no
+  address), so a cluster on 127.0.0.1 is open to the network too, and its
+  servers run any graph sent to them, with no authentication.
+  """
+  host, port = cluster.address.rsplit(':', 1)
+  return ('Warning: %s task %d listens on port %s of every network '
+          'interface, not only %s, and runs any graph sent to it, '
+          'unauthenticated (TensorFlow\'s server cannot be bound to one '
+          'address): keep the cluster on a trusted network, or firewall the '
+          'port to the cluster\'s hosts (docs/distributed.md)'
+          % (cluster.job_name, cluster.task_index, port, host))
+
+
+def _hosts_source(cluster, job):
+  """What the user fixes to change a job's hosts."""
+  if cluster.described_by == config_lib.TF_CONFIG:
+    return '%s\'s %s job' % (config_lib.TF_CONFIG, job)
+  return '--%s_hosts' % job
 
 
 def serve(cluster, interrupts, deterministic=True):
@@ -137,11 +167,14 @@ def wait_for_ps(cluster):
     if not down:
       return
     if time.monotonic() > deadline:
+      index = cluster.ps_hosts.index(down[0])
       raise UserError(
-          'ps task %d at %s did not answer within %g s; start it (train.py '
-          '--job_name=ps --task_index=%d with the same hosts) or fix '
-          '--ps_hosts' % (cluster.ps_hosts.index(down[0]), down[0],
-                          cluster.timeout, cluster.ps_hosts.index(down[0])))
+          'ps task %d at %s did not answer within %g s; start it (%s) or '
+          'fix %s' % (index, down[0], cluster.timeout,
+                      'train.py --job_name=ps --task_index=%d with the same '
+                      'hosts' % index if cluster.described_by == 'flags'
+                      else 'train.py with TF_CONFIG\'s task ps %d' % index,
+                      _hosts_source(cluster, config_lib.PS)))
     time.sleep(CONNECT_POLL_SECONDS)
 
 
@@ -199,6 +232,43 @@ def describe(cluster, n_batches):
                        for i, n in enumerate(sizes))))
 
 
+# The settings of a cluster's tasks that may differ: those a resumed run
+# may change, which only the chief uses.
+TASK_SETTINGS = checkpoints.MUTABLE_SETTINGS
+
+
+def fingerprint(config):
+  """What every task of config's cluster must share, as JSON: the run's
+  settings and the cluster's shape."""
+  cluster = config.cluster
+  settings = {k: v for k, v in config.settings().items()
+              if k not in TASK_SETTINGS}
+  settings.update(ps_hosts=list(cluster.ps_hosts),
+                  worker_hosts=list(cluster.worker_hosts),
+                  sync_replicas=cluster.sync_replicas,
+                  replicas_to_aggregate=cluster.replicas_to_aggregate)
+  return json.dumps(settings, sort_keys=True)
+
+
+def _flag_value(value):
+  if isinstance(value, list):
+    return ','.join(map(str, value))
+  return str(value)
+
+
+def differences(mine, theirs, who):
+  """The settings in which fingerprints mine and theirs differ, as flags:
+  '--batch_size: this worker has 10, the cluster has 5; ...'. Where the
+  variants differ, only they are named: each preset sets the rest."""
+  mine, theirs = json.loads(mine), json.loads(theirs)
+  keys = [k for k in sorted(set(mine) | set(theirs))
+          if mine.get(k) != theirs.get(k)]
+  named = ['variant'] if 'variant' in keys else keys
+  return '; '.join('--%s: this %s has %s, the cluster has %s'
+                   % (k, who, _flag_value(mine.get(k)),
+                      _flag_value(theirs.get(k))) for k in named)
+
+
 def replicas_to_aggregate(cluster):
   return cluster.replicas_to_aggregate or cluster.num_workers
 
@@ -224,8 +294,10 @@ class Replication:
   build() with the model and the run state. shares.py runs the epochs on it.
   """
 
-  def __init__(self, cluster):
+  def __init__(self, cluster, settings):
+    """settings: this task's fingerprint()."""
     self.cluster = cluster
+    self.fingerprint = settings
     self.sync = None  # The SyncReplicasOptimizer, with --sync_replicas.
     workers = cluster.num_workers
     with tf.compat.v1.variable_scope('cluster'):
@@ -246,7 +318,15 @@ class Replication:
       self.pause = tf.compat.v1.get_variable('pause', [], tf.int64, **local)
       self.stopped = tf.compat.v1.get_variable('stopped', [workers],
                                                tf.int64, **local)
-    self._local = [self.owner, self.given_up, self.pause, self.stopped]
+      # Made first by the chief's start(), with its settings.
+      self._settings_in = tf.compat.v1.placeholder(tf.string, [])
+      self.settings = tf.compat.v1.get_variable(
+          'settings', initializer=self._settings_in, trainable=False,
+          collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES])
+    self._local = [self.owner, self.given_up, self.pause, self.stopped,
+                   self.settings]
+    self._settings_told = tf.identity(  # Used by workers only: see ready_op.
+        tf.compat.v1.is_variable_initialized(self.settings))
     self._epoch = tf.compat.v1.placeholder(tf.int64, [])
     self._counts = tf.compat.v1.placeholder(tf.int64, [workers])
     self._owners = tf.compat.v1.placeholder(tf.int64, [workers])
@@ -330,34 +410,61 @@ class Replication:
     """A non-chief worker's session, once the chief's model is ready.
 
     Raises:
-      UserError: the chief did not make it ready within the timeout.
+      UserError: the chief did not make it ready within the timeout, or
+        runs with other settings.
     """
     wait_for_ps(self.cluster)
-    manager = tf.compat.v1.train.SessionManager(
-        ready_op=self.ready_op, graph=graph,
-        recovery_wait_secs=CONNECT_POLL_SECONDS)
+    sess = tf.compat.v1.Session(server.target, graph=graph,
+                                config=session_config(self.cluster))
+    deadline = time.monotonic() + self.cluster.timeout
     try:
-      sess = manager.wait_for_session(
-          server.target, config=session_config(self.cluster),
-          max_wait_secs=self.cluster.timeout)
-    except tf.errors.DeadlineExceededError:
-      raise UserError(
-          'the chief (worker task 0 at %s) did not make the model ready '
-          'within %g s; start it, or raise --cluster_timeout'
-          % (self.cluster.worker_hosts[0], self.cluster.timeout)) from None
-    if self.sync:
-      sess.run(self.sync.local_step_init_op)
+      while not self._ready(sess, 'worker'):
+        if time.monotonic() > deadline:
+          raise UserError(
+              'the chief (worker task 0 at %s) did not make the model ready '
+              'within %g s; start it, or raise --cluster_timeout'
+              % (self.cluster.worker_hosts[0], self.cluster.timeout))
+        time.sleep(CONNECT_POLL_SECONDS)
+      if self.sync:
+        sess.run(self.sync.local_step_init_op)
+    except BaseException:
+      if not unreachable(self.cluster):  # Closing would wait for it.
+        sess.close()
+      raise
     return sess
+
+  def _ready(self, sess, who):
+    """Whether the ps tasks hold a ready model: one the chief initialized or
+    restored, with an epoch open.
+
+    Raises:
+      UserError: the chief's settings, on the ps tasks, are not this
+        task's. They are compared before anything else of this task's graph
+        runs there: its variables need not match theirs.
+    """
+    if not sess.run(self._settings_told):
+      return False
+    theirs = sess.run(self.settings).decode()
+    if theirs != self.fingerprint:
+      raise UserError(
+          'this %s\'s settings are not the cluster\'s: %s. Start it with '
+          'the flags the chief has' % (who, differences(
+              self.fingerprint, theirs, who)))
+    return not len(sess.run(self.ready_op))
 
   def running(self, sess):
     """Whether the ps tasks already hold a running cluster's variables: a
-    chief that was restarted while they lived finds them so."""
-    return not len(sess.run(self.ready_op))
+    chief that was restarted while they lived finds them so.
+
+    Raises:
+      UserError: that cluster runs with other settings.
+    """
+    return self._ready(sess, 'chief')
 
   def start(self, sess, epoch, counts=None):
     """The chief's part once the model is restored: open `epoch` (0-based),
     with counts of its batches already trained per share (default none)."""
-    sess.run(self._init)
+    sess.run(self._init, {self._settings_in: self.fingerprint})
     if self.sync:
       sess.run(self.sync.chief_init_op)
       sess.run(self._init_tokens)

@@ -287,7 +287,8 @@ def _run(config, splits, run_dir, timing, caught=None):
   with tf.Graph().as_default() as graph, (
       distributed.device_scope(cluster) if cluster
       else contextlib.nullcontext()):
-    replication = distributed.Replication(cluster) if cluster else None
+    replication = (distributed.Replication(
+        cluster, distributed.fingerprint(config)) if cluster else None)
     dataset = data.DATASETS[config.dataset]
     # A cluster's workers take a step a call: each step also reads the
     # share's state from the ps tasks (shares.py).

@@ -4,8 +4,9 @@
 
 Run the same command again to resume an interrupted run; --helpfull lists
 every flag. With --ps_hosts, --worker_hosts, --job_name and --task_index it
-is one task of a TensorFlow cluster, as mnist_replica.py was (README,
-"Distributed training").
+is one task of a TensorFlow cluster, as mnist_replica.py was; without them,
+the TF_CONFIG environment variable can describe the cluster instead, as
+Kubeflow's TFJob does (docs/distributed.md).
 """
 
 from absl import flags
@@ -23,8 +24,9 @@ def main():
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import distributed
   from legacy_dnn import interrupts
+  from legacy_dnn import tf_config
   from legacy_dnn import training
-  train_config = config.from_flags(FLAGS)
+  train_config = config.from_flags(FLAGS, tf_config.place())
   cluster = train_config.cluster
   if cluster is not None:
     cli.filter_stderr(distributed.LOST_TASK_CHATTER)

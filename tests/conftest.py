@@ -119,10 +119,12 @@ def serve_folder(folder):
   return server
 
 
-def script_env():
+def script_env(extra=None):
+  """The environment scripts run in; extra adds variables to it."""
   env = dict(os.environ)
   env['PYTHONUNBUFFERED'] = '1'
   env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+  env.update(extra or {})
   return env
 
 
@@ -130,9 +132,12 @@ def script_command(script, *args):
   return [sys.executable, os.path.join(SCRIPTS, script)] + list(args)
 
 
-def run_script(script, *args, timeout=300):
-  """Runs one of scripts/ to completion; returns the CompletedProcess."""
-  return subprocess.run(script_command(script, *args), env=script_env(),
+def run_script(script, *args, timeout=300, env=None):
+  """Runs one of scripts/ to completion; returns the CompletedProcess.
+
+  env: variables to add to its environment.
+  """
+  return subprocess.run(script_command(script, *args), env=script_env(env),
                         capture_output=True, text=True, timeout=timeout)
 
 
@@ -165,13 +170,18 @@ def error_lines(stderr):
 
 
 class Proc:
-  """A script running in its own process, its stdout read line by line."""
+  """A script running in its own process, its stdout read line by line.
 
-  def __init__(self, script, *args):
+  env: variables to add to its environment; prefix: a command that runs
+  the script (`ip netns exec NAME`, say).
+  """
+
+  def __init__(self, script, *args, env=None, prefix=()):
     self.lines = []
     self._new_line = threading.Condition()
     self.popen = subprocess.Popen(
-        script_command(script, *args), env=script_env(), text=True,
+        list(prefix) + script_command(script, *args), env=script_env(env),
+        text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     self._reader = threading.Thread(target=self._read, daemon=True)
     self._reader.start()

@@ -85,6 +85,39 @@ class Cluster:
     assert ps.lines[-1] == 'ps task 0 stopped', ps.output
 
 
+class TfConfigCluster(Cluster):
+  """The same cluster, described to each task by TF_CONFIG alone, as
+  Kubeflow's TFJob does; with chief=True, in its form with a chief: worker
+  0 is the "chief" task, workers 1, 2, ... its "worker" tasks 0, 1, ..."""
+
+  def __init__(self, root, data_dir, workers, *flags, chief=False):
+    super().__init__(root, data_dir, workers, *flags)
+    self.args = [a for a in self.args
+                 if not a.startswith(('--ps_hosts=', '--worker_hosts='))]
+    self.jobs = {'ps': [self.ps_host]}
+    if chief:
+      self.jobs['chief'] = self.worker_hosts[:1]
+      if workers > 1:
+        self.jobs['worker'] = self.worker_hosts[1:]
+    else:
+      self.jobs['worker'] = self.worker_hosts
+    self.chief = chief
+
+  def tf_config(self, task_type, index):
+    return {'TF_CONFIG': json.dumps({
+        'cluster': self.jobs, 'task': {'type': task_type, 'index': index}})}
+
+  def ps(self):
+    return Proc('train.py', *self.args, env=self.tf_config('ps', 0))
+
+  def worker(self, index):
+    if not self.chief:
+      task = ('worker', index)
+    else:
+      task = ('chief', 0) if index == 0 else ('worker', index - 1)
+    return Proc('train.py', *self.args, env=self.tf_config(*task))
+
+
 def kill(*procs):
   for proc in procs:
     proc.popen.kill()
@@ -358,19 +391,25 @@ def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
       for tag in ('loss', 'accuracy')}
 
 
-@pytest.mark.parametrize('variant', ['dropout', 'wide_deep'])
-def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
-                                                          data_dir, variant):
+@pytest.mark.parametrize('variant, described_by', [
+    ('dropout', 'flags'), ('wide_deep', 'flags'), ('dropout', 'TF_CONFIG')])
+def test_one_worker_with_one_ps_ends_equal_to_one_process(
+    tmp_path, data_dir, variant, described_by):
   if variant == 'wide_deep':  # Two inputs, two heads, the scaler on the ps.
     data_dir = write_housing(str(tmp_path / 'housing'), 1000)
     args = ['--variant=wide_deep', '--epochs=2', '--data_dir=' + data_dir]
   else:
     args = ['--variant=dropout', '--hidden_units=64,64', '--epochs=2',
             '--validation_size=300', '--data_dir=' + data_dir]
-  cluster = Cluster(tmp_path / 'cluster', data_dir, 1, *args)
+  cluster = (TfConfigCluster if described_by == 'TF_CONFIG' else Cluster)(
+      tmp_path / 'cluster', data_dir, 1, *args)
   ps, (worker,) = cluster.start()
   assert worker.wait() == 0, worker.stderr
   cluster.stop_ps(ps)
+  if described_by == 'TF_CONFIG':
+    assert not any('_hosts' in arg for arg in cluster.args)
+    assert ('Cluster: worker 0 of 1 (chief), 1 ps task (%s)'
+            % cluster.ps_host) in worker.output
   alone = str(tmp_path / 'alone')
   single = run_script('train.py', *args, '--model_dir=' + alone,
                       '--logdir=' + str(tmp_path / 'logs'))
@@ -394,6 +433,49 @@ def test_one_worker_with_one_ps_ends_equal_to_one_process(tmp_path,
         r'^Test MSE: .*$', single.stdout, re.M) != []
   else:
     assert accuracy(worker.output) == accuracy(single.stdout)
+
+
+def test_a_kubeflow_cluster_finishes_without_a_worker_killed_for_good(
+    tmp_path, data_dir):
+  """1 ps + a chief + 1 worker, as Kubeflow's TFJob describes them."""
+  epochs = 4
+  cluster = TfConfigCluster(tmp_path, data_dir, 2, *SMALL,
+                            '--epochs=%d' % epochs, '--worker_timeout=2',
+                            chief=True)
+  ps, (chief, worker) = cluster.start()
+  assert 'Cluster: worker 1 of 2, 1 ps task' in worker.wait_for_line(
+      'Cluster: ')
+  chief.wait_for_line('Epoch: 0001 ')
+  wait_until(lambda: cluster.global_step() > 360 + 60, 'epoch 2 begin')
+  kill(worker)
+  assert 'Gave up on worker 1: ' in chief.wait_for_line('Gave up on worker 1')
+  assert chief.wait() == 0, chief.stderr
+  cluster.stop_ps(ps)
+  assert_whole_run(cluster, chief.output, epochs)
+  assert accuracy(chief.output) >= 0.9
+
+
+def test_a_worker_with_other_settings_is_told_which(tmp_path, data_dir):
+  cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=3',
+                    '--worker_timeout=2')
+  ps, chief = cluster.ps(), cluster.worker(0)
+  # The model is ready once the chief says where it logs.
+  chief.wait_for_line('TensorBoard logs: ')
+  for flag, line in [
+      ('--variant=xavier', '--variant: this worker has xavier, the cluster '
+       'has small'),
+      ('--batch_size=10', '--batch_size: this worker has 10, the cluster '
+       'has 5')]:
+    # The chief's timeout would be the line after --cluster_timeout.
+    misfit = Proc('train.py', *cluster.args, '--job_name=worker',
+                  '--task_index=1', '--cluster_timeout=600', flag)
+    assert misfit.wait() == 1, misfit.output
+    assert error_lines(misfit.stderr) == [
+        'train.py: error: this worker\'s settings are not the cluster\'s: '
+        '%s. Start it with the flags the chief has' % line]
+  assert chief.wait() == 0, chief.stderr
+  cluster.stop_ps(ps)
+  assert_whole_run(cluster, chief.output, 3)
 
 
 def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
@@ -478,9 +560,10 @@ def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
         text=True, timeout=120)
   finally:
     kill(ps)
-  assert result.stdout.splitlines() == [
-      'save: UnavailableError', 'closing: UnavailableError',
-      'returned within 10 s: True'], result.stderr
+  warning, *lines = result.stdout.splitlines()
+  assert warning.startswith('Warning: worker task 0 listens on port ')
+  assert lines == ['save: UnavailableError', 'closing: UnavailableError',
+                   'returned within 10 s: True'], result.stderr
   # The first save is on disk; the second left nothing behind.
   assert tf.train.latest_checkpoint(cluster.model_dir).endswith('-1')
 
