@@ -1,4 +1,4 @@
-"""The figures of README's "Keras 3 and LiteRT": each preset trained, then
+"""The figures of docs/serving.md's "Keras 3" and "LiteRT": each preset trained, then
 its Keras 3 model and LiteRT files against our graph on the whole test set.
 
   python docs/export_figures.py --presets=xavier,dropout,lenet --epochs=2 \\

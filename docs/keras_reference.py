@@ -1,4 +1,4 @@
-"""The README's reference figures: the sources' own Keras code, trained on
+"""docs/regression.md's reference figures: the sources' own Keras code, trained on
 the same data and split as our presets, on this machine.
 
   python docs/keras_reference.py --data_dir=../shared/data

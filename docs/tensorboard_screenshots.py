@@ -1,4 +1,4 @@
-"""The README's TensorBoard screenshots, taken in a real headless Chromium.
+"""docs/tensorboard.md's screenshots, taken in a real headless Chromium.
 
   apt-get install chromium chromium-driver && pip install selenium
   tensorboard --logdir tf_logs --port 6006 &

@@ -362,8 +362,7 @@ def check_shapes(prefix, variables):
       '%s %s' % (name, shape) for name, shape in sorted(shapes.items()))
                           or 'no variables')
   if not any(v.op.name in shapes for v in variables):
-    held += ('; to map other names, see "Checkpoints from other code" in '
-             'the README')
+    held += ('; to map other names, see docs/foreign-checkpoints.md')
   for v in variables:
     want = v.shape.as_list()
     if v.op.name not in shapes:

@@ -3,7 +3,7 @@
 Hands-On ML, chapter 10: the Sequential regressor and the WideAndDeepModel
 subclass, trained on features that StandardScaler standardized; the
 Fashion-MNIST exam's Q4: Dense(1) on cos(k t). The tests start our graphs
-from these models' weights and compare them step for step, and the README's
+from these models' weights and compare them step for step, and docs/regression.md's
 reference figures and scripts/benchmark.py's Keras rows train them.
 
 Keras is imported when a model is built, never by importing this module.

@@ -1,7 +1,7 @@
 """How a cluster's workers share out an epoch, and keep it whole when one is
 lost or the chief restarts.
 
-The model (README, "A cluster that never stalls"):
+The model (docs/distributed.md, "A cluster that never stalls"):
   shares     An epoch's fixed order, from (seed, epoch), is shared out:
              share i is batches i, i + W, i + 2W, ... and worker i owns it.
              The ps counts each share's trained batches (cluster/batches),

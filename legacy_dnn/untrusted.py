@@ -12,7 +12,7 @@ and checks that each passes), and the ops that write a checkpoint
 (SAVE_OPS), which every TF1 SavedModel's Saver holds, only where nothing that
 loading or serving runs depends on them.
 
-Which load paths run a graph we did not build (docs and README "Security"):
+Which load paths run a graph we did not build (docs/security.md):
 - predict.py --saved_model: the SavedModel's own graph. Checked here.
 - evaluate.py, export.py, predict.py with --model_dir or --checkpoint, and
   train.py --warm_start_from: none. They build our own graph and read the

@@ -243,18 +243,19 @@ def test_lab10_names_are_one_line_that_lists_them(tmp_path, dataset_dir):
       'evaluate.py: error: %s: has no variable hidden1/kernel (the model '
       'needs shape [784, 256]); it holds Variable [256], Variable_1 [256], '
       'Variable_2 [10], W1 [784, 256], W2 [256, 256], W3 [256, 10]; to map '
-      'other names, see "Checkpoints from other code" in the README' % prefix]
+      'other names, see docs/foreign-checkpoints.md' % prefix]
 
 
 def readme_recipe():
-  """The name-mapping example in the README, as the README shows it."""
-  with open(os.path.join(REPO, 'README.md')) as f:
+  """The name-mapping example of docs/foreign-checkpoints.md, as it shows
+  it."""
+  with open(os.path.join(REPO, 'docs', 'foreign-checkpoints.md')) as f:
     text = f.read()
   return re.search(r'<!-- tests/test_foreign\.py runs this -->\n```python\n'
                    r'(.*?)```', text, re.S).group(1)
 
 
-def test_the_readmes_name_mapping_recipe_works(tmp_path, dataset_dir,
+def test_the_guides_name_mapping_recipe_works(tmp_path, dataset_dir,
                                                monkeypatch):
   monkeypatch.chdir(tmp_path)
   lab10_checkpoint('lab10/model.ckpt')
