@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ElementTree
 
 DOCS = os.path.dirname(os.path.abspath(__file__))
@@ -31,15 +32,16 @@ Defaults shown as — come from the preset (`--variant`) or the data.
 
 def script_flags(script):
   """(usage's first line, [flag element]) of the script's key flags."""
-  # The cache folder a default names, as the user's home has it.
-  env = dict(os.environ, PYTHONPATH=REPO, XDG_CACHE_HOME='~/.cache')
-  # absl prints the XML and exits with status 1.
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, 'scripts', script), '--helpxml'],
-      capture_output=True, text=True, env=env)
+  # The cache folder a default names is shown as a user's home has it.
+  with tempfile.TemporaryDirectory() as cache:
+    env = dict(os.environ, PYTHONPATH=REPO, XDG_CACHE_HOME=cache)
+    # absl prints the XML and exits with status 1.
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'scripts', script), '--helpxml'],
+        capture_output=True, text=True, env=env)
   if not result.stdout.startswith('<?xml'):
     raise RuntimeError('%s --helpxml: %s' % (script, result.stderr))
-  root = ElementTree.fromstring(result.stdout)
+  root = ElementTree.fromstring(result.stdout.replace(cache, '~/.cache'))
   usage = root.findtext('usage').strip().splitlines()[0]
   return usage, [f for f in root.findall('flag') if f.findtext('key') == 'yes']
 
