@@ -298,13 +298,20 @@ def test_the_chief_takes_over_a_lost_workers_share(tmp_path, data_dir,
   kill(worker)
   gave_up = chief.wait_for_line('Gave up on worker 1: ')
   epoch = int(re.search(r'in epoch (\d+)', gave_up).group(1))
-  assert epoch >= 3
+  assert 3 <= epoch <= EPOCHS - 2
   assert ('no batch of its share for 2 s (--worker_timeout). Worker 0 (the '
           'chief) trains the' in gave_up)
-  # Back later, it joins at an epoch's start.
-  worker = cluster.worker(1)
-  back = worker.wait_for_line('Worker 1: the chief gave up on me')
+  # Back later, it joins at an epoch's start: the next one, or the one
+  # after if the chief ended this one before it was held still until the
+  # worker is back.
+  chief.popen.send_signal(signal.SIGSTOP)
+  try:
+    worker = cluster.worker(1)
+    back = worker.wait_for_line('Worker 1: the chief gave up on me')
+  finally:
+    chief.popen.send_signal(signal.SIGCONT)
   joins = int(re.search(r'I join at epoch (\d+)', back).group(1))
+  assert joins in (epoch + 1, epoch + 2)
   assert chief.wait() == 0, chief.stderr
   assert worker.wait() == 0, worker.stderr
   cluster.stop_ps(ps)
@@ -312,8 +319,7 @@ def test_the_chief_takes_over_a_lost_workers_share(tmp_path, data_dir,
   assert abs(accuracy(chief.output) - undisturbed) <= 0.01
   trained = [int(n) for n in re.findall(r'^Worker 1: epoch (\d+) done',
                                         worker.output, re.M)]
-  if joins <= EPOCHS:
-    assert trained == list(range(joins, EPOCHS + 1)), worker.output
+  assert trained == list(range(joins, EPOCHS + 1)), worker.output
 
 
 def test_a_restarted_chief_rejoins_the_running_cluster(tmp_path, data_dir):
@@ -382,10 +388,12 @@ def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
   with open(os.path.join(cluster.model_dir, checkpoints.EPOCH_FILE)) as f:
     assert f.read() == str(epochs)
   # Asynchronous workers take one global step a batch; synchronous ones one
-  # for every two batches, or fewer where a late gradient was dropped.
+  # for every two batches, or fewer where a late gradient was dropped: a
+  # few (526 and 536 of 540 here), never most of them.
   reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(
       cluster.model_dir))
-  assert reader.get_tensor('global_step') <= epochs * 360 // 2
+  steps = reader.get_tensor('global_step')
+  assert epochs * 360 // 2 * 3 // 4 <= steps <= epochs * 360 // 2, steps
   assert epochs_in_tensorboard(cluster.logdir, cluster.model_dir) == {
       (split, tag): [1, 2, 3] for split in ('train', 'validation')
       for tag in ('loss', 'accuracy')}

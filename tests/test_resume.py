@@ -142,6 +142,19 @@ def test_each_resume_says_where_it_continues(runs):
     assert epochs[0] >= 8  # Killed after epoch 7; checkpoints every epoch.
 
 
+def test_every_interruption_landed_while_the_run_trained(runs):
+  """Each signal stopped a process that had begun to train and not yet
+  finished: the first after epoch 7, the others after they said where they
+  continue. A kill that missed would leave nothing to resume."""
+  assert [signum for signum, _, _ in runs.interruptions] == [
+      signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGKILL]
+  for i, (signum, returncode, output) in enumerate(runs.interruptions):
+    assert returncode == (128 + signum if signum == signal.SIGTERM
+                          else -signum), output
+    assert ('Epoch: 0007' if i == 0 else 'Training was interrupted') in output
+    assert FINAL_LINE.get(runs.variant, 'Accuracy: ') not in output
+
+
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(runs):
   (sigterm,) = [r for r in runs.interruptions if r[0] == signal.SIGTERM]
   _, returncode, output = sigterm
