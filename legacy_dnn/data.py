@@ -136,7 +136,6 @@ CIFAR10 = Dataset(
     image_shape=(32, 32, 3), input_shape=(32, 32, 3))
 DATASETS['cifar10'] = CIFAR10
 
-_HOUSING_ROWS = 20640
 DATASETS['california_housing'] = Dataset(
     name='california_housing',
     # Where scikit-learn's fetch_california_housing downloads it from.
@@ -514,6 +513,11 @@ def epoch_rng(seed, epoch):
   return np.random.default_rng([seed, epoch])
 
 
+def batches_per_epoch(n_examples, batch_size):
+  """How many batches shuffle_batch cuts an epoch into: at least one."""
+  return max(1, n_examples // batch_size)
+
+
 def batch_indices(n_examples, batch_size, rng):
   """One shuffled epoch's batches, as index arrays, as Hands-On ML cuts them.
 
@@ -521,7 +525,7 @@ def batch_indices(n_examples, batch_size, rng):
   so batches hold batch_size or batch_size + 1 examples.
   """
   return np.array_split(rng.permutation(n_examples),
-                        max(1, n_examples // batch_size))
+                        batches_per_epoch(n_examples, batch_size))
 
 
 def shuffle_batch(X, y, batch_size, rng):
@@ -533,7 +537,7 @@ def shuffle_batch(X, y, batch_size, rng):
 
 def examples_in_batches(n_examples, batch_size, batches):
   """How many examples the first `batches` batches of shuffle_batch hold."""
-  size, extra = divmod(n_examples, max(1, n_examples // batch_size))
+  size, extra = divmod(n_examples, batches_per_epoch(n_examples, batch_size))
   return batches * size + min(batches, extra)
 
 

@@ -23,6 +23,7 @@ from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import export
 from legacy_dnn import model
+from legacy_dnn import presets
 from legacy_dnn import projector
 from legacy_dnn import summaries
 from legacy_dnn import training
@@ -262,7 +263,7 @@ def projector_layer(cfg, layer):
   Raises:
     UserError: the network has no such layer.
   """
-  layers = model.layer_names(cfg)
+  layers = presets.layer_names(cfg)
   if layer is None:
     return layers[-2] if len(layers) > 1 else layers[-1]
   if layer not in layers:

@@ -79,10 +79,16 @@ Loop = collections.namedtuple('Loop', [
     'sums'])
 
 
+def input_rows(m, rows):
+  """rows (images, or raw features; arrays or tensors) cut into m's inputs,
+  in order: a wide & deep network takes two slices of the same features."""
+  return [rows if start is None else rows[:, start:stop]
+          for _, start, stop in m.inputs]
+
+
 def feed(m, rows):
-  """{placeholder: value} feeding rows (images, or raw features) to m."""
-  return {p: rows if start is None else rows[:, start:stop]
-          for p, start, stop in m.inputs}
+  """{placeholder: value} feeding rows to m."""
+  return dict(zip([p for p, _, _ in m.inputs], input_rows(m, rows)))
 
 
 def initializer(name, seed):
@@ -452,12 +458,6 @@ def inference(X, net, image_shape, seed, keep_prob=None, global_step=None,
                          else layer_outputs)
 
 
-def layer_names(net):
-  """The variable scopes of a network's layers: conv1, ..., hidden1, ...,
-  outputs."""
-  return presets.layer_names(net)
-
-
 def network_variables():
   """The variables that define what a trained network computes.
 
@@ -571,8 +571,7 @@ def training_loop(config, m, opt, var_list):
 
     def step(i, sums):
       batch = rows[offsets[i]:offsets[i + 1]]
-      inputs = [batch if start is None else batch[:, start:stop]
-                for _, start, stop in m.inputs]
+      inputs = input_rows(m, batch)
       before = len(tf.compat.v1.get_collection(
           tf.compat.v1.GraphKeys.UPDATE_OPS))
       with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),

@@ -107,9 +107,8 @@ class Trainer:
     if self._m.loop is None:
       for batch in batches:
         rows = X[batch]
-        _, loss, metric = self._step(
-            *[rows if start is None else rows[:, start:stop]
-              for _, start, stop in self._m.inputs], y[batch], *self._mode)
+        _, loss, metric = self._step(*model.input_rows(self._m, rows),
+                                     y[batch], *self._mode)
         sums = sums[0] + float(loss), sums[1] + float(metric)
       return sums
     rows = np.concatenate(batches) if len(batches) > 1 else batches[0]

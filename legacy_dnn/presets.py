@@ -44,7 +44,6 @@ SGD = 'sgd'
 # Heads: what the output block computes and how the loss scores it.
 CLASSES = 'classes'  # Logits of the dataset's classes; softmax cross-entropy.
 REGRESSION = 'regression'  # One linear unit; mean squared error.
-HEADS = (CLASSES, REGRESSION)
 
 # Layer kinds.
 CONV = 'conv'  # A 2-D convolution, stride 1; conv1/kernel, conv1/bias.

@@ -36,6 +36,12 @@ def layer_shapes(net, image_shape):
 MNIST_IMAGE = data.DATASETS['mnist'].image_shape
 
 
+def widest_layer(net, image_shape):
+  """The most values one example makes in any layer's output."""
+  return max(int(np.prod(shape))
+             for _, shape in layer_shapes(net, image_shape))
+
+
 def gemm_shapes(net, batch_size, image_shape=MNIST_IMAGE):
   """The (m, k, n) of every matmul in one training step of net's dense layers.
 

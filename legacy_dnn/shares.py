@@ -24,7 +24,6 @@ ps's global step says so. The order of updates is not fixed: asynchronous
 workers interleave as they come, and a take-over changes who trains what.
 """
 
-import functools
 import itertools
 import time
 
@@ -34,7 +33,7 @@ from legacy_dnn import data
 from legacy_dnn import model
 from legacy_dnn import steps
 
-say = functools.partial(print, flush=True)
+say = steps.say
 
 # How often waiting workers look at the shared variables.
 POLL_SECONDS = 0.01
@@ -133,7 +132,7 @@ def train_share(sess, m, replication, splits, config, epoch, index,
   X_train, y_train = splits.train
   workers = replication.cluster.num_workers
   me = replication.cluster.task_index
-  n_batches = max(1, len(X_train) // config.batch_size)
+  n_batches = data.batches_per_epoch(len(X_train), config.batch_size)
   done = int(replication.done(sess)[index])
   mine = share(n_batches, index, workers)
   batches = itertools.islice(
@@ -194,7 +193,7 @@ def chief_trains(sess, m, replication, splits, config, epoch, interrupts,
   """
   workers = replication.cluster.num_workers
   me = replication.cluster.task_index
-  n_batches = max(1, len(splits.train[0]) // config.batch_size)
+  n_batches = data.batches_per_epoch(len(splits.train[0]), config.batch_size)
   sizes = shares(n_batches, workers)
   stalls = Stalls(replication.cluster.worker_timeout)
   waiting_since = None
@@ -333,7 +332,7 @@ def chief_epochs(sess, replication, ckpt, splits, config, state, interrupts,
   A signal mid-epoch stops the workers and saves a mid-epoch checkpoint; one
   during an epoch's end saves it and opens no next epoch.
   """
-  n_batches = max(1, len(splits.train[0]) // config.batch_size)
+  n_batches = data.batches_per_epoch(len(splits.train[0]), config.batch_size)
   for epoch in range(state.epoch, config.epochs):
     start = time.time()
     if chief_trains(sess, m, replication, splits, config, epoch, interrupts,

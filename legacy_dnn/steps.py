@@ -5,6 +5,7 @@ training.py's one-process loop and shares.py's cluster loops both use it.
 """
 
 import dataclasses
+import functools
 import math
 import sys
 from typing import List, Optional
@@ -13,6 +14,9 @@ import tqdm
 
 from legacy_dnn import model
 from legacy_dnn.errors import TrainingError
+
+# How a training loop prints a line: at once, even to a pipe.
+say = functools.partial(print, flush=True)
 
 
 @dataclasses.dataclass

@@ -27,14 +27,13 @@ from legacy_dnn import distributed
 from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import model
 from legacy_dnn import multistep
+from legacy_dnn import presets
 from legacy_dnn import shapes
 from legacy_dnn import shares
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError, UserError
 from legacy_dnn.steps import (Timing, check_loss, is_finished, progress_bar,
-                              should_stop_early)
-
-say = functools.partial(print, flush=True)
+                              say, should_stop_early)
 
 # Examples per session call in validation and test passes, at most; fewer
 # where the widest layer's activations for them would pass EVAL_BUDGET_BYTES
@@ -78,9 +77,8 @@ def next_state(state, epoch, val_loss):
 
 def eval_chunk(config):
   """Examples per session call of evaluate() for config's network."""
-  image_shape = data.DATASETS[config.dataset].image_shape
-  widest = max(int(np.prod(shape))
-               for _, shape in shapes.layer_shapes(config, image_shape))
+  widest = shapes.widest_layer(config,
+                              data.DATASETS[config.dataset].image_shape)
   return max(1, min(EVAL_CHUNK, EVAL_BUDGET_BYTES // (4 * widest)))
 
 
@@ -148,9 +146,8 @@ def session_threads(config):
   keep TensorFlow's defaults. The counts never change the results.
   """
   image_shape = data.DATASETS[config.dataset].image_shape
-  widest = max([int(np.prod(image_shape))] + [
-      int(np.prod(shape)) for _, shape in shapes.layer_shapes(config,
-                                                             image_shape)])
+  widest = max(int(np.prod(image_shape)),
+               shapes.widest_layer(config, image_shape))
   small_batch = (config.batch_size * widest <=
                  config_lib.SMALL_BATCH_ACTIVATIONS)
   small_step = (config.batch_size * shapes.flops_per_example(
@@ -248,7 +245,7 @@ def _check_layers(config):
           '--filters=%s: the %s layers of %s shrink its %s images to nothing'
           % (','.join(map(str, config.filters)), config.variant,
              config.dataset, 'x'.join(map(str, image_shape[:2]))))
-  layers = model.layer_names(config)
+  layers = presets.layer_names(config)
   for flag in ('warm_start_layers', 'freeze'):
     unknown = [l for l in getattr(config, flag) if l not in layers]
     if unknown:
@@ -310,7 +307,7 @@ def _run(config, splits, run_dir, timing, caught=None):
     graph.finalize()
   timing.graph_at = time.time()
 
-  n_batches = max(1, len(splits.train[0]) // config.batch_size)
+  n_batches = data.batches_per_epoch(len(splits.train[0]), config.batch_size)
   if cluster:
     say(distributed.describe(cluster, n_batches))
     if not cluster.is_chief:
@@ -446,7 +443,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   batches it holds).
   """
   X_train, y_train = splits.train
-  n_batches = max(1, len(X_train) // config.batch_size)
+  n_batches = data.batches_per_epoch(len(X_train), config.batch_size)
   trainer = multistep.Trainer(sess, m, config)
   per_call = multistep.steps_per_call(config)
   step = int(sess.run(m.global_step))
