@@ -25,13 +25,17 @@ from legacy_dnn import errors
 # What TensorFlow's C++ side prints while it loads on a machine without a GPU.
 # Its logging is not set up yet then, so TF_CPP_MIN_LOG_LEVEL cannot hide
 # these: absl's notice (once per shared library), oneDNN's and CUDA's
-# notices, and the "error" of looking for a GPU driver that is not there.
+# notices, and the "error" of looking for a GPU driver that is not there;
+# older TensorFlows (2.16, for one) also "fail" to register CUDA's FFT, DNN
+# and BLAS plugins a second time.
 STARTUP_CHATTER = re.compile(
     r'WARNING: All log messages before absl::InitializeLog\(\) is called '
     r'are written to STDERR$'
     r'|[IE]\d{4} [\d:.]+ +\d+ (port\.cc:\d+\] oneDNN custom operations are on'
     r'|cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine'
-    r'|cuda_(platform|executor)\.cc:\d+\] failed call to cuInit)')
+    r'|cuda_(platform|executor)\.cc:\d+\] failed call to cuInit)'
+    r'|\d{4}-\d\d-\d\d [\d:.]+: E \S+/cuda_(fft|dnn|blas)\.cc:\d+\] '
+    r'Unable to register cu(FFT|DNN|BLAS) factory: ')
 LOG_LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
 # The default: TensorFlow's C++ INFO and WARNING lines hidden, ERROR shown.
 QUIET_LOG_LEVEL = '2'

@@ -18,7 +18,8 @@ from legacy_dnn import distributed
 
 SCRIPT_NAMES = ['train.py', 'evaluate.py', 'export.py', 'predict.py',
                 'sweep.py', 'gradcheck.py', 'plot_curves.py']
-# What TensorFlow 2.21 prints while it loads on a machine without a GPU.
+# What TensorFlow 2.21 prints while it loads on a machine without a GPU,
+# and what 2.16 prints besides.
 CHATTER = [
     'WARNING: All log messages before absl::InitializeLog() is called are '
     'written to STDERR',
@@ -31,6 +32,15 @@ CHATTER = [
     'E0000 00:00:1795476892.986459    2383 cuda_platform.cc:52] failed call '
     'to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR '
     '(303)',
+    '2026-12-03 12:15:55.435669: E external/local_xla/xla/stream_executor/'
+    'cuda/cuda_fft.cc:479] Unable to register cuFFT factory: Attempting to '
+    'register factory for plugin cuFFT when one has already been registered',
+    '2026-12-03 12:15:55.507556: E external/local_xla/xla/stream_executor/'
+    'cuda/cuda_dnn.cc:10575] Unable to register cuDNN factory: Attempting to '
+    'register factory for plugin cuDNN when one has already been registered',
+    '2026-12-03 12:15:55.508394: E external/local_xla/xla/stream_executor/'
+    'cuda/cuda_blas.cc:1442] Unable to register cuBLAS factory: Attempting to '
+    'register factory for plugin cuBLAS when one has already been registered',
 ]
 
 
@@ -65,7 +75,9 @@ def test_chatter_pattern_is_exactly_the_known_lines():
       'E0000 00:00:1795476892.986459    2383 cuda_platform.cc:52] out of '
       'memory',
       'Traceback (most recent call last):',
-      'train.py: error: oneDNN custom operations are on']:
+      'train.py: error: oneDNN custom operations are on',
+      '2026-12-03 12:15:55.508394: E external/local_xla/xla/stream_executor/'
+      'cuda/cuda_blas.cc:1442] cuBLAS failed']:
     assert not cli.STARTUP_CHATTER.match(line), line
 
 
