@@ -4,6 +4,10 @@ import json
 import re
 
 from conftest import run_script
+import pytest
+
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
 
 
 def quick_run(tmp_path, preset):

@@ -17,6 +17,9 @@ from legacy_dnn.errors import CheckpointError
 from test_training import (assert_same_tensors, checkpoint_tensors,
                            small_config)
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def two_runs(tmp_path, dataset_dir):

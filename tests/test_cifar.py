@@ -80,6 +80,7 @@ def test_broken_batches_are_one_line_naming_the_file(tmp_path, batches,
   assert cifar.ARCHIVE in str(e.value)
 
 
+@pytest.mark.slow
 def test_corrupt_archive_through_train_py_is_one_line(tmp_path):
   folder = _broken(tmp_path)
   path = os.path.join(folder, cifar.ARCHIVE)
@@ -131,6 +132,7 @@ def test_download_checks_the_md5_and_then_reads_the_cache(mirror, tmp_path):
   np.testing.assert_array_equal(again.train[0], splits.train[0])
 
 
+@pytest.mark.slow
 def test_download_with_the_wrong_md5_leaves_nothing_in_the_cache(mirror,
                                                                   tmp_path):
   """Through train.py: the archive's published MD5 cannot match ours."""
@@ -146,6 +148,7 @@ def test_download_with_the_wrong_md5_leaves_nothing_in_the_cache(mirror,
   assert os.listdir(cache) == []
 
 
+@pytest.mark.slow
 def test_a_conv_network_trains_on_cifar_shaped_data(tmp_path):
   folder = tmp_path / 'd'
   folder.mkdir()

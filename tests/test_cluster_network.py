@@ -11,6 +11,9 @@ import pytest
 
 from conftest import Proc
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 PORT = 2222
 # The first host's address on the link between the two.
 HOST_A = '10.213.0.1'

@@ -110,6 +110,7 @@ def test_corrupt_gzip_stream_with_a_valid_header(tmp_path):
     data.read_idx(path, data.IDX_LABELS_MAGIC)
 
 
+@pytest.mark.slow
 def test_corrupt_gzip_through_train_py_is_one_line(tmp_path):
   folder = write_dataset(str(tmp_path / 'data'), n_train=200, n_test=50)
   path = os.path.join(folder, 't10k-images-idx3-ubyte.gz')

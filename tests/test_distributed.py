@@ -23,6 +23,9 @@ from conftest import (Proc, TensorBoard, error_lines, run_script, script_env,
                       wait_until, write_dataset, write_housing)
 from legacy_dnn import checkpoints
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 EPOCHS = 8
 # 1,800 training images in batches of 5: 360 batches an epoch, 180 a worker,
 # so a worker's share takes long enough to kill it in the middle.

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 DOCS = os.path.join(REPO, 'docs')
@@ -51,6 +53,7 @@ def test_the_readme_is_a_front_door_to_every_guide():
   assert guides - linked == set()
 
 
+@pytest.mark.slow
 def test_flags_md_is_what_the_flag_definitions_say():
   result = subprocess.run(
       [sys.executable, os.path.join(DOCS, 'make_flags.py'), '--check'],

@@ -19,6 +19,9 @@ from legacy_dnn import presets
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable),
                                'saved_model_cli')
 

@@ -20,6 +20,9 @@ from legacy_dnn import evaluation
 from legacy_dnn import training
 from test_transfer import warm_started
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 # Hands-On ML (1st edition), chapter 10, "Training a DNN Using Plain
 # TensorFlow", as the notebook writes it; data from our IDX reader, which
 # scales pixels as the notebook does (float32, / 255). tf.compat.v1.layers

@@ -213,6 +213,7 @@ def test_webp_is_not_read_though_tensorflow_could(tmp_path):
     images.decode(str(path), BUDGET)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(bombs()))
 def test_a_bomb_is_refused_by_its_header_naming_size_and_budget(tmp_path,
                                                                 name):

@@ -53,6 +53,7 @@ def direct(cfg):
   return loss, accuracy, logits, labels
 
 
+@pytest.mark.slow
 def test_evaluate_prints_what_the_graph_computes(trained, tmp_path):
   plot = str(tmp_path / 'predictions.png')
   result = run_script('evaluate.py', '--model_dir=' + trained.model_dir,
@@ -89,6 +90,7 @@ def test_evaluate_prints_what_the_graph_computes(trained, tmp_path):
   assert 'Wrote %s (1400x700)' % plot in out
 
 
+@pytest.mark.slow
 def test_evaluate_a_rolling_checkpoint(trained):
   (prefix,) = [p[:-len('.index')] for p in os.listdir(trained.model_dir)
                if p.startswith('model.ckpt-') and p.endswith('.index')]
@@ -109,6 +111,7 @@ def evaluate_error(trained, *args):
   return line
 
 
+@pytest.mark.slow
 def test_evaluate_a_checkpoint_of_other_shapes(trained, tmp_path):
   other = config.for_variant(
       'dropout', hidden_units=(16, 32), epochs=1, validation_size=100,
@@ -124,6 +127,7 @@ def test_evaluate_a_checkpoint_of_other_shapes(trained, tmp_path):
   assert 'outputs/kernel [32, 10]' in line
 
 
+@pytest.mark.slow
 def test_evaluate_without_a_model(tmp_path):
   os.makedirs(str(tmp_path / 'empty'))
   result = run_script('evaluate.py', '--model_dir=%s' % (tmp_path / 'empty'))
@@ -133,12 +137,14 @@ def test_evaluate_without_a_model(tmp_path):
       'that scripts/train.py wrote' % (tmp_path / 'empty')]
 
 
+@pytest.mark.slow
 def test_evaluate_with_the_wrong_variant(trained):
   assert evaluate_error(trained, '--variant=homl') == (
       'evaluate.py: error: --variant=homl, but --model_dir=%s holds a dropout '
       'run' % trained.model_dir)
 
 
+@pytest.mark.slow
 def test_plot_curves(trained, tmp_path):
   out = str(tmp_path / 'curves.png')
   result = run_script('plot_curves.py', '--logdir=' + trained.logdir,
@@ -155,6 +161,7 @@ def test_plot_curves(trained, tmp_path):
   assert png_size(out) == (1200, 350)
 
 
+@pytest.mark.slow
 def test_plot_curves_with_a_corrupt_event_file_warns(trained, tmp_path):
   logdir = str(tmp_path / 'logs')
   shutil.copytree(trained.logdir, logdir)
@@ -174,6 +181,7 @@ def test_plot_curves_with_a_corrupt_event_file_warns(trained, tmp_path):
   assert '%s: 0 epochs;' % run in result.stdout
 
 
+@pytest.mark.slow
 def test_plot_curves_without_runs(tmp_path):
   result = run_script('plot_curves.py', '--logdir=%s' % tmp_path,
                       '--out=%s' % (tmp_path / 'c.png'))
@@ -187,6 +195,7 @@ def test_plot_curves_without_runs(tmp_path):
 # A regressor's report.
 
 
+@pytest.mark.slow
 def test_evaluate_reports_a_regressors_figures_rows_and_plot(tmp_path):
   folder = write_housing(str(tmp_path / 'housing'))
   cfg = config.for_variant('wide_deep', epochs=2, data_dir=folder,
@@ -222,6 +231,7 @@ def test_evaluate_reports_a_regressors_figures_rows_and_plot(tmp_path):
   assert png_size(plot) == (700, 700)
 
 
+@pytest.mark.slow
 def test_evaluate_draws_the_exams_cosine_fit_and_its_coefficients(tmp_path):
   cfg = config.for_variant('cosine', epochs=3, model_dir=str(tmp_path / 'm'),
                            logdir=str(tmp_path / 'logs'))
@@ -314,6 +324,7 @@ def test_a_wrong_pooling_gradient_is_caught():
   assert errors['hidden1/kernel'] < 1e-6
 
 
+@pytest.mark.slow
 def test_gradcheck_script_passes_and_can_fail():
   result = run_script('gradcheck.py', '--variant=deep')
   assert result.returncode == 0, result.stderr
@@ -330,6 +341,7 @@ def test_gradcheck_script_passes_and_can_fail():
   assert 'h = 1e-06' in conv.stdout and 'conv3/kernel' in conv.stdout
 
 
+@pytest.mark.slow
 def test_evaluate_plot_to_an_unwritable_place(trained, tmp_path):
   plot = str(tmp_path / 'no' / 'such' / 'dir' / 'p.png')
   assert evaluate_error(trained, '--plot=' + plot) == (
@@ -337,6 +349,7 @@ def test_evaluate_plot_to_an_unwritable_place(trained, tmp_path):
       'directory' % plot)
 
 
+@pytest.mark.slow
 def test_plot_curves_to_an_unwritable_place(trained, tmp_path):
   out = str(tmp_path / 'no' / 'c.png')
   result = run_script('plot_curves.py', '--logdir=' + trained.logdir,
@@ -347,12 +360,14 @@ def test_plot_curves_to_an_unwritable_place(trained, tmp_path):
       'directory' % out]
 
 
+@pytest.mark.slow
 def test_evaluate_with_the_wrong_dataset(trained):
   assert evaluate_error(trained, '--dataset=fashion_mnist') == (
       'evaluate.py: error: --dataset=fashion_mnist, but --model_dir=%s holds '
       'a mnist run' % trained.model_dir)
 
 
+@pytest.mark.slow
 def test_evaluate_a_foreign_conv_checkpoint_described_by_flags(trained,
                                                                 tmp_path):
   """A lenet checkpoint with no run.json beside it: --filters and

@@ -19,6 +19,9 @@ from legacy_dnn import presets
 from legacy_dnn import training
 from test_training import small_config
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 300
 
 

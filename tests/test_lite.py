@@ -22,6 +22,9 @@ from test_keras_export import ours, random_checkpoint, random_rows
 from test_images import stroke
 from test_predict import render
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):

@@ -228,6 +228,7 @@ LEGACY_SCRIPT = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_checkpoint_of_real_layers_dense_restores_without_renaming(tmp_path):
   """Our names are tf.compat.v1.layers.dense's: prove it with the real one.
 
@@ -322,6 +323,7 @@ def _legacy_spec(cfg):
   return spec
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant', ['deep_cnn', 'lenet', 'batchnorm'])
 def test_checkpoint_of_real_conv2d_and_batch_norm_restores(variant, tmp_path):
   """conv2d, max_pooling2d and batch_normalization of tf.compat.v1.layers

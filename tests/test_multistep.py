@@ -11,6 +11,9 @@ from conftest import run_script, write_housing
 from legacy_dnn import config
 from legacy_dnn import multistep
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 
 def test_calls_hold_k_consecutive_batches_and_the_rest():
   assert list(multistep.calls('abcdefg', 0, 3)) == [

@@ -18,6 +18,9 @@ from legacy_dnn import images
 from legacy_dnn import training
 from test_images import bmp, bombs
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 FASHION = data.DATASETS['fashion_mnist']
 RENDERED = 60  # Test images rendered per dataset.
 LINE = re.compile(r'^(.+): (.+) \(probability (0\.\d{4}|1\.0000)\); '

@@ -16,6 +16,9 @@ from legacy_dnn import evaluation
 from legacy_dnn import projector
 from legacy_dnn import training
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 PROJECTED = 150
 
 

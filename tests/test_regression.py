@@ -140,6 +140,7 @@ def test_wide_deep_takes_its_slices_and_weighs_its_heads():
       rel=1e-3)
 
 
+@pytest.mark.slow
 def test_cosine_ends_500_epochs_where_the_exams_net_fit_does():
   import keras  # pylint: disable=g-import-not-at-top
   keras.utils.set_random_seed(43052)
@@ -183,6 +184,7 @@ def housing_dir(tmp_path_factory):
   return write_housing(str(tmp_path_factory.mktemp('housing')), 600, seed=5)
 
 
+@pytest.mark.slow
 def test_a_wide_deep_run_prints_and_logs_its_heads(housing_dir, tmp_path):
   result = run_script('train.py', '--variant=wide_deep', '--epochs=3',
                       '--data_dir=' + housing_dir,

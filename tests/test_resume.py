@@ -26,6 +26,9 @@ import tensorflow as tf
 from conftest import Proc, TensorBoard, write_dataset, write_housing
 from legacy_dnn import checkpoints
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 EPOCHS = 30
 KILL_SEED = 20261122
 # Small networks of each variant's kind, so 2 x 30 epochs take seconds.

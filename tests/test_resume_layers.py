@@ -16,6 +16,9 @@ from test_resume import test_every_interruption_landed_while_the_run_trained  # 
 from test_resume import test_resumed_run_ends_bit_for_bit_equal  # pylint: disable=unused-import
 from test_resume import test_sigterm_saves_a_checkpoint_and_exits_cleanly  # pylint: disable=unused-import
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope='module', params=['deep_cnn', 'batchnorm'])
 def runs(request, tmp_path_factory):

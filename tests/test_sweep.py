@@ -20,6 +20,9 @@ from legacy_dnn import interrupts
 from legacy_dnn import sweep
 from legacy_dnn import training
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 
 def test_grid_is_every_combination_in_order():
   trials = sweep.grid('hidden_units=256,256|512,512;learning_rate=0.001,0.01')

@@ -167,6 +167,7 @@ def test_the_cosine_series_is_the_exams():
 # The scripts: one line naming the file or flag, no traceback.
 
 
+@pytest.mark.slow
 def test_train_names_a_bad_archive_in_one_line(tmp_path):
   folder = str(tmp_path / 'd')
   archive(folder, '1,2,3\n')
@@ -178,6 +179,7 @@ def test_train_names_a_bad_archive_in_one_line(tmp_path):
   assert tabular.HOUSING_ARCHIVE in line and 'row 1 has 3 values' in line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('args, message', [
     (['--variant=regression', '--dataset=mnist'],
      '--dataset=mnist: mnist is a classification dataset, and '

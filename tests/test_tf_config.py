@@ -140,6 +140,7 @@ def test_a_clusters_flag_with_a_lone_task_in_tf_config_is_an_error(
                                'TF_CONFIG describes a lone task')
 
 
+@pytest.mark.slow
 def test_train_py_says_a_bad_tf_config_in_one_line(tmp_path):
   result = run_script('train.py', '--model_dir=' + str(tmp_path / 'm'),
                       env={'TF_CONFIG': json.dumps({

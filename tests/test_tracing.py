@@ -17,6 +17,9 @@ from legacy_dnn import summaries
 from legacy_dnn import training
 from test_training import assert_same_tensors, checkpoint_tensors, small_config
 
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
+
 TRACE_EVERY = 7
 
 

@@ -9,6 +9,10 @@ from conftest import error_lines, run_script, serve_folder
 from legacy_dnn import data
 from test_data import _closed_port
 from test_training import assert_same_tensors, checkpoint_tensors
+import pytest
+
+# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
+pytestmark = pytest.mark.slow
 
 FASHION = data.DATASETS['fashion_mnist'].system_dirs[0]
 

@@ -42,6 +42,7 @@ def op_types(meta_graph):
       n.op for f in meta_graph.graph_def.library.function for n in f.node_def}
 
 
+@pytest.mark.slow
 def test_every_presets_own_export_passes_and_needs_every_allowed_op(tmp_path):
   held = set()
   for variant in sorted(presets.PRESETS):
@@ -189,6 +190,7 @@ def test_a_save_op_that_serving_runs_is_named_as_writing_files(tmp_path):
     evaluation.load_export(version)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('on_load', [False, True], ids=['serving', 'loading'])
 def test_predict_refuses_a_model_that_writes_a_file_unless_trusted(
     tmp_path, on_load):
