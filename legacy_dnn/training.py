@@ -277,7 +277,7 @@ def use_threads(config):
   return _process_threads['threads']
 
 
-def _run(config, splits, run_dir, timing, caught=None):
+def _run(config, splits, run_dir, timing, interrupts=None):
   cluster = config.cluster
   threads = use_threads(config)
   server = distributed.start_server(cluster, threads) if cluster else None
@@ -355,8 +355,8 @@ def _run(config, splits, run_dir, timing, caught=None):
     say('Threads: intra-op %d, inter-op %d (0 is one per core)' % threads)
     say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
     try:
-      with (contextlib.nullcontext(caught) if caught is not None else
-            interrupts_lib.Interrupts()) as interrupts:
+      with (contextlib.nullcontext(interrupts) if interrupts is not None
+            else interrupts_lib.Interrupts()) as interrupts:
         if replication is None:
           state, signum = _train_epochs(sess, m, ckpt, writers, histogram_op,
                                         splits, config, state, interrupts,
