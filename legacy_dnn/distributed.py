@@ -447,9 +447,11 @@ class Replication:
     theirs = sess.run(self.settings).decode()
     if theirs != self.fingerprint:
       raise UserError(
-          'this %s\'s settings are not the cluster\'s: %s. Start it with '
-          'the flags the chief has' % (who, differences(
-              self.fingerprint, theirs, who)))
+          'this %s\'s settings are not the cluster\'s: %s. %s' % (
+              who, differences(self.fingerprint, theirs, who),
+              'Start it with the flags the chief has' if who == 'worker'
+              else 'Start it with the flags the cluster runs with, or stop '
+              'every task to change them'))
     return not len(sess.run(self.ready_op))
 
   def running(self, sess):
