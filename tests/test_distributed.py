@@ -489,6 +489,26 @@ def test_a_worker_with_other_settings_is_told_which(tmp_path, data_dir):
   assert_whole_run(cluster, chief.output, 3)
 
 
+def test_a_chief_restarted_with_other_settings_is_told_which(tmp_path,
+                                                            data_dir):
+  cluster = Cluster(tmp_path, data_dir, 1, *SMALL, '--epochs=%d' % EPOCHS)
+  ps, (chief,) = cluster.start()
+  chief.wait_for_line('Epoch: 0001 ')
+  kill(chief)
+  # Another model_dir, or its run record would refuse the settings first.
+  args = [a for a in cluster.args if not a.startswith('--model_dir=')]
+  misfit = Proc('train.py', *args, '--model_dir=' + str(tmp_path / 'other'),
+                '--job_name=worker', '--batch_size=10')
+  try:
+    assert misfit.wait() == 1, misfit.output
+  finally:
+    kill(ps)
+  assert error_lines(misfit.stderr) == [
+      'train.py: error: this chief\'s settings are not the cluster\'s: '
+      '--batch_size: this chief has 10, the cluster has 5. Start it with the '
+      'flags the cluster runs with, or stop every task to change them']
+
+
 def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
     tmp_path, data_dir):
   cluster = Cluster(tmp_path, data_dir, 1, *SMALL, '--epochs=%d' % EPOCHS)
