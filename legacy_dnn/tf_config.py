@@ -74,15 +74,16 @@ def place():
   if unknown:
     raise _error('the cluster has a %s job; train.py runs %s'
                  % (unknown[0], ', '.join(TASK_TYPES)))
+  jobs = {job: _addresses(spec, job) for job in TASK_TYPES}
   chiefs = [job for job in CHIEF_JOBS if job in spec.jobs]
   if len(chiefs) > 1:
     raise _error('the cluster has both a chief and a master job; give one')
-  chief = _addresses(spec, chiefs[0]) if chiefs else []
+  chief = jobs[chiefs[0]] if chiefs else []
   if len(chief) > 1:
     raise _error('the %s job lists %d tasks; it has one'
                  % (chiefs[0], len(chief)))
-  workers = chief + _addresses(spec, config_lib.WORKER)
-  ps = _addresses(spec, config_lib.PS)
+  workers = chief + jobs[config_lib.WORKER]
+  ps = jobs[config_lib.PS]
   if task_type == EVALUATOR:
     raise _error('task type evaluator is not supported: the chief '
                  'evaluates the model after every epoch itself; leave the '
@@ -91,7 +92,6 @@ def place():
     raise _error('its "task" must have a "type" (%s) and an "index"; it has '
                  '%s' % (', '.join(TASK_TYPES),
                          json.dumps(task_type) if task_type else 'none'))
-  jobs = {job: _addresses(spec, job) for job in TASK_TYPES}
   if task_index is None or not 0 <= task_index < len(jobs[task_type]):
     raise _error('task %s %s is outside the %s job, which lists %d task%s'
                  % (task_type, task_index, task_type, len(jobs[task_type]),
