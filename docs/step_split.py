@@ -27,10 +27,10 @@ import numpy as np
 from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import data
+from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import multistep
 from legacy_dnn import presets
-from legacy_dnn import steps
 from legacy_dnn import training
 
 FLAGS = flags.FLAGS
@@ -78,7 +78,7 @@ def main(argv):
   loop_trainer = multistep.Trainer(sess, m, cfg)
   step_trainer = multistep.Trainer(sess, m._replace(loop=None), cfg)
   fetches = [m.train_op, m.loss, m.accuracy]
-  mode = steps.mode_feed(m, cfg)
+  mode = loop.mode_feed(m, cfg)
 
   def batches(n):
     """n batches of the preset's epochs, as index arrays."""

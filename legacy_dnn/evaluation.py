@@ -22,11 +22,11 @@ from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import export
+from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import presets
 from legacy_dnn import projector
 from legacy_dnn import summaries
-from legacy_dnn import training
 from legacy_dnn import untrusted
 from legacy_dnn import errors
 from legacy_dnn.errors import CheckpointError, UserError
@@ -45,7 +45,7 @@ class SavedModel:
 
   def _in_chunks(self, tensor, images):
     """tensor's values for images, one session call per evaluation chunk."""
-    chunk = training.eval_chunk(self.config)
+    chunk = loop.eval_chunk(self.config)
     return [self.sess.run(tensor, model.feed(self.model,
                                              images[start:start + chunk]))
             for start in range(0, len(images), chunk)]
@@ -65,8 +65,8 @@ class SavedModel:
 
   def loss_and_accuracy(self, images, labels):
     """Mean loss and accuracy, computed as training computes them."""
-    return training.evaluate(self.sess, self.model, (images, labels),
-                             training.eval_chunk(self.config))
+    return loop.evaluate(self.sess, self.model, (images, labels),
+                             loop.eval_chunk(self.config))
 
   def variable(self, name):
     """The restored value of a network variable, e.g. 'outputs/kernel'."""

@@ -18,9 +18,9 @@ import tensorflow as tf
 
 from legacy_dnn import config as config_lib
 from legacy_dnn import data
+from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import shapes
-from legacy_dnn import steps
 
 
 def steps_per_call(config):
@@ -80,7 +80,7 @@ class Trainer:
 
   def __init__(self, sess, m, config):
     self._sess, self._m = sess, m
-    self._mode_feed = steps.mode_feed(m, config)
+    self._mode_feed = loop.mode_feed(m, config)
     self._mode = list(self._mode_feed.values())
     if m.loop is None:
       self._step = sess.make_callable(
@@ -88,10 +88,11 @@ class Trainer:
           feed_list=[p for p, _, _ in m.inputs] + [m.y] + list(
               self._mode_feed))
     else:
-      loop = m.loop
+      graph_loop = m.loop
       self._call = sess.make_callable(
-          loop.sums, feed_list=[loop.rows, loop.targets, loop.offsets,
-                                loop.sums_in] + list(self._mode_feed))
+          graph_loop.sums,
+          feed_list=[graph_loop.rows, graph_loop.targets, graph_loop.offsets,
+                     graph_loop.sums_in] + list(self._mode_feed))
 
   def train(self, X, y, batches, sums):
     """Trains on batches (index arrays into X and y), one step each.

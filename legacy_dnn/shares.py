@@ -30,10 +30,10 @@ import time
 import tensorflow as tf
 
 from legacy_dnn import data
+from legacy_dnn import loop
 from legacy_dnn import model
-from legacy_dnn import steps
 
-say = steps.say
+say = loop.say
 
 # How often waiting workers look at the shared variables.
 POLL_SECONDS = 0.01
@@ -122,37 +122,37 @@ def saved_progress(prefix):
           [int(c) for c in reader.get_tensor('cluster/batches')])
 
 
-def train_share(sess, m, replication, splits, config, epoch, index,
-                interrupts, timing):
+def train_share(run, epoch, index):
   """Trains what is left of share `index` of epoch (0-based).
 
   Returns:
     DONE, SIGNALED, PAUSED or TAKEN.
   """
-  X_train, y_train = splits.train
+  sess, m, config, replication = (run.sess, run.model, run.config,
+                                  run.replication)
+  X_train, y_train = run.splits.train
   workers = replication.cluster.num_workers
   me = replication.cluster.task_index
-  n_batches = data.batches_per_epoch(len(X_train), config.batch_size)
   done = int(replication.done(sess)[index])
-  mine = share(n_batches, index, workers)
+  mine = share(run.n_batches, index, workers)
   batches = itertools.islice(
       data.shuffle_batch(X_train, y_train, config.batch_size,
                          data.epoch_rng(config.seed, epoch)),
       mine.start + done * mine.step, mine.stop, mine.step)
-  feed = steps.mode_feed(m, config)
+  feed = loop.mode_feed(m, config)
   if index != me:
     feed[replication.share] = index
-  with steps.progress_bar(
+  with loop.progress_bar(
       epoch + 1, examples(len(X_train), config.batch_size, mine),
       examples(len(X_train), config.batch_size, mine[:done])) as bar:
     for X_batch, y_batch in batches:
       _, loss, (pause, owner) = sess.run(replication.step_fetches, {
           **model.feed(m, X_batch), m.y: y_batch, **feed})
-      steps.check_loss(loss, epoch + 1, config)
-      if timing.first_step_at is None:
-        timing.first_step_at = time.time()
+      loop.check_loss(loss, epoch + 1, config)
+      if run.timing.first_step_at is None:
+        run.timing.first_step_at = time.time()
       bar.update(len(X_batch))
-      if interrupts.signum is not None:
+      if run.interrupts.signum is not None:
         return SIGNALED
       if pause and not replication.cluster.is_chief:
         return PAUSED
@@ -161,12 +161,13 @@ def train_share(sess, m, replication, splits, config, epoch, index,
   return DONE
 
 
-def wait(sess, replication, ready, interrupts):
+def wait(run, ready):
   """A worker polls until ready() is true or a signal comes; False if one
   came. It acknowledges a stop the chief asks for, so the chief need not
   wait for it."""
+  sess, replication = run.sess, run.replication
   while not ready():
-    if interrupts.signum is not None:
+    if run.interrupts.signum is not None:
       return False
     if replication.paused(sess):
       replication.acknowledge(sess)
@@ -183,17 +184,17 @@ def _waiting_line(counts, sizes):
              ', '.join('%d batches left' % n for _, n in left)))
 
 
-def chief_trains(sess, m, replication, splits, config, epoch, interrupts,
-                 timing):
+def chief_trains(run, epoch):
   """The chief's part of epoch (0-based): its own share, the shares it owns,
   and those it takes over, until every share is trained.
 
   Returns:
     DONE, or SIGNALED.
   """
+  sess, replication = run.sess, run.replication
   workers = replication.cluster.num_workers
   me = replication.cluster.task_index
-  n_batches = data.batches_per_epoch(len(splits.train[0]), config.batch_size)
+  n_batches = run.n_batches
   sizes = shares(n_batches, workers)
   stalls = Stalls(replication.cluster.worker_timeout)
   waiting_since = None
@@ -201,7 +202,7 @@ def chief_trains(sess, m, replication, splits, config, epoch, interrupts,
     counts = replication.done(sess)
     if int(sum(counts)) >= n_batches:
       return DONE
-    if interrupts.signum is not None:
+    if run.interrupts.signum is not None:
       return SIGNALED
     owners = replication.owners(sess)
     for i in stalls.update(counts, sizes, time.monotonic()):
@@ -216,8 +217,7 @@ def chief_trains(sess, m, replication, splits, config, epoch, interrupts,
     mine = [i for i in range(workers) if owners[i] == me and
             counts[i] < sizes[i]]
     if mine:
-      outcome = train_share(sess, m, replication, splits, config, epoch,
-                            mine[0], interrupts, timing)
+      outcome = train_share(run, epoch, mine[0])
       if outcome == SIGNALED:
         return outcome
       waiting_since = None
@@ -232,14 +232,15 @@ def chief_trains(sess, m, replication, splits, config, epoch, interrupts,
     time.sleep(POLL_SECONDS)
 
 
-def stop_workers(sess, replication, n_batches):
+def stop_workers(run):
   """The chief stops the workers after their current steps, so that the
   checkpoint it saves next holds one moment of the run: the counts and the
   weights agree. Waits for each worker whose share is open to say it has
   stopped, or to train nothing for SETTLE_SECONDS."""
+  sess, replication = run.sess, run.replication
   replication.stop_workers(sess)
   workers = replication.cluster.num_workers
-  sizes = shares(n_batches, workers)
+  sizes = shares(run.n_batches, workers)
   stalls = Stalls(SETTLE_SECONDS)
   while True:
     counts = replication.done(sess)
@@ -255,13 +256,15 @@ def stop_workers(sess, replication, n_batches):
     time.sleep(POLL_SECONDS)
 
 
-def start(sess, replication, ckpt, state, n_batches):
+def start(run, state):
   """The chief's start on ps tasks it restored or initialized: opens the
   epoch the run is at, inside it where the checkpoint says how far it got.
 
   Returns:
     The State to go on from.
   """
+  sess, replication, ckpt, n_batches = (run.sess, run.replication, run.ckpt,
+                                        run.n_batches)
   workers = replication.cluster.num_workers
   counts = None
   progress = ckpt.restored and saved_progress(ckpt.restored)
@@ -288,7 +291,7 @@ def start(sess, replication, ckpt, state, n_batches):
   return state
 
 
-def rejoin(sess, replication, ckpt, n_batches):
+def rejoin(run):
   """A restarted chief's start on ps tasks that still hold the run.
 
   Nothing is restored or initialized. Workers it had stopped go on; an epoch
@@ -298,6 +301,7 @@ def rejoin(sess, replication, ckpt, n_batches):
   Returns:
     The State the ps tasks hold.
   """
+  sess, replication, ckpt = run.sess, run.replication, run.ckpt
   state = ckpt.run_state.read(sess)
   epoch = int(sess.run(replication.open_epoch))
   ckpt.keep_existing()
@@ -305,9 +309,9 @@ def rejoin(sess, replication, ckpt, n_batches):
   say('Rejoined the running cluster: its ps tasks hold the run at epoch %d '
       '(%d of its %d batches trained); nothing is restored or initialized'
       % (state.epoch + 1, sum(counts) if epoch == state.epoch else 0,
-         n_batches))
+         run.n_batches))
   if epoch < state.epoch:  # The epoch ended; the next was not opened.
-    save(sess, ckpt)
+    run.save()
     if state.best_epoch == state.epoch:
       ckpt.save_best(sess)
     replication.open(sess, state.epoch)
@@ -316,62 +320,50 @@ def rejoin(sess, replication, ckpt, n_batches):
   return state
 
 
-def save(sess, ckpt):
-  """A rolling checkpoint of what the ps tasks hold now, run state and all,
-  under the global step."""
-  ckpt.save(sess, int(sess.run(tf.compat.v1.train.get_global_step())))
-
-
-def chief_epochs(sess, replication, ckpt, splits, config, state, interrupts,
-                 timing, m, end_epoch):
+def chief_epochs(run, state):
   """The chief's epoch loop in a cluster; returns (State, signal or None).
 
-  end_epoch(state, epoch_no, train_loss, train_metric, start): the one
-  place an epoch ends (training.py), which returns (State, stop early,
-  whether it saved a checkpoint).
   A signal mid-epoch stops the workers and saves a mid-epoch checkpoint; one
   during an epoch's end saves it and opens no next epoch.
   """
-  n_batches = data.batches_per_epoch(len(splits.train[0]), config.batch_size)
-  for epoch in range(state.epoch, config.epochs):
+  ckpt, interrupts = run.ckpt, run.interrupts
+  for epoch in range(state.epoch, run.config.epochs):
     start = time.time()
-    if chief_trains(sess, m, replication, splits, config, epoch, interrupts,
-                    timing) == SIGNALED:
-      stop_workers(sess, replication, n_batches)
-      state = ckpt.run_state.read(sess)
-      save(sess, ckpt)
+    if chief_trains(run, epoch) == SIGNALED:
+      stop_workers(run)
+      state = ckpt.run_state.read(run.sess)
+      run.save()
       return state, interrupts.signum
-    timing.train_seconds.append(time.time() - start)
-    sums = ckpt.run_state.read(sess)
-    state, stop_early, saved = end_epoch(
-        state, epoch + 1, sums.loss_sum / n_batches,
-        sums.accuracy_sum / n_batches, start)
+    run.timing.train_seconds.append(time.time() - start)
+    sums = ckpt.run_state.read(run.sess)
+    state, stop_early, saved = loop.end_epoch(
+        run, state, epoch + 1, (sums.loss_sum, sums.accuracy_sum), start)
     if interrupts.signum is not None:
       if not saved:
-        save(sess, ckpt)
+        run.save()
       return state, interrupts.signum
-    replication.open(sess, epoch + 1)
+    run.replication.open(run.sess, epoch + 1)
     if stop_early:
       break
   return state, None
 
 
-def follow_chief(sess, m, replication, splits, config, interrupts, timing,
-                 run_state):
+def follow_chief(run):
   """A non-chief worker's loop: its share of each epoch the chief opens.
 
   Returns:
     (the State the run ended at, as the ps holds it, signal or None).
   """
+  sess, replication = run.sess, run.replication
   task = replication.cluster.task_index
 
   def opened_after(epoch):
     return lambda: int(sess.run(replication.open_epoch)) > epoch
 
   while True:
-    state = run_state.read(sess)
+    state = run.ckpt.run_state.read(sess)
     epoch = int(sess.run(replication.open_epoch))
-    if steps.is_finished(state, config):
+    if loop.is_finished(state, run.config):
       say('Worker %d: the run finished after %d epochs; the chief '
           '(worker 0) evaluates it' % (task, state.epoch))
       return state, None
@@ -387,8 +379,7 @@ def follow_chief(sess, m, replication, splits, config, interrupts, timing,
     elif replication.owners(sess)[task] != task:
       outcome = TAKEN
     else:
-      outcome = train_share(sess, m, replication, splits, config, epoch, task,
-                            interrupts, timing)
+      outcome = train_share(run, epoch, task)
     if outcome == PAUSED:
       replication.acknowledge(sess)
       say('Worker %d: the chief stopped the cluster during epoch %d to save '
@@ -400,8 +391,8 @@ def follow_chief(sess, m, replication, splits, config, interrupts, timing,
         say('Worker %d: the chief took over the rest of my share of epoch '
             '%d; I join at epoch %d' % (task, epoch + 1, epoch + 2))
       ready = opened_after(epoch)
-    if outcome == SIGNALED or not wait(sess, replication, ready, interrupts):
-      return state, interrupts.signum
+    if outcome == SIGNALED or not wait(run, ready):
+      return state, run.interrupts.signum
     if outcome == DONE:
       say('Worker %d: epoch %d done (%.1f s)'
           % (task, epoch + 1, time.time() - start))

@@ -1,8 +1,11 @@
-"""The session loop: train(config) -> Result.
+"""The training loop: train(config) -> loop.Result.
 
-One epoch: train on shuffled batches, evaluate on the validation set, write
-summaries, keep the best model, checkpoint, decide whether to stop. Every
-random choice is a function of (seed, epoch) or (seed, global step), so a run
+train() readies the run's folder and data, builds the graph, opens the
+session, and runs the loop of this process's part: one process's (here), a
+cluster chief's or another worker's (shares.py). Each epoch of each loop:
+train on shuffled batches, then loop.end_epoch: evaluate on the validation
+set, write summaries, keep the best model, checkpoint, decide whether to
+stop. Every random choice is a function of (seed, epoch) or (seed, global step), so a run
 that is interrupted and resumed, any number of times, ends with the same
 variables as one that never stopped.
 """
@@ -10,12 +13,9 @@ variables as one that never stopped.
 import contextlib
 import dataclasses
 import datetime
-import functools
-import math
 import os
 import signal
 import time
-from typing import Dict, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -25,95 +25,16 @@ from legacy_dnn import config as config_lib
 from legacy_dnn import data
 from legacy_dnn import distributed
 from legacy_dnn import interrupts as interrupts_lib
+from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import multistep
 from legacy_dnn import presets
 from legacy_dnn import shapes
 from legacy_dnn import shares
 from legacy_dnn import summaries
-from legacy_dnn.errors import TrainingError, UserError
-from legacy_dnn.steps import (Timing, check_loss, is_finished, progress_bar,
-                              say, should_stop_early)
-
-# Examples per session call in validation and test passes, at most; fewer
-# where the widest layer's activations for them would pass EVAL_BUDGET_BYTES
-# (cifar_cnn's first convolution: 170 images).
-EVAL_CHUNK = 1000
-EVAL_BUDGET_BYTES = 64 << 20
-
-
-@dataclasses.dataclass(frozen=True)
-class Result:
-  """What a call of train() did."""
-  epochs: int  # Epochs completed.
-  best_epoch: int  # The epoch whose model was evaluated; 0 if none yet.
-  test_loss: Optional[float]  # None when interrupted.
-  stopped_early: bool
-  interrupted_by: Optional[int]  # The signal number that stopped training.
-  run_dir: str
-  timing: 'Timing'
-  # The head's test figures (heads.py): test_accuracy and test_loss, or a
-  # regressor's test_mse, test_rmse and test_loss. Empty when interrupted.
-  test_metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
-
-  @property
-  def test_accuracy(self):
-    return self.test_metrics.get('test_accuracy')
-
-  @property
-  def test_mse(self):
-    return self.test_metrics.get('test_mse')
-
-
-def next_state(state, epoch, val_loss):
-  """The State after `epoch` (1-based) ended with validation loss val_loss."""
-  improved = val_loss < state.best_loss
-  return checkpoints.State(
-      epoch=epoch, loss_sum=0.0, accuracy_sum=0.0,
-      best_loss=val_loss if improved else state.best_loss,
-      best_epoch=epoch if improved else state.best_epoch,
-      wait=0 if improved else state.wait + 1)
-
-
-def eval_chunk(config):
-  """Examples per session call of evaluate() for config's network."""
-  widest = shapes.widest_layer(config,
-                              data.DATASETS[config.dataset].image_shape)
-  return max(1, min(EVAL_CHUNK, EVAL_BUDGET_BYTES // (4 * widest)))
-
-
-def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
-  """Mean loss and accuracy (a regressor's MSE) of the model on
-  (inputs, targets), no dropout.
-
-  The pass runs in chunks so that its memory stays bounded: the training
-  graph draws dropout masks for every example even at keep_prob 1, and a
-  whole test set's masks and activations cost a few hundred MB. The loss is
-  the chunks' means weighted by their sizes, equal to one pass's up to
-  float32 rounding; the accuracy counts the right answers exactly.
-  """
-  images, labels = split
-  loss_sum, metric_sum = 0.0, 0.0
-  for start in range(0, len(images), chunk_size):
-    feed = {**model.feed(m, images[start:start + chunk_size]),
-            m.y: labels[start:start + chunk_size]}
-    loss, metric = sess.run([m.loss, m.accuracy], feed)
-    n = len(feed[m.y])
-    loss_sum += float(loss) * n
-    metric_sum += m.head.metric_sum(float(metric), n)
-  if not len(images):
-    return math.nan, math.nan
-  return loss_sum / len(images), metric_sum / len(images)
-
-
-def head_losses(m, config, loss, mse):
-  """{head scope: MSE} of a regressor with an auxiliary head, from its mean
-  loss and its output's MSE: the loss is w0 * MSE(main) + w1 * MSE(aux), so
-  aux's is (loss - w0 * mse) / w1. Empty for other networks."""
-  if not m.head_losses:
-    return {}
-  (main, aux), (w_main, w_aux) = m.head_losses, config.loss_weights
-  return {main: mse, aux: (loss - w_main * mse) / w_aux}
+from legacy_dnn.errors import UserError
+from legacy_dnn.loop import (Result, Run, Timing, check_loss, is_finished,
+                             progress_bar, say, should_stop_early)
 
 
 def model_summary(variables, frozen=()):
@@ -277,10 +198,10 @@ def use_threads(config):
   return _process_threads['threads']
 
 
-def _run(config, splits, run_dir, timing, interrupts=None):
+def _build(config, splits):
+  """The run's graph, finalized: (graph, model, checkpointer, histogram op,
+  init op, the distributed.Replication of a cluster's worker or None)."""
   cluster = config.cluster
-  threads = use_threads(config)
-  server = distributed.start_server(cluster, threads) if cluster else None
   with tf.Graph().as_default() as graph, (
       distributed.device_scope(cluster) if cluster
       else contextlib.nullcontext()):
@@ -291,7 +212,7 @@ def _run(config, splits, run_dir, timing, interrupts=None):
     # share's state from the ps tasks (shares.py).
     m = model.build(config, replication and replication.wrap_optimizer,
                     data.scaler(splits.train[0]) if dataset.standardize
-                    else None, loop=(cluster is None and
+                    else None, loop=(replication is None and
                                      multistep.steps_per_call(config) > 1))
     run_state = checkpoints.RunState()
     ckpt = checkpoints.Checkpointer(
@@ -305,82 +226,117 @@ def _run(config, splits, run_dir, timing, interrupts=None):
     say(model_summary(tf.compat.v1.trainable_variables(),
                       model.layer_variables(config.freeze)))
     graph.finalize()
-  timing.graph_at = time.time()
+  return graph, m, ckpt, histogram_op, init_op, replication
 
-  n_batches = data.batches_per_epoch(len(splits.train[0]), config.batch_size)
-  if cluster:
-    say(distributed.describe(cluster, n_batches))
-    if not cluster.is_chief:
-      with distributed.closing(replication.join(server, graph),
-                              cluster) as sess:
-        return _follow_chief(sess, m, run_state, splits, config, replication,
-                             timing)
-    sess = distributed.closing(replication.session(server, graph), cluster)
-  else:
+
+def _run(config, splits, run_dir, timing, interrupts=None):
+  """Builds the graph and opens the session; then the loop of this
+  process's part: one process's, a cluster chief's, or a follower's."""
+  cluster = config.cluster
+  threads = use_threads(config)
+  server = distributed.start_server(cluster, threads) if cluster else None
+  graph, m, ckpt, histogram_op, init_op, replication = _build(config, splits)
+  timing.graph_at = time.time()
+  run = Run(None, m, ckpt, splits, config, timing, histogram_op, run_dir,
+            replication)
+  if cluster is None:
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=threads[0],
         inter_op_parallelism_threads=threads[1]))
-  with sess as sess:
-    # A chief restarted while the ps tasks and workers went on keeps their
-    # run; synchronous training has no such rejoin (its token queues start
-    # with the chief), so its chief restores its checkpoint as at a start.
-    rejoined = (replication is not None and not cluster.sync_replicas and
-                replication.running(sess))
-    if rejoined:
-      state = shares.rejoin(sess, replication, ckpt, n_batches)
-    else:
-      state = ckpt.restore_or_initialize(sess, init_op)
-    fresh = state is None
-    if fresh and config.warm_start_from:
-      source = ckpt.warm_start(sess, config.warm_start_from)
-      say('Warm start: %s from %s%s' % (
-          ','.join(config.warm_start_layers), source,
-          '; frozen: ' + ','.join(config.freeze) if config.freeze else ''))
-    state = state or checkpoints.INITIAL_STATE
-    trained = None
-    if replication and not rejoined:
-      state = shares.start(sess, replication, ckpt, state, n_batches)
-    elif replication is None:
-      trained = _trained_by_a_cluster(ckpt, state, n_batches)
-    timing.session_at = time.time()
-    if is_finished(state, config):
-      say('This run already finished after %d epochs; evaluating its best '
-          'model. Pass --restart to train it again.' % state.epoch)
-      return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
-    if not fresh and not rejoined:
-      say('Training was interrupted. Continuing at epoch %d' %
-          (state.epoch + 1))
-    writers = summaries.Writers(run_dir, state.epoch + 1,
-                                graph if fresh else None)
-    say('Threads: intra-op %d, inter-op %d (0 is one per core)' % threads)
-    say('TensorBoard logs: %s   checkpoints: %s' % (run_dir, config.model_dir))
-    try:
-      with (contextlib.nullcontext(interrupts) if interrupts is not None
-            else interrupts_lib.Interrupts()) as interrupts:
-        if replication is None:
-          state, signum = _train_epochs(sess, m, ckpt, writers, histogram_op,
-                                        splits, config, state, interrupts,
-                                        timing, trained)
-        else:
-          state, signum = shares.chief_epochs(
-              sess, replication, ckpt, splits, config, state, interrupts,
-              timing, m, functools.partial(
-                  _end_cluster_epoch, sess, m, ckpt, writers, histogram_op,
-                  splits, config, timing))
-    finally:
-      writers.close()
-    if signum is not None:
-      say('Interrupted by %s during epoch %d; %s'
-          % (signal.Signals(signum).name, state.epoch + 1,
-             'saved a checkpoint in %s. Run the same command again to '
-             'resume.' % config.model_dir if replication is None else
-             'stopped the workers and saved a checkpoint in %s. Run the same '
-             'command again to rejoin the running cluster, or every command '
-             'of the cluster to start it again from the checkpoint.'
-             % config.model_dir))
-      return Result(state.epoch, state.best_epoch, None, False, signum,
-                    run_dir, timing)
-    return _finish(sess, m, ckpt, splits, config, state, run_dir, timing)
+    with sess as sess:
+      return _lead(dataclasses.replace(run, sess=sess), init_op, threads,
+                   interrupts)
+  say(distributed.describe(cluster, run.n_batches))
+  if not cluster.is_chief:
+    with distributed.closing(replication.join(server, graph),
+                             cluster) as sess:
+      return _follow(dataclasses.replace(run, sess=sess, run_dir=None))
+  with distributed.closing(replication.session(server, graph),
+                           cluster) as sess:
+    return _lead(dataclasses.replace(run, sess=sess), init_op, threads,
+                 interrupts)
+
+
+def _lead(run, init_op, threads, interrupts):
+  """One process's run, or a cluster chief's: restore or initialize (or
+  rejoin the cluster), train, and score the best model on the test set."""
+  sess, ckpt, config, replication = (run.sess, run.ckpt, run.config,
+                                     run.replication)
+  # A chief restarted while the ps tasks and workers went on keeps their
+  # run; synchronous training has no such rejoin (its token queues start
+  # with the chief), so its chief restores its checkpoint as at a start.
+  rejoined = (replication is not None and
+              not config.cluster.sync_replicas and replication.running(sess))
+  if rejoined:
+    state = shares.rejoin(run)
+  else:
+    state = ckpt.restore_or_initialize(sess, init_op)
+  fresh = state is None
+  if fresh and config.warm_start_from:
+    source = ckpt.warm_start(sess, config.warm_start_from)
+    say('Warm start: %s from %s%s' % (
+        ','.join(config.warm_start_layers), source,
+        '; frozen: ' + ','.join(config.freeze) if config.freeze else ''))
+  state = state or checkpoints.INITIAL_STATE
+  trained = None
+  if replication is None:
+    trained = _trained_by_a_cluster(ckpt, state, run.n_batches)
+  elif not rejoined:
+    state = shares.start(run, state)
+  run.timing.session_at = time.time()
+  if is_finished(state, config):
+    say('This run already finished after %d epochs; evaluating its best '
+        'model. Pass --restart to train it again.' % state.epoch)
+    return loop.finish(run, state)
+  if not fresh and not rejoined:
+    say('Training was interrupted. Continuing at epoch %d' %
+        (state.epoch + 1))
+  writers = summaries.Writers(run.run_dir, state.epoch + 1,
+                              sess.graph if fresh else None)
+  say('Threads: intra-op %d, inter-op %d (0 is one per core)' % threads)
+  say('TensorBoard logs: %s   checkpoints: %s'
+      % (run.run_dir, config.model_dir))
+  try:
+    with (contextlib.nullcontext(interrupts) if interrupts is not None
+          else interrupts_lib.Interrupts()) as interrupts:
+      run = dataclasses.replace(run, writers=writers, interrupts=interrupts)
+      if replication is None:
+        state, signum = _train_epochs(run, state, trained)
+      else:
+        state, signum = shares.chief_epochs(run, state)
+  finally:
+    writers.close()
+  if signum is None:
+    return loop.finish(run, state)
+  say('Interrupted by %s during epoch %d; %s'
+      % (signal.Signals(signum).name, state.epoch + 1,
+         'saved a checkpoint in %s. Run the same command again to '
+         'resume.' % config.model_dir if replication is None else
+         'stopped the workers and saved a checkpoint in %s. Run the same '
+         'command again to rejoin the running cluster, or every command '
+         'of the cluster to start it again from the checkpoint.'
+         % config.model_dir))
+  return Result(state.epoch, state.best_epoch, None, False, signum,
+                run.run_dir, run.timing)
+
+
+def _follow(run):
+  """A cluster's worker other than the chief: its share of each epoch
+  (shares.follow_chief), and its last line.
+
+  Returns:
+    A Result without test figures: the chief evaluates.
+  """
+  run.timing.session_at = time.time()
+  with interrupts_lib.Interrupts() as interrupts:
+    state, signum = shares.follow_chief(
+        dataclasses.replace(run, interrupts=interrupts))
+  if signum is not None:
+    say('Interrupted by %s; run the same command again to rejoin the '
+        'cluster' % signal.Signals(signum).name)
+  return Result(state.epoch, state.best_epoch, None,
+                should_stop_early(state.wait, run.config.patience), signum,
+                None, run.timing)
 
 
 def _trained_by_a_cluster(ckpt, state, n_batches):
@@ -397,43 +353,9 @@ def _trained_by_a_cluster(ckpt, state, n_batches):
   return trained
 
 
-def _end_cluster_epoch(sess, m, ckpt, writers, histogram_op, splits, config,
-                       timing, state, epoch_no, train_loss, train_metric,
-                       start):
-  """_end_epoch for the chief of a cluster: returns (State, stop early,
-  whether it saved a checkpoint)."""
-  def save(state):
-    del state  # Already on the ps tasks.
-    shares.save(sess, ckpt)
-
-  checkpoint = _checkpoint_due(epoch_no, config)
-  state, stop_early = _end_epoch(
-      sess, m, ckpt, writers, histogram_op, splits, config, state, epoch_no,
-      train_loss, train_metric, save, checkpoint, start, timing)
-  return state, stop_early, checkpoint or stop_early
-
-
-def _follow_chief(sess, m, run_state, splits, config, replication, timing):
-  """A non-chief worker's part: shares.follow_chief, and its last line.
-
-  Returns:
-    A Result without test figures: the chief evaluates.
-  """
-  timing.session_at = time.time()
-  with interrupts_lib.Interrupts() as interrupts:
-    state, signum = shares.follow_chief(sess, m, replication, splits, config,
-                                        interrupts, timing, run_state)
-  if signum is not None:
-    say('Interrupted by %s; run the same command again to rejoin the '
-        'cluster' % signal.Signals(signum).name)
-  return Result(state.epoch, state.best_epoch, None,
-                should_stop_early(state.wait, config.patience), signum, None,
-                timing)
-
-
-def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
-                  state, interrupts, timing, trained=None):
-  """The epoch loop; returns (final State, signal number or None).
+def _train_epochs(run, state, trained=None):
+  """One process's epoch loop; returns (final State, signal number or
+  None).
 
   The steps go to the session in calls of several (multistep.py); a signal
   is seen between calls.
@@ -442,16 +364,11 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
   training at its end (a checkpoint of ours mid-way could not say which
   batches it holds).
   """
-  X_train, y_train = splits.train
-  n_batches = data.batches_per_epoch(len(X_train), config.batch_size)
-  trainer = multistep.Trainer(sess, m, config)
+  sess, config, interrupts = run.sess, run.config, run.interrupts
+  X_train, y_train = run.splits.train
+  trainer = multistep.Trainer(sess, run.model, config)
   per_call = multistep.steps_per_call(config)
-  step = int(sess.run(m.global_step))
-
-  def save(state):
-    ckpt.run_state.write(sess, state)
-    ckpt.save(sess, step)
-
+  step = int(sess.run(run.model.global_step))
   first_epoch = state.epoch
   for epoch in range(state.epoch, config.epochs):
     start = time.time()
@@ -463,7 +380,7 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
       # After an interrupted epoch, skip the batches it already trained on.
       # A synchronous cluster's checkpoints (epoch ends) need not fall on
       # n_batches steps.
-      skipped = min(max(0, step - epoch * n_batches), n_batches)
+      skipped = min(max(0, step - epoch * run.n_batches), run.n_batches)
       batches = order[skipped:]
       done = data.examples_in_batches(len(X_train), config.batch_size,
                                       skipped)
@@ -475,18 +392,19 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
       for traced, call in multistep.calls(batches, step, per_call,
                                           config.trace_every):
         if traced:
-          sums = trainer.traced(X_train, y_train, call[0], sums, writers,
-                                step + 1)
+          sums = trainer.traced(X_train, y_train, call[0], sums,
+                                run.writers, step + 1)
         else:
           sums = trainer.train(X_train, y_train, call, sums)
         check_loss(sums[0], epoch + 1, config)
         step += len(call)
-        if timing.first_step_at is None:
-          timing.first_step_at = time.time()
+        if run.timing.first_step_at is None:
+          run.timing.first_step_at = time.time()
         bar.update(sum(len(b) for b in call))
         if interrupts.signum is not None and skip is None:
           state = state._replace(loss_sum=sums[0], accuracy_sum=sums[1])
-          save(state)
+          run.ckpt.run_state.write(sess, state)
+          run.save()
           return state, interrupts.signum
         if interrupts.signum is not None and not deferred:
           say('%s: epoch %d began from a cluster\'s mid-epoch checkpoint; '
@@ -494,83 +412,13 @@ def _train_epochs(sess, m, ckpt, writers, histogram_op, splits, config,
               % (signal.Signals(interrupts.signum).name, epoch + 1))
           deferred = True
 
-    timing.train_seconds.append(time.time() - start)
-    checkpoint = (_checkpoint_due(epoch + 1, config) or
-                  interrupts.signum is not None)
-    state, stop_early = _end_epoch(
-        sess, m, ckpt, writers, histogram_op, splits, config, state,
-        epoch + 1, sums[0] / n_batches, sums[1] / n_batches, save,
-        checkpoint, start, timing)
+    run.timing.train_seconds.append(time.time() - start)
+    state, stop_early, saved = loop.end_epoch(run, state, epoch + 1, sums,
+                                              start)
     if interrupts.signum is not None:
-      if not (checkpoint or stop_early):  # It came during the epoch's end.
-        save(state)
+      if not saved:  # It came during the epoch's end.
+        run.save()
       return state, interrupts.signum
     if stop_early:
       break
   return state, None
-
-
-def _checkpoint_due(epoch_no, config):
-  return epoch_no % config.checkpoint_every == 0 or epoch_no == config.epochs
-
-
-def _end_epoch(sess, m, ckpt, writers, histogram_op, splits, config, state,
-               epoch_no, train_loss, train_accuracy, save, checkpoint, start,
-               timing):
-  """Validation, summaries, the best model, a checkpoint, the epoch's line.
-
-  save: State -> None, which writes a rolling checkpoint; called if
-  checkpoint is true, and whenever training stops early.
-
-  Returns:
-    (the State after the epoch, whether to stop early).
-  """
-  val_loss, val_accuracy = evaluate(sess, m, splits.validation,
-                                    eval_chunk(config))
-  if not math.isfinite(val_loss):
-    raise TrainingError(
-        'epoch %d: the validation loss became %s; the last good checkpoint '
-        'in %s is kept' % (epoch_no, val_loss, config.model_dir))
-  for split, loss, metric in ((summaries.TRAIN, train_loss, train_accuracy),
-                              (summaries.VALIDATION, val_loss, val_accuracy)):
-    writers.scalars(split, epoch_no, loss, m.head.summary_metric(metric),
-                    head_losses(m, config, loss, metric))
-  writers.add_summary(summaries.TRAIN, sess.run(histogram_op), epoch_no)
-  writers.flush()
-
-  state = next_state(state, epoch_no, val_loss)
-  ckpt.run_state.write(sess, state)
-  if state.best_epoch == epoch_no:
-    ckpt.save_best(sess)
-  stop_early = should_stop_early(state.wait, config.patience)
-  if checkpoint or stop_early:
-    save(state)
-  timing.epoch_seconds.append(time.time() - start)
-  say('Epoch: %04d cost = %.9f validation loss = %.6f %s = %.4f (%.1f s)%s'
-      % (epoch_no, train_loss, val_loss, m.head.metric_name,
-         val_accuracy, timing.epoch_seconds[-1],
-         ' *' if state.best_epoch == epoch_no else ''))
-  if stop_early:
-    say('Early stopping: no better validation loss for %d epochs since '
-        'epoch %d' % (state.wait, state.best_epoch))
-  return state, stop_early
-
-
-def _finish(sess, m, ckpt, splits, config, state, run_dir, timing):
-  """Scores the best model on the test set, in the seeds' words."""
-  ckpt.restore_best(sess)
-  test_loss, test_metric = evaluate(sess, m, splits.test, eval_chunk(config))
-  test_metrics = m.head.test_metrics(test_loss, test_metric)
-  say('Learning Finished!')
-  say('Best model: epoch %d of %d (validation loss %.6f); test loss %.6f'
-      % (state.best_epoch, state.epoch, state.best_loss, test_loss))
-  for line in m.head.report(test_metrics, data.DATASETS[config.dataset]):
-    say(line)
-  images, labels = splits.test
-  r = int(np.random.default_rng(config.seed).integers(len(images)))
-  outputs = sess.run(m.logits, model.feed(m, images[r:r + 1]))
-  for line in m.head.example(labels[r], outputs[0]):
-    say(line)
-  return Result(state.epoch, state.best_epoch, test_loss,
-                should_stop_early(state.wait, config.patience), None, run_dir,
-                timing, test_metrics)

@@ -18,6 +18,7 @@ from conftest import run_script, write_housing
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import keras_book
+from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import summaries
 from legacy_dnn import tabular
@@ -56,7 +57,7 @@ class OurGraph:
     return float(np.average(losses, weights=sizes))
 
   def loss(self, X, y):
-    return training.evaluate(self.sess, self.m, (X, y))[0]
+    return loop.evaluate(self.sess, self.m, (X, y))[0]
 
   def weights(self):
     return self.sess.run(self.variables)
@@ -133,9 +134,9 @@ def test_wide_deep_takes_its_slices_and_weighs_its_heads():
   expected = (0.9 * np.mean((main[:, 0] - y)**2) +
               0.1 * np.mean((aux[:, 0] - y)**2))
   np.testing.assert_allclose(ours.loss(X, y), expected, rtol=1e-4)
-  loss, mse = training.evaluate(ours.sess, ours.m, (X, y))
+  loss, mse = loop.evaluate(ours.sess, ours.m, (X, y))
   np.testing.assert_allclose(mse, np.mean((main[:, 0] - y)**2), rtol=1e-4)
-  assert training.head_losses(ours.m, ours.cfg, loss, mse) == pytest.approx(
+  assert loop.head_losses(ours.m, ours.cfg, loss, mse) == pytest.approx(
       {'main_output': mse, 'aux_output': np.mean((aux[:, 0] - y)**2)},
       rel=1e-3)
 

@@ -17,6 +17,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import interrupts
+from legacy_dnn import loop
 from legacy_dnn import sweep
 from legacy_dnn import training
 
@@ -461,11 +462,11 @@ def test_a_signal_after_training_lets_the_trial_record_its_result(
   """A SIGTERM while the trial scores its test set: the run is over, so it
   is recorded as finished, and the caller sees the signal."""
   run, trial = in_process_sweep(tmp_path, dataset_dir)
-  real_finish = training._finish  # pylint: disable=protected-access
+  real_finish = loop.finish
   def signal_then_finish(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGTERM)
     return real_finish(*args, **kwargs)
-  monkeypatch.setattr(training, '_finish', signal_then_finish)
+  monkeypatch.setattr(loop, 'finish', signal_then_finish)
   with interrupts.Interrupts() as caught:
     result = run.run_trial(trial, interrupts=caught)
   assert caught.signum == signal.SIGTERM

@@ -13,6 +13,7 @@ from conftest import write_dataset
 from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import config
+from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import multistep
 from legacy_dnn import summaries
@@ -158,32 +159,32 @@ def test_chunked_evaluation_equals_one_pass(variant, sizes):
     sess.run(m.train_op, {m.X: images[:100], m.y: labels[:100],
                           m.training: True})
     whole = sess.run([m.loss, m.accuracy], {m.X: images, m.y: labels})
-    chunked = training.evaluate(sess, m, (images, labels), chunk_size=100)
+    chunked = loop.evaluate(sess, m, (images, labels), chunk_size=100)
   assert chunked[0] == pytest.approx(float(whole[0]), rel=1e-6)
   assert chunked[1] * len(labels) == round(float(whole[1]) * len(labels))
   assert 0 < chunked[1] < 1
 
 
 def test_evaluation_chunks_shrink_for_wide_activations():
-  assert training.eval_chunk(config.for_variant('dropout')) == 1000
+  assert loop.eval_chunk(config.for_variant('dropout')) == 1000
   # cifar_cnn's first convolution: 31x31x98 floats an image.
-  assert training.eval_chunk(config.for_variant('cifar_cnn')) == (
-      training.EVAL_BUDGET_BYTES // (4 * 31 * 31 * 98))
+  assert loop.eval_chunk(config.for_variant('cifar_cnn')) == (
+      loop.EVAL_BUDGET_BYTES // (4 * 31 * 31 * 98))
 
 
 def test_early_stopping():
-  assert not training.should_stop_early(49, 50)
-  assert training.should_stop_early(50, 50)
-  assert not training.should_stop_early(10 ** 6, None)
+  assert not loop.should_stop_early(49, 50)
+  assert loop.should_stop_early(50, 50)
+  assert not loop.should_stop_early(10 ** 6, None)
 
 
 def test_next_state_tracks_the_best_epoch():
   state = checkpoints.INITIAL_STATE._replace(loss_sum=3.0, accuracy_sum=1.0)
-  state = training.next_state(state, 1, 0.5)
+  state = loop.next_state(state, 1, 0.5)
   assert state == checkpoints.State(1, 0.0, 0.0, 0.5, 1, 0)
-  state = training.next_state(state, 2, 0.6)
+  state = loop.next_state(state, 2, 0.6)
   assert state == checkpoints.State(2, 0.0, 0.0, 0.5, 1, 1)
-  state = training.next_state(state, 3, 0.4)
+  state = loop.next_state(state, 3, 0.4)
   assert state == checkpoints.State(3, 0.0, 0.0, 0.4, 3, 0)
   assert math.isinf(checkpoints.INITIAL_STATE.best_loss)
 
@@ -263,7 +264,7 @@ def test_sigterm_during_an_epochs_end_still_saves_that_epoch(
     tmp_path, dataset_dir, monkeypatch, capsys):
   """A SIGTERM that lands while epoch 1 is validated, which is no checkpoint
   epoch: the checkpoint the message promises holds epoch 1's end."""
-  real_evaluate = training.evaluate
+  real_evaluate = loop.evaluate
   def evaluate_then_signal(*args):
     if not calls:
       os.kill(os.getpid(), signal.SIGTERM)
@@ -272,7 +273,7 @@ def test_sigterm_during_an_epochs_end_still_saves_that_epoch(
   calls = []
   sigterm_in_epoch_2_then_resume(
       tmp_path, dataset_dir, monkeypatch, capsys,
-      lambda: monkeypatch.setattr(training, 'evaluate', evaluate_then_signal),
+      lambda: monkeypatch.setattr(loop, 'evaluate', evaluate_then_signal),
       global_step=10, checkpoint_every=2)
 
 
