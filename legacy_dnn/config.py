@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 
 from absl import flags
 
+from legacy_dnn import cluster_config
 from legacy_dnn import data
 from legacy_dnn import presets
 from legacy_dnn.errors import UserError
@@ -41,65 +42,14 @@ EXPORT_SUFFIXES = {'keras': '.keras', 'weights': '.weights.h5',
 QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
 
 
-# TrainConfig fields that say where a run lives or how fast it goes, not
-# what it computes.
-NOT_SETTINGS = ('data_dir', 'mirror', 'model_dir', 'logdir', 'restart',
-                'run_name', 'intra_op_threads', 'inter_op_threads',
-                'steps_per_call', 'trace_every', 'cluster')
+def _not_a_setting(default=dataclasses.MISSING, per_run=False):
+  """A TrainConfig field that says where a run lives or how fast it goes,
+  not what it computes: settings() leaves it out.
 
-# How long a worker waits, by default, for the ps tasks to answer and for
-# the chief to make the model ready.
-DEFAULT_CLUSTER_TIMEOUT = 120.0
-# How long the chief waits, by default, for a worker that trains nothing
-# before it trains the rest of that worker's share itself.
-DEFAULT_WORKER_TIMEOUT = 60.0
-PS, WORKER = 'ps', 'worker'
-# The environment variable in which Kubeflow's TFJob, Vertex AI and
-# SageMaker describe a cluster to its tasks (tf_config.py reads it).
-TF_CONFIG = 'TF_CONFIG'
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusterConfig:
-  """This process's place in a between-graph replicated cluster.
-
-  As TensorFlow's mnist_replica.py: parameter servers hold the variables,
-  workers each build the whole graph and train on their share of every
-  epoch, and worker 0, the chief, initializes, evaluates and writes.
+  per_run: where one run's files go, which a sweep gives each trial.
   """
-  ps_hosts: Tuple[str, ...]
-  worker_hosts: Tuple[str, ...]
-  job_name: str  # PS or WORKER.
-  task_index: int
-  sync_replicas: bool = False
-  # Gradients SyncReplicasOptimizer aggregates per step; default one per
-  # worker.
-  replicas_to_aggregate: Optional[int] = None
-  # Seconds to wait for the ps tasks, and a worker for the chief's model.
-  timeout: float = DEFAULT_CLUSTER_TIMEOUT
-  # Seconds without a batch from a worker before the chief gives up on it
-  # and trains the rest of its share (shares.py); 0 waits forever.
-  worker_timeout: float = 0.0
-  # What told this task its place: 'flags' or TF_CONFIG.
-  described_by: str = 'flags'
-
-  @property
-  def num_workers(self):
-    return len(self.worker_hosts)
-
-  @property
-  def is_chief(self):
-    return self.job_name == WORKER and self.task_index == 0
-
-  @property
-  def address(self):
-    """This task's host:port."""
-    return (self.ps_hosts if self.job_name == PS
-            else self.worker_hosts)[self.task_index]
-
-  def spec(self):
-    """The tf.train.ClusterSpec dict."""
-    return {PS: list(self.ps_hosts), WORKER: list(self.worker_hosts)}
+  return dataclasses.field(default=default, metadata={
+      'setting': False, 'per_run': per_run})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,11 +69,11 @@ class TrainConfig:
   seed: int
   validation_size: int
   dataset: str
-  data_dir: Optional[str]
-  mirror: Optional[str]
-  model_dir: str
-  logdir: str
-  restart: bool = False
+  data_dir: Optional[str] = _not_a_setting()
+  mirror: Optional[str] = _not_a_setting()
+  model_dir: str = _not_a_setting(per_run=True)
+  logdir: str = _not_a_setting(per_run=True)
+  restart: bool = _not_a_setting(False, per_run=True)
   deterministic: bool = True
   # Transfer learning: layers (e.g. 'hidden1') initialized from the
   # checkpoint warm_start_from names, layers left out of the optimizer's
@@ -137,16 +87,16 @@ class TrainConfig:
   train_limit: Optional[int] = None
   # The TensorBoard run folder under logdir; default
   # <variant>-<dataset>-run-<time>.
-  run_name: Optional[str] = None
+  run_name: Optional[str] = _not_a_setting(None)
   # TensorFlow's thread pools: threads inside one op, and ops run at once.
   # 0 is TensorFlow's default (one per core); None lets training choose.
-  intra_op_threads: Optional[int] = None
-  inter_op_threads: Optional[int] = None
+  intra_op_threads: Optional[int] = _not_a_setting(None)
+  inter_op_threads: Optional[int] = _not_a_setting(None)
   # Training steps per session call (multistep.py); None chooses.
-  steps_per_call: Optional[int] = None
+  steps_per_call: Optional[int] = _not_a_setting(None)
   # Record every this many steps a step's full trace for TensorBoard's
   # Graph tab (compute time and memory per node); 0 records none.
-  trace_every: int = 0
+  trace_every: int = _not_a_setting(0)
   # How the layers are built (presets.Preset documents them). The defaults
   # are the lab 10 networks', so a run.json from before convolutional
   # networks reads as it did.
@@ -167,7 +117,7 @@ class TrainConfig:
   loss_weights: Tuple[float, ...] = presets.Preset.loss_weights
   adam_epsilon: float = presets.Preset.adam_epsilon
   # None trains in this process alone; otherwise its task in a cluster.
-  cluster: Optional[ClusterConfig] = None
+  cluster: Optional[cluster_config.ClusterConfig] = _not_a_setting(None)
 
   def settings(self):
     """The values that define the run's results, as a JSON-ready dict.
@@ -178,10 +128,16 @@ class TrainConfig:
     So are the thread counts and traced steps, which change the speed but
     not one bit of the variables (tests/test_training.py).
     """
-    fields = dataclasses.asdict(self)
-    for key in NOT_SETTINGS:
-      del fields[key]
-    return {k: _lists(v) for k, v in fields.items()}
+    return {f.name: _lists(getattr(self, f.name))
+            for f in dataclasses.fields(self) if f.name in SETTINGS}
+
+
+# The TrainConfig fields that settings() holds, and those a sweep gives each
+# trial (scripts/sweep.py): read from the fields' metadata.
+SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig)
+                 if f.metadata.get('setting', True))
+PER_RUN = tuple(f.name for f in dataclasses.fields(TrainConfig)
+                if f.metadata.get('per_run'))
 
 
 def _lists(value):
@@ -230,8 +186,7 @@ def check_dataset(config):
 def complete_settings(recorded):
   """A run.json's settings with the fields it predates at their defaults."""
   defaults = {f.name: _lists(f.default) for f in dataclasses.fields(TrainConfig)
-              if f.default is not dataclasses.MISSING and
-              f.name not in NOT_SETTINGS}
+              if f.default is not dataclasses.MISSING and f.name in SETTINGS}
   return {**defaults, **recorded}
 
 
@@ -276,18 +231,13 @@ def for_variant(variant, **overrides):
   return TrainConfig(**_tuples(values))
 
 
-_TUPLE_FIELDS = ('hidden_units', 'warm_start_layers', 'freeze', 'classes',
-                 'filters', 'dense_block', 'output_block', 'conv_block',
-                 'loss_weights')
-
-
 def _tuples(values):
-  """values with the sequence fields as tuples, as a frozen config wants."""
-  values = dict(values, **{k: tuple(values[k]) for k in _TUPLE_FIELDS
-                           if values.get(k) is not None})
-  if values.get('inputs') is not None:
-    values['inputs'] = tuple(tuple(i) for i in values['inputs'])
-  return values
+  """values with their lists, nested ones too, as tuples, as a frozen config
+  wants (JSON and flags give lists)."""
+  def tuples(value):
+    return (tuple(tuples(v) for v in value)
+            if isinstance(value, (list, tuple)) else value)
+  return {k: tuples(v) for k, v in values.items()}
 
 
 def from_record(settings, model_dir, data_dir=None, mirror=None):
@@ -545,169 +495,6 @@ def define_flags(flag_values):
       message='--warm_start_layers needs --warm_start_from', flag_values=fv)
 
 
-def is_host_list(value):
-  return all(re.fullmatch(r'[^\s:,]+:\d{1,5}', v) and
-             0 < int(v.rsplit(':', 1)[1]) < 65536 for v in value)
-
-
-def _check_hosts(ps, workers, job, task_index):
-  if not ps or not workers:
-    raise flags.ValidationError('--job_name=%s needs both --ps_hosts and '
-                                '--worker_hosts' % job)
-  hosts = {PS: ps, WORKER: workers}[job]
-  if task_index >= len(hosts):
-    raise flags.ValidationError(
-        '--task_index=%d is out of range: --%s_hosts lists %d %s task%s '
-        '(0 to %d)' % (task_index, job, len(hosts), job,
-                       's' if len(hosts) > 1 else '', len(hosts) - 1))
-  seen = set()
-  for host in list(ps) + list(workers):
-    if host in seen:
-      raise flags.ValidationError('--ps_hosts and --worker_hosts list %s '
-                                  'twice; every task needs a port of its own'
-                                  % host)
-    seen.add(host)
-
-
-def _check_cluster(v):
-  """The cluster flags' consistency; raises flags.ValidationError."""
-  ps, workers, job = v['ps_hosts'], v['worker_hosts'], v['job_name']
-  if job is None:
-    if ps or workers:
-      raise flags.ValidationError('--ps_hosts and --worker_hosts need '
-                                  '--job_name=ps or --job_name=worker')
-    if v['task_index']:
-      raise flags.ValidationError('--task_index needs --job_name')
-    if not os.environ.get(TF_CONFIG, '').strip():
-      for name in ('sync_replicas', 'replicas_to_aggregate',
-                   'worker_timeout'):
-        if v[name] is not None and v[name] is not False:
-          raise flags.ValidationError(
-              '--%s needs a cluster: --ps_hosts, --worker_hosts and '
-              '--job_name, or TF_CONFIG' % name)
-  else:
-    _check_hosts(ps, workers, job, v['task_index'])
-  if v['replicas_to_aggregate'] and not v['sync_replicas']:
-    raise flags.ValidationError('--replicas_to_aggregate needs '
-                                '--sync_replicas')
-  if v['worker_timeout'] and v['sync_replicas']:
-    raise flags.ValidationError(
-        '--worker_timeout=%g: with --sync_replicas the chief cannot train a '
-        'lost worker\'s share (the gradients of a step are aggregated); pass '
-        '--worker_timeout=0' % v['worker_timeout'])
-  return True
-
-
-def define_cluster_flags(flag_values):
-  """Defines mnist_replica.py's flags, which put train.py in a cluster."""
-  fv = flag_values
-  flags.DEFINE_list(
-      'ps_hosts', [],
-      'Parameter server tasks, host:port,...; they hold the variables. '
-      'With --worker_hosts and --job_name, trains in a TensorFlow cluster.',
-      flag_values=fv)
-  flags.DEFINE_list(
-      'worker_hosts', [],
-      'Worker tasks, host:port,...; each trains on its share of every '
-      'epoch, and task 0 (the chief) also evaluates and writes.',
-      flag_values=fv)
-  flags.DEFINE_enum(
-      'job_name', None, [PS, WORKER],
-      'This process\'s job in the cluster: ps serves variables until '
-      'stopped, worker trains.', flag_values=fv)
-  flags.DEFINE_integer(
-      'task_index', 0, 'This process\'s index in its job\'s host list.',
-      lower_bound=0, flag_values=fv)
-  flags.DEFINE_boolean(
-      'sync_replicas', False,
-      'Aggregate the workers\' gradients with SyncReplicasOptimizer '
-      'instead of applying each as it comes.', flag_values=fv)
-  flags.DEFINE_integer(
-      'replicas_to_aggregate', None,
-      'Gradients to aggregate per step with --sync_replicas. Default: the '
-      'number of workers.', lower_bound=1, flag_values=fv)
-  flags.DEFINE_float(
-      'cluster_timeout', DEFAULT_CLUSTER_TIMEOUT,
-      'Seconds a worker waits for the ps tasks to answer, and a non-chief '
-      'worker for the chief to make the model ready, before it stops.',
-      lower_bound=0.1, flag_values=fv)
-  flags.DEFINE_float(
-      'worker_timeout', None,
-      'Seconds without a batch from a worker before the chief gives up on '
-      'it and trains the rest of its share of the epoch; the worker joins '
-      'again at the next epoch if it comes back. Default %g; 0 waits '
-      'forever, as --sync_replicas must.' % DEFAULT_WORKER_TIMEOUT,
-      lower_bound=0, flag_values=fv)
-  for name in ('ps_hosts', 'worker_hosts'):
-    flags.register_validator(
-        name, is_host_list,
-        message='must be host:port pairs separated by commas, e.g. '
-        'localhost:2222,localhost:2223', flag_values=fv)
-  flags.register_multi_flags_validator(
-      ['ps_hosts', 'worker_hosts', 'job_name', 'task_index', 'sync_replicas',
-       'replicas_to_aggregate', 'worker_timeout'], _check_cluster,
-      flag_values=fv)
-  if 'trace_every' in fv:
-    flags.register_multi_flags_validator(
-        ['trace_every', 'job_name'],
-        lambda v: not (v['trace_every'] and v['job_name']),
-        message='--trace_every traces a single process\'s steps; a cluster '
-        'task does not trace', flag_values=fv)
-
-
-def cluster_from_flags(fv, described=None):
-  """The ClusterConfig of define_cluster_flags()' flags, or None.
-
-  described: (ps_hosts, worker_hosts, job_name, task_index) as TF_CONFIG
-    describes them (tf_config.place()), or None. Cluster flags given as well
-    must describe the same.
-
-  Raises:
-    UserError: the flags and TF_CONFIG disagree, or a cluster's flag is
-      given where TF_CONFIG describes no cluster.
-  """
-  named = None
-  if 'job_name' in fv and fv.job_name is not None:
-    named = (tuple(fv.ps_hosts), tuple(fv.worker_hosts), fv.job_name,
-             fv.task_index)
-  if named and described and named != described:
-    raise UserError(_disagreement(named, described))
-  place = named or described
-  if place is None:
-    if 'sync_replicas' in fv and (fv.sync_replicas or fv.worker_timeout
-                                  is not None):
-      raise UserError('--%s needs a cluster, and TF_CONFIG describes a '
-                      'lone task' % ('sync_replicas' if fv.sync_replicas
-                                     else 'worker_timeout'))
-    return None
-  ps_hosts, worker_hosts, job_name, task_index = place
-  return ClusterConfig(
-      ps_hosts=ps_hosts, worker_hosts=worker_hosts, job_name=job_name,
-      task_index=task_index, sync_replicas=fv.sync_replicas,
-      replicas_to_aggregate=fv.replicas_to_aggregate,
-      timeout=fv.cluster_timeout,
-      worker_timeout=(fv.worker_timeout if fv.worker_timeout is not None
-                      else 0.0 if fv.sync_replicas
-                      else DEFAULT_WORKER_TIMEOUT),
-      described_by=TF_CONFIG if described and not named else 'flags')
-
-
-def _disagreement(named, described):
-  """The error line for cluster flags that TF_CONFIG contradicts."""
-  names = ('--ps_hosts', '--worker_hosts', '--job_name', '--task_index')
-  for name, flag_value, value in zip(names, named, described):
-    if flag_value != value:
-      if isinstance(value, tuple):
-        flag_value, value = ','.join(flag_value), ','.join(value)
-      return ('%s=%s, but %s says %s; give the cluster by flags or by %s, '
-              'not both' % (name, flag_value, TF_CONFIG, value, TF_CONFIG))
-  raise AssertionError('no disagreement')
-
-
-# Flags that say where a run lives, not what it is.
-PATH_FLAG_NAMES = ('model_dir', 'logdir', 'restart')
-
-
 def train_flag_names():
   """The names of every flag define_flags() defines."""
   fv = flags.FlagValues()
@@ -747,61 +534,40 @@ def parse_or_exit(argv, flag_values):
 def from_flags(fv, described=None):
   """Builds the TrainConfig that the parsed flag_values describe.
 
-  described: the cluster as TF_CONFIG describes it (cluster_from_flags).
+  A field takes its flag's value; where the flag is unset (None), or where a
+  preset field has no flag (how the layers are built), the preset's. The
+  fields below whose flags need reading are the exceptions.
+
+  described: the cluster as TF_CONFIG describes it (cluster_config.from_flags).
   """
   preset = presets.PRESETS[fv.variant]
-
-  def pick(name):
-    value = fv[name].value
-    return getattr(preset, name) if value is None else value
-
+  values = {}
+  for field in dataclasses.fields(TrainConfig):
+    value = fv[field.name].value if field.name in fv else None
+    if value is None and hasattr(preset, field.name):
+      value = getattr(preset, field.name)
+    if value is not None or field.default is dataclasses.MISSING:
+      values[field.name] = value
   hidden_units = (tuple(int(v) for v in fv.hidden_units)
                   if fv.hidden_units is not None else preset.hidden_units)
   filters = (tuple(int(v) for v in fv.filters)
              if fv.filters is not None else preset.filters)
-  architecture = {name: getattr(preset, name)
-                  for name in presets.ARCHITECTURE_FIELDS}
   dataset = fv.dataset or preset.dataset
-  if fv.patience is None:
-    patience = preset.patience
-  else:
-    patience = fv.patience or None
-  return TrainConfig(
-      variant=fv.variant,
+  values.update(
       hidden_units=hidden_units,
-      kernel_init=preset.kernel_init,
-      bias_init=preset.bias_init,
-      optimizer=pick('optimizer'),
-      learning_rate=pick('learning_rate'),
-      epochs=pick('epochs'),
-      batch_size=pick('batch_size'),
-      keep_prob=pick('keep_prob'),
-      patience=patience,
-      checkpoint_every=pick('checkpoint_every'),
-      seed=fv.seed,
+      filters=filters,
+      dataset=dataset,
+      # --patience=0 trains every epoch.
+      patience=preset.patience if fv.patience is None else fv.patience or None,
       validation_size=(fv.validation_size or
                        data.DATASETS[dataset].validation_size),
-      dataset=dataset,
-      data_dir=fv.data_dir,
-      mirror=fv.mirror,
       model_dir=fv.model_dir or default_model_dir(fv.variant, dataset),
-      logdir=fv.logdir,
-      restart=fv.restart,
-      deterministic=fv.deterministic,
-      intra_op_threads=fv.intra_op_threads,
-      inter_op_threads=fv.inter_op_threads,
-      steps_per_call=fv.steps_per_call,
-      trace_every=fv.trace_every,
-      warm_start_from=fv.warm_start_from,
-      warm_start_layers=tuple(
+      warm_start_layers=(
           fv.warm_start_layers if fv.warm_start_layers is not None else
           presets.layer_names(dataclasses.replace(
               preset, hidden_units=hidden_units, filters=filters))[:-1]
           if fv.warm_start_from else ()),
-      freeze=tuple(fv.freeze),
-      classes=(tuple(sorted(int(c) for c in fv.classes))
+      classes=(sorted(int(c) for c in fv.classes)
                if fv.classes is not None else None),
-      train_limit=fv.train_limit,
-      filters=filters,
-      cluster=cluster_from_flags(fv, described),
-      **architecture)
+      cluster=cluster_config.from_flags(fv, described))
+  return TrainConfig(**_tuples(values))

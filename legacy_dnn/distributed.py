@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from legacy_dnn import checkpoints
 from legacy_dnn import cli
-from legacy_dnn import config as config_lib
+from legacy_dnn import cluster_config
 from legacy_dnn import shares
 from legacy_dnn import errors
 from legacy_dnn.errors import LostTaskError, UserError
@@ -105,8 +105,8 @@ def open_port_warning(cluster):
 
 def _hosts_source(cluster, job):
   """What the user fixes to change a job's hosts."""
-  if cluster.described_by == config_lib.TF_CONFIG:
-    return '%s\'s %s job' % (config_lib.TF_CONFIG, job)
+  if cluster.described_by == cluster_config.TF_CONFIG:
+    return '%s\'s %s job' % (cluster_config.TF_CONFIG, job)
   return '--%s_hosts' % job
 
 
@@ -129,7 +129,7 @@ def serve(cluster, interrupts, deterministic=True):
 def device_scope(cluster):
   """Where a worker's ops go: variables on the ps tasks, the rest here."""
   return tf.compat.v1.device(tf.compat.v1.train.replica_device_setter(
-      worker_device='/job:%s/task:%d' % (config_lib.WORKER,
+      worker_device='/job:%s/task:%d' % (cluster_config.WORKER,
                                          cluster.task_index),
       cluster=tf.train.ClusterSpec(cluster.spec())))
 
@@ -137,8 +137,8 @@ def device_scope(cluster):
 def session_config(cluster):
   """A worker's session talks to the ps tasks and itself, no other worker."""
   return tf.compat.v1.ConfigProto(device_filters=[
-      '/job:%s' % config_lib.PS,
-      '/job:%s/task:%d' % (config_lib.WORKER, cluster.task_index)])
+      '/job:%s' % cluster_config.PS,
+      '/job:%s/task:%d' % (cluster_config.WORKER, cluster.task_index)])
 
 
 def unreachable(cluster, timeout=1.0):
@@ -174,7 +174,7 @@ def wait_for_ps(cluster):
                       'train.py --job_name=ps --task_index=%d with the same '
                       'hosts' % index if cluster.described_by == 'flags'
                       else 'train.py with TF_CONFIG\'s task ps %d' % index,
-                      _hosts_source(cluster, config_lib.PS)))
+                      _hosts_source(cluster, cluster_config.PS)))
     time.sleep(CONNECT_POLL_SECONDS)
 
 

@@ -111,14 +111,6 @@ class Preset:
   adam_epsilon: float = 1e-8
 
 
-# The fields that say how layers are built, as opposed to their sizes
-# (hidden_units, filters), which flags may change.
-ARCHITECTURE_FIELDS = (
-    'dense_block', 'output_block', 'conv_block', 'kernel_size', 'conv_padding',
-    'pool_padding', 'conv_kernel_init', 'conv_bias_init', 'batch_norm_decay',
-    'batch_norm_scale', 'head', 'inputs', 'output_name', 'loss_weights',
-    'adam_epsilon')
-
 _LAB10 = dict(kernel_init=GLOROT_UNIFORM, bias_init=RANDOM_NORMAL,
               optimizer=ADAM, learning_rate=0.001, epochs=15, batch_size=100)
 # Keras's defaults: Glorot uniform kernels, zero biases, VALID convolutions

@@ -114,7 +114,7 @@ def _check_names(names, flag):
   for name in names:
     if FILTERS_N.fullmatch(name):
       continue
-    if name not in known or name in config_lib.PATH_FLAG_NAMES:
+    if name not in known or name in config_lib.PER_RUN:
       raise SpecError('%s: %s is not a train.py setting' % (flag, name))
 
 

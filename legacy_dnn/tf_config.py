@@ -20,16 +20,16 @@ import os
 
 import tensorflow as tf
 
-from legacy_dnn import config as config_lib
+from legacy_dnn import cluster_config
 from legacy_dnn.errors import UserError
 
 CHIEF_JOBS = ('chief', 'master')
 EVALUATOR = 'evaluator'
-TASK_TYPES = (config_lib.PS, config_lib.WORKER) + CHIEF_JOBS
+TASK_TYPES = (cluster_config.PS, cluster_config.WORKER) + CHIEF_JOBS
 
 
 def _error(message):
-  return UserError('%s: %s' % (config_lib.TF_CONFIG, message))
+  return UserError('%s: %s' % (cluster_config.TF_CONFIG, message))
 
 
 def _addresses(spec, job):
@@ -40,7 +40,7 @@ def _addresses(spec, job):
   if None in tasks:
     raise _error('the %s job leaves task %d out; list every task'
                  % (job, tasks.index(None)))
-  if not config_lib.is_host_list(tasks):
+  if not cluster_config.is_host_list(tasks):
     raise _error('the %s job must list host:port addresses, e.g. '
                  '"trainer-%s-0:2222"; it has %s'
                  % (job, job, json.dumps(tasks)))
@@ -57,7 +57,7 @@ def place():
     UserError: TF_CONFIG is not JSON, has no cluster, or names a task that
       the cluster does not have or train.py does not run.
   """
-  if not os.environ.get(config_lib.TF_CONFIG, '').strip():
+  if not os.environ.get(cluster_config.TF_CONFIG, '').strip():
     return None
   try:
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
@@ -82,8 +82,8 @@ def place():
   if len(chief) > 1:
     raise _error('the %s job lists %d tasks; it has one'
                  % (chiefs[0], len(chief)))
-  workers = chief + jobs[config_lib.WORKER]
-  ps = jobs[config_lib.PS]
+  workers = chief + jobs[cluster_config.WORKER]
+  ps = jobs[cluster_config.PS]
   if task_type == EVALUATOR:
     raise _error('task type evaluator is not supported: the chief '
                  'evaluates the model after every epoch itself; leave the '
@@ -108,8 +108,8 @@ def place():
   if twice:
     raise _error('the cluster lists %s twice; every task needs a port of '
                  'its own' % twice[0])
-  if task_type == config_lib.PS:
-    return tuple(ps), tuple(workers), config_lib.PS, task_index
+  if task_type == cluster_config.PS:
+    return tuple(ps), tuple(workers), cluster_config.PS, task_index
   first = 0 if task_type in CHIEF_JOBS else len(chief)
-  return tuple(ps), tuple(workers), config_lib.WORKER, first + task_index
+  return tuple(ps), tuple(workers), cluster_config.WORKER, first + task_index
 

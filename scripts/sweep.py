@@ -70,7 +70,7 @@ def main():
   # The train.py flags given here, for every trial.
   base_args = [FLAGS[name].serialize() for name in sorted(
       config.train_flag_names()) if FLAGS[name].present and
-               name not in config.PATH_FLAG_NAMES]
+               name not in config.PER_RUN]
   sweep_dir = FLAGS.sweep_dir or os.path.join('sweeps', FLAGS.variant)
   run = sweep.Sweep(sweep_dir, trials, base_args)
   if FLAGS.run_trial:

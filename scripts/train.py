@@ -12,12 +12,14 @@ Kubeflow's TFJob does (docs/distributed.md).
 from absl import flags
 
 from legacy_dnn import cli
+from legacy_dnn import cluster_config
 from legacy_dnn import config
 
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
-config.define_cluster_flags(FLAGS)
+cluster_config.define_flags(FLAGS)
 flags.adopt_module_key_flags(config)  # So --help lists them.
+flags.adopt_module_key_flags(cluster_config)
 
 
 def main():
@@ -30,7 +32,7 @@ def main():
   cluster = train_config.cluster
   if cluster is not None:
     cli.filter_stderr(distributed.LOST_TASK_CHATTER)
-  if cluster is not None and cluster.job_name == config.PS:
+  if cluster is not None and cluster.job_name == cluster_config.PS:
     with interrupts.Interrupts() as signals:
       distributed.serve(cluster, signals, train_config.deterministic)
     return 0

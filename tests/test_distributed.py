@@ -540,11 +540,11 @@ LOST_DURING_SAVE = """
 import os, signal, sys, time
 from legacy_dnn import cli
 tf = cli.import_tensorflow()
-from legacy_dnn import checkpoints, config, distributed
+from legacy_dnn import checkpoints, cluster_config, distributed
 ps_pid, ps_host, worker_host, model_dir = sys.argv[1:]
-cluster = config.ClusterConfig(ps_hosts=(ps_host,),
-                               worker_hosts=(worker_host,),
-                               job_name='worker', task_index=0)
+cluster = cluster_config.ClusterConfig(ps_hosts=(ps_host,),
+                                       worker_hosts=(worker_host,),
+                                       job_name='worker', task_index=0)
 server = distributed.start_server(cluster)
 graph = tf.Graph()
 with graph.as_default(), tf.compat.v1.device('/job:ps/task:0'):

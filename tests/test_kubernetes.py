@@ -11,6 +11,7 @@ import yaml
 from absl import flags
 
 from conftest import REPO
+from legacy_dnn import cluster_config
 from legacy_dnn import config
 from legacy_dnn import tf_config
 
@@ -30,7 +31,7 @@ def train_flags(command):
   assert command[:2] == ['python3', 'scripts/train.py'], command
   fv = flags.FlagValues()
   config.define_flags(fv)
-  config.define_cluster_flags(fv)
+  cluster_config.define_flags(fv)
   fv(['train.py', *command[2:]])
   return fv
 

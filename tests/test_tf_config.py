@@ -6,6 +6,7 @@ import json
 import pytest
 
 from conftest import error_lines, run_script
+from legacy_dnn import cluster_config
 from legacy_dnn import config
 from legacy_dnn import tf_config
 from legacy_dnn.errors import UserError
@@ -101,7 +102,7 @@ def test_what_tf_config_cannot_mean_is_a_user_error(monkeypatch, value,
 def flags_and(described, *args):
   fv = config.flags.FlagValues()
   config.define_flags(fv)
-  config.define_cluster_flags(fv)
+  cluster_config.define_flags(fv)
   fv(['train.py', *args])
   return config.from_flags(fv, described)
 
