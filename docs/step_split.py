@@ -77,7 +77,7 @@ def main(argv):
   sess.run(init)
   loop_trainer = multistep.Trainer(sess, m, cfg)
   step_trainer = multistep.Trainer(sess, m._replace(loop=None), cfg)
-  fetches = [m.train_op, m.loss, m.accuracy]
+  fetches = [m.train_op, m.loss, m.metric]
   mode = loop.mode_feed(m, cfg)
 
   def batches(n):

@@ -69,12 +69,15 @@ NO_SPACE = 'No space left on device'
 State = collections.namedtuple('State', [
     'epoch',           # Epochs completed.
     'loss_sum',        # Sum of batch losses so far in the current epoch.
-    'accuracy_sum',    # Sum of batch accuracies so far in the current epoch.
+    'metric_sum',      # Sum of batch metrics (heads.py) so far in the epoch.
     'best_loss',       # Lowest validation loss seen; inf before the first.
     'best_epoch',      # The epoch (1-based) that reached it; 0 before.
     'wait',            # Epochs since best_epoch.
 ])
 INITIAL_STATE = State(0, 0.0, 0.0, math.inf, 0, 0)
+# The run_state/ variables' names: metric_sum's is accuracy_sum, its name
+# from before regressors, which the checkpoints of that time hold.
+_NAMES = State(*State._fields)._replace(metric_sum='accuracy_sum')
 _DTYPES = State(tf.int64, tf.float64, tf.float64, tf.float64, tf.int64,
                 tf.int64)
 
@@ -92,7 +95,7 @@ class RunState:
           tf.compat.v1.get_variable(
               name, [], dtype, tf.compat.v1.constant_initializer(init),
               trainable=False)
-          for name, dtype, init in zip(State._fields, _DTYPES, INITIAL_STATE)))
+          for name, dtype, init in zip(_NAMES, _DTYPES, INITIAL_STATE)))
       self._inputs = State(*(tf.compat.v1.placeholder(d, []) for d in _DTYPES))
       self._assign = tf.group(*(
           v.assign(p) for v, p in zip(self.variables, self._inputs)))

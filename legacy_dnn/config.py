@@ -23,13 +23,13 @@ DEFAULT_LOGDIR = 'tf_logs'
 DEFAULT_MODELS_ROOT = 'models'
 
 # Below these sizes, one thread per op and one op at a time are faster on
-# the 2-core machines this project is measured on (docs/benchmarks.md).
+# the 2-core machines this project is measured on (docs/speed.md).
 SMALL_BATCH_ACTIVATIONS = 2**18
 SMALL_STEP_FLOPS = 1e8
 # The default --steps_per_call: steps for this many examples a session call,
 # as long as a call's matmuls and convolutions stay under this many FLOPs
 # (a tenth of a second, about), so that a signal or the progress bar never
-# waits long (docs/benchmarks.md).
+# waits long (docs/speed.md).
 EXAMPLES_PER_CALL = 4096
 FLOPS_PER_CALL = 1e10
 # predict.py's default --max_pixels: PIL's own Image.MAX_IMAGE_PIXELS, far

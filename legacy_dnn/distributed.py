@@ -380,7 +380,7 @@ class Replication:
       self.train_op = tf.group(
           count,
           sums.loss_sum.assign_add(tf.cast(m.loss, tf.float64)),
-          sums.accuracy_sum.assign_add(tf.cast(m.accuracy, tf.float64)))
+          sums.metric_sum.assign_add(tf.cast(m.metric, tf.float64)))
     self.step_fetches = [self.train_op, m.loss, self._flags]
     self._init = tf.compat.v1.variables_initializer(self._local)
     # Ready once the chief has initialized or restored the model and opened

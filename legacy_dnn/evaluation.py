@@ -242,7 +242,7 @@ def restore(cfg, checkpoint):
     # Evaluation keeps every unit, so the graph needs no dropout ops (which
     # would read the global step, absent from a plain TF1 checkpoint).
     m = model.build(dataclasses.replace(cfg, keep_prob=1.0))
-    probabilities = m.head.predictions(m.logits)
+    probabilities = m.head.predictions(m.outputs)
     variables = model.network_variables()
     checkpoints.check_shapes(checkpoint, variables)
     saver = tf.compat.v1.train.Saver(variables)

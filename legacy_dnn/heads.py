@@ -24,7 +24,7 @@ def softmax_cross_entropy(logits, y):
   checks, and their gradients), because the GPU kernel is not deterministic.
   The CPU kernel is: each row's loss and gradient come from that row alone.
   So on a machine without a GPU the fused op is used directly, which makes
-  homl's step 5-8% faster (docs/benchmarks.md).
+  homl's step 5-8% faster (docs/speed.md).
   """
   with tf.name_scope('loss'):
     if tf.config.list_physical_devices('GPU'):
@@ -89,6 +89,9 @@ class Classes:
   output_activation = 'softmax'
   # The serving output that evaluation reads, as predictions() gives it.
   served_output = 'probabilities'
+  # Whether the outputs are classes: evaluate.py reports per-class accuracy
+  # and a confusion matrix, and can project the images they were given.
+  per_class = True
 
   def losses(self, logits, aux_outputs, y, weights):
     """(loss, metric, [auxiliary heads' losses]) of a batch."""
@@ -149,6 +152,7 @@ class Regression:
   serving_input = 'features'
   output_activation = None
   served_output = 'predictions'
+  per_class = False
 
   def losses(self, outputs, aux_outputs, y, weights):
     return weighted_mse(outputs, aux_outputs, y, weights)

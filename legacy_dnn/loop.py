@@ -178,7 +178,7 @@ def evaluate(sess, m, split, chunk_size=EVAL_CHUNK):
   for start in range(0, len(images), chunk_size):
     feed = {**model.feed(m, images[start:start + chunk_size]),
             m.y: labels[start:start + chunk_size]}
-    loss, metric = sess.run([m.loss, m.accuracy], feed)
+    loss, metric = sess.run([m.loss, m.metric], feed)
     n = len(feed[m.y])
     loss_sum += float(loss) * n
     metric_sum += m.head.metric_sum(float(metric), n)
@@ -191,7 +191,7 @@ def next_state(state, epoch, val_loss):
   """The State after `epoch` (1-based) ended with validation loss val_loss."""
   improved = val_loss < state.best_loss
   return checkpoints.State(
-      epoch=epoch, loss_sum=0.0, accuracy_sum=0.0,
+      epoch=epoch, loss_sum=0.0, metric_sum=0.0,
       best_loss=val_loss if improved else state.best_loss,
       best_epoch=epoch if improved else state.best_epoch,
       wait=0 if improved else state.wait + 1)
@@ -279,7 +279,7 @@ def finish(run, state):
     say(line)
   images, labels = run.splits.test
   r = int(np.random.default_rng(config.seed).integers(len(images)))
-  outputs = sess.run(m.logits, model.feed(m, images[r:r + 1]))
+  outputs = sess.run(m.outputs, model.feed(m, images[r:r + 1]))
   for line in m.head.example(labels[r], outputs[0]):
     say(line)
   return Result(state.epoch, state.best_epoch, test_loss,

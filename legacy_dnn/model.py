@@ -39,13 +39,14 @@ Model = collections.namedtuple('Model', [
     # the network takes its features in named slices (inputs).
     'X',
     'y', 'keep_prob', 'training',
-    # A classifier's logits [batch, classes]; a regressor's outputs
-    # [batch, 1].
-    'logits',
+    # The output layer's values: a classifier's logits [batch, classes], a
+    # regressor's outputs [batch, 1].
+    'outputs',
     'loss', 'train_op',
-    # A classifier's accuracy; a regressor's mean squared error of its
-    # output (for wide & deep, of main_output alone).
-    'accuracy',
+    # The head's metric of a batch: a classifier's accuracy, a regressor's
+    # mean squared error of its output (for wide & deep, of main_output
+    # alone).
+    'metric',
     'global_step',
     # Scope of each conv and dense layer -> the output of its block (after
     # its activation, pooling and dropout): what the projector shows. An
@@ -235,7 +236,7 @@ def dropout_masks(batch, hidden_units, keep_prob, seed):
   One draw of 16-bit uniforms for all layers costs about half of what a
   tf.nn.experimental.stateless_dropout per layer does (one 32-bit Philox
   output makes two samples, and there is one op instead of four); see
-  docs/benchmarks.md.
+  docs/speed.md.
 
   Args:
     batch: int32 scalar tensor, the batch size.

@@ -2,7 +2,7 @@
 
 A session call costs TensorFlow and Python about a quarter of a millisecond
 however little it computes: the feed, the executor's start and end, the
-fetches. On the small networks that is most of a step (docs/benchmarks.md).
+fetches. On the small networks that is most of a step (docs/speed.md).
 So training.py's loop feeds K batches at once to model.training_loop(),
 which takes the K steps inside the graph, as TPUEstimator's
 iterations_per_loop and Keras's steps_per_execution do. The steps are the
@@ -84,7 +84,7 @@ class Trainer:
     self._mode = list(self._mode_feed.values())
     if m.loop is None:
       self._step = sess.make_callable(
-          [m.train_op, m.loss, m.accuracy],
+          [m.train_op, m.loss, m.metric],
           feed_list=[p for p, _, _ in m.inputs] + [m.y] + list(
               self._mode_feed))
     else:
@@ -122,7 +122,7 @@ class Trainer:
     rows = X[batch]
     run_metadata = tf.compat.v1.RunMetadata()
     _, loss, metric = self._sess.run(
-        [self._m.train_op, self._m.loss, self._m.accuracy],
+        [self._m.train_op, self._m.loss, self._m.metric],
         {**model.feed(self._m, rows), self._m.y: y[batch],
          **self._mode_feed},
         options=tf.compat.v1.RunOptions(

@@ -268,7 +268,7 @@ def start(run, state):
   workers = replication.cluster.num_workers
   counts = None
   progress = ckpt.restored and saved_progress(ckpt.restored)
-  partial = state.loss_sum or state.accuracy_sum
+  partial = state.loss_sum or state.metric_sum
   if progress and progress[0] == state.epoch and len(progress[1]) == workers:
     counts = progress[1]
   elif partial and not progress and not replication.cluster.sync_replicas:
@@ -284,7 +284,7 @@ def start(run, state):
   elif partial:
     say('The checkpoint was saved during epoch %d; a cluster trains it from '
         'its first batch' % (state.epoch + 1))
-    state = state._replace(loss_sum=0.0, accuracy_sum=0.0)
+    state = state._replace(loss_sum=0.0, metric_sum=0.0)
     ckpt.run_state.write(sess, state)
     counts = None
   replication.start(sess, state.epoch, counts)
@@ -337,7 +337,7 @@ def chief_epochs(run, state):
     run.timing.train_seconds.append(time.time() - start)
     sums = ckpt.run_state.read(run.sess)
     state, stop_early, saved = loop.end_epoch(
-        run, state, epoch + 1, (sums.loss_sum, sums.accuracy_sum), start)
+        run, state, epoch + 1, (sums.loss_sum, sums.metric_sum), start)
     if interrupts.signum is not None:
       if not saved:
         run.save()

@@ -63,7 +63,7 @@ def session_threads(config):
   measured on, waking another thread costs tens of microseconds, more than
   splitting a 100x512 op or overlapping two small matmuls saves. TensorFlow's
   oneDNN matmuls already run single-threaded below the L2 cache size. The
-  seed networks' steps are 2-24% faster so (docs/benchmarks.md); big batches
+  seed networks' steps are 2-24% faster so (docs/speed.md); big batches
   keep TensorFlow's defaults. The counts never change the results.
   """
   image_shape = data.DATASETS[config.dataset].image_shape
@@ -237,8 +237,9 @@ def _run(config, splits, run_dir, timing, interrupts=None):
   server = distributed.start_server(cluster, threads) if cluster else None
   graph, m, ckpt, histogram_op, init_op, replication = _build(config, splits)
   timing.graph_at = time.time()
-  run = Run(None, m, ckpt, splits, config, timing, histogram_op, run_dir,
-            replication)
+  run = Run(sess=None, model=m, ckpt=ckpt, splits=splits, config=config,
+            timing=timing, histogram_op=histogram_op, run_dir=run_dir,
+            replication=replication)
   if cluster is None:
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=threads[0],
@@ -372,7 +373,7 @@ def _train_epochs(run, state, trained=None):
   first_epoch = state.epoch
   for epoch in range(state.epoch, config.epochs):
     start = time.time()
-    sums = state.loss_sum, state.accuracy_sum
+    sums = state.loss_sum, state.metric_sum
     order = data.batch_indices(len(X_train), config.batch_size,
                                data.epoch_rng(config.seed, epoch))
     skip = set(trained) if trained and epoch == first_epoch else None
@@ -402,7 +403,7 @@ def _train_epochs(run, state, trained=None):
           run.timing.first_step_at = time.time()
         bar.update(sum(len(b) for b in call))
         if interrupts.signum is not None and skip is None:
-          state = state._replace(loss_sum=sums[0], accuracy_sum=sums[1])
+          state = state._replace(loss_sum=sums[0], metric_sum=sums[1])
           run.ckpt.run_state.write(sess, state)
           run.save()
           return state, interrupts.signum

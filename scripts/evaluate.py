@@ -80,6 +80,7 @@ flags.adopt_module_key_flags(config)
 def main():
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation
+  from legacy_dnn import heads
   cfg, checkpoint = evaluation.locate_model(
       data_dir=FLAGS.data_dir, mirror=FLAGS.mirror, **config.model_flags(FLAGS))
   layer = (evaluation.projector_layer(cfg, FLAGS.projector_layer)
@@ -91,7 +92,7 @@ def main():
   images, labels = splits.test
   if FLAGS.tflite:
     return _report_tflite(evaluation, cfg, checkpoint, images, labels)
-  if dataset.is_regression:
+  if not heads.of(cfg).per_class:
     if FLAGS.projector:
       raise CheckpointError('--projector: shows images; %s is a regression '
                             'dataset' % cfg.dataset)

@@ -1,4 +1,4 @@
-"""scripts/benchmark.py: a --quick run whose table and JSON parse. No timing is asserted: speed lives in docs/benchmarks.md."""
+"""scripts/benchmark.py: a --quick run whose table and JSON parse. No timing is asserted: speed lives in docs/speed.md."""
 
 import json
 import re

@@ -48,7 +48,7 @@ def direct(cfg):
     saver = tf.compat.v1.train.Saver()  # The global step too, for dropout.
   with tf.compat.v1.Session(graph=graph) as sess:
     saver.restore(sess, os.path.join(cfg.model_dir, 'best.ckpt'))
-    loss, accuracy, logits = sess.run([m.loss, m.accuracy, m.logits],
+    loss, accuracy, logits = sess.run([m.loss, m.metric, m.outputs],
                                       {m.X: images, m.y: labels})
   return loss, accuracy, logits, labels
 
@@ -213,7 +213,7 @@ def test_evaluate_reports_a_regressors_figures_rows_and_plot(tmp_path):
     saver = tf.compat.v1.train.Saver(model.network_variables())
   with tf.compat.v1.Session(graph=graph) as sess:
     saver.restore(sess, os.path.join(cfg.model_dir, 'best.ckpt'))
-    predicted = sess.run(m.logits, model.feed(m, features))[:, 0]
+    predicted = sess.run(m.outputs, model.feed(m, features))[:, 0]
   error = predicted.astype(np.float64) - labels
   mse = np.mean(error**2)
   out = result.stdout

@@ -70,11 +70,11 @@ def test_trainable_parameters_and_names(variant):
     assert [v.op.name for v in variables] == NAMES.get(
         variant, _kernels_and_biases(*layers, 'outputs'))
     assert m.X.op.name == 'X' and m.y.op.name == 'y'
-    assert m.logits.op.name.startswith('dnn/')
+    assert m.outputs.op.name.startswith('dnn/')
     assert m.loss.op.name == 'loss/loss'
-    assert m.accuracy.op.name == 'eval/accuracy'
+    assert m.metric.op.name == 'eval/accuracy'
     assert m.train_op.name.startswith('train/')
-    assert m.logits.shape.as_list() == [None, 10]
+    assert m.outputs.shape.as_list() == [None, 10]
     assert m.X.shape.as_list() == (
         [None, 32, 32, 3] if variant == 'cifar_cnn' else [None, 784])
 
@@ -102,7 +102,7 @@ def test_regressors_parameters_names_and_inputs(variant):
     assert [v.op.name for v in variables] == names
     assert {p.op.name: p.shape.as_list() for p, _, _ in m.inputs} == inputs
     assert (m.X is None) == (variant == 'wide_deep')
-    assert m.y.dtype == tf.float32 and m.logits.shape.as_list() == [None, 1]
+    assert m.y.dtype == tf.float32 and m.outputs.shape.as_list() == [None, 1]
     scaler = [v.op.name for v in model.network_variables()
               if v.op.name.startswith('scaler/')]
     # Housing's features are standardized in the graph; the cosines are not.
@@ -158,13 +158,13 @@ def test_dropout_is_a_function_of_the_global_step():
   sess, m = _session_with(config.for_variant('dropout', seed=3))
   x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
   feed = {m.X: x, m.keep_prob: 0.7}
-  first, again = sess.run(m.logits, feed), sess.run(m.logits, feed)
+  first, again = sess.run(m.outputs, feed), sess.run(m.outputs, feed)
   np.testing.assert_array_equal(first, again)
   with sess.graph.as_default():
     sess.run(m.global_step.assign(5))
-  assert not np.array_equal(first, sess.run(m.logits, feed))
-  evaluation = sess.run(m.logits, {m.X: x})
-  np.testing.assert_array_equal(evaluation, sess.run(m.logits, {m.X: x}))
+  assert not np.array_equal(first, sess.run(m.outputs, feed))
+  evaluation = sess.run(m.outputs, {m.X: x})
+  np.testing.assert_array_equal(evaluation, sess.run(m.outputs, {m.X: x}))
   assert not np.array_equal(evaluation, first)
 
 
@@ -262,7 +262,7 @@ def _assert_restores_to_logits(prefix, logits_file, cfg, variables, rtol):
   with tf.compat.v1.Session(graph=graph) as sess:
     saver.restore(sess, prefix)
     x = np.random.default_rng(7).random((5, 784), dtype=np.float32)
-    np.testing.assert_allclose(sess.run(m.logits, {m.X: x}), expected,
+    np.testing.assert_allclose(sess.run(m.outputs, {m.X: x}), expected,
                                rtol=rtol, atol=1e-5)
 
 

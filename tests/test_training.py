@@ -158,7 +158,7 @@ def test_chunked_evaluation_equals_one_pass(variant, sizes):
     sess.run(init)
     sess.run(m.train_op, {m.X: images[:100], m.y: labels[:100],
                           m.training: True})
-    whole = sess.run([m.loss, m.accuracy], {m.X: images, m.y: labels})
+    whole = sess.run([m.loss, m.metric], {m.X: images, m.y: labels})
     chunked = loop.evaluate(sess, m, (images, labels), chunk_size=100)
   assert chunked[0] == pytest.approx(float(whole[0]), rel=1e-6)
   assert chunked[1] * len(labels) == round(float(whole[1]) * len(labels))
@@ -179,7 +179,7 @@ def test_early_stopping():
 
 
 def test_next_state_tracks_the_best_epoch():
-  state = checkpoints.INITIAL_STATE._replace(loss_sum=3.0, accuracy_sum=1.0)
+  state = checkpoints.INITIAL_STATE._replace(loss_sum=3.0, metric_sum=1.0)
   state = loop.next_state(state, 1, 0.5)
   assert state == checkpoints.State(1, 0.0, 0.0, 0.5, 1, 0)
   state = loop.next_state(state, 2, 0.6)
