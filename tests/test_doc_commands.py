@@ -1,0 +1,132 @@
+"""Every command in README.md and docs/*.md runs as written.
+
+A page's ```sh blocks run in order, each with bash, in a fresh folder that
+holds what a reader's would: `scripts/`, synthetic IDX files, a CIFAR-10
+archive and a housing archive in the data cache (and the housing archive in
+../shared/data, where regression.md looks), and a few image files. A block
+that cannot run here says why on the line before it:
+
+  <!-- not run by the tests: REASON -->
+
+(a browser, a cluster of terminals, Docker, a checkpoint of the reader's own,
+a benchmark of minutes). What a page takes for granted, a model trained
+before it, is in PREREQUISITES.
+"""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, script_env, write_dataset, write_housing
+from legacy_dnn import cifar
+from legacy_dnn import data
+from legacy_dnn import tabular
+
+PAGES = [os.path.join(REPO, 'README.md')] + sorted(
+    glob.glob(os.path.join(REPO, 'docs', '*.md')))
+NOT_RUN = re.compile(r'^<!-- not run by the tests: (.+) -->$')
+# The images the pages' predict.py commands name.
+IMAGES = ('mine/coat.png', 'mine/boot.png', 'shoe.png', 'shoe.jpg',
+          'shirt.png', 'digit.png', 'photo.jpg')
+# Runs a page's commands assume have happened (the README's, mostly).
+TRAIN_DROPOUT = 'python3 scripts/train.py --variant=dropout --dataset=fashion_mnist'
+PREREQUISITES = {
+    'inspecting.md': [
+        TRAIN_DROPOUT,
+        'python3 scripts/train.py --variant=dropout',
+        'python3 scripts/train.py --variant=lenet --dataset=fashion_mnist',
+        'python3 scripts/train.py --variant=homl --epochs=3',
+        'python3 scripts/export.py --variant=dropout --dataset=fashion_mnist '
+        '--export_dir=serving/dropout'],
+    'serving.md': [TRAIN_DROPOUT],
+}
+
+
+def sh_blocks(path):
+  """[(line number, reason it is not run or None, text)] of path's ```sh
+  blocks."""
+  with open(path) as f:
+    lines = f.read().split('\n')
+  blocks = []
+  for i, line in enumerate(lines):
+    if line.strip() != '```sh':
+      continue
+    end = next(j for j in range(i + 1, len(lines))
+               if lines[j].strip() == '```')
+    reason = NOT_RUN.match(lines[i - 1].strip()) if i else None
+    blocks.append((i + 1, reason and reason.group(1),
+                   textwrap.dedent('\n'.join(lines[i + 1:end]))))
+  return blocks
+
+
+def test_every_sh_block_runs_or_says_why_not():
+  """The marker sits right before its block, and every block either has
+  one or holds a command the folder below can run."""
+  for path in PAGES:
+    with open(path) as f:
+      text = f.read()
+    markers = len(re.findall(r'<!-- not run by the tests', text))
+    marked = [b for b in sh_blocks(path) if b[1]]
+    assert markers == len(marked), '%s: a marker not right before ```sh' % path
+    for line, reason, block in sh_blocks(path):
+      if reason is None:
+        assert re.search(r'^\s*(python3? |saved_model_cli )', block, re.M), (
+            '%s:%d runs no command' % (path, line))
+
+
+def reader_folder(root):
+  """A folder set up as a reader's, with synthetic data; its environment."""
+  work = os.path.join(root, 'work')
+  cache = os.path.join(root, 'cache', 'legacy_dnn')
+  for name in ('mnist', 'fashion_mnist'):
+    # 5,000 validation images, as the seeds split them, and 600 to train.
+    write_dataset(os.path.join(cache, name), n_train=5600, n_test=200)
+  os.makedirs(os.path.join(cache, 'cifar10'))
+  cifar.write_random(os.path.join(cache, 'cifar10', cifar.ARCHIVE), 5200, 100)
+  write_housing(os.path.join(cache, 'california_housing'))
+  write_housing(os.path.join(root, 'shared', 'data'))
+  os.makedirs(os.path.join(work, 'docs'))
+  os.symlink(os.path.join(REPO, 'scripts'), os.path.join(work, 'scripts'))
+  rng = np.random.default_rng(0)
+  for name in IMAGES:
+    os.makedirs(os.path.dirname(os.path.join(work, name)), exist_ok=True)
+    Image.fromarray(rng.integers(0, 256, (28, 28), np.uint8)).save(
+        os.path.join(work, name))
+  bin_dir = os.path.join(root, 'bin')
+  os.makedirs(bin_dir)
+  for name in ('python', 'python3'):
+    os.symlink(sys.executable, os.path.join(bin_dir, name))
+  env = script_env({'XDG_CACHE_HOME': os.path.dirname(cache),
+                    'PATH': bin_dir + os.pathsep + os.environ['PATH']})
+  return work, env
+
+
+def run_block(text, work, env, where):
+  result = subprocess.run(['bash', '-euo', 'pipefail', '-c', text], cwd=work,
+                          env=env, capture_output=True, text=True,
+                          timeout=900)
+  assert result.returncode == 0, '%s:\n%s\n%s' % (where, text, result.stderr)
+  assert 'Traceback' not in result.stderr, '%s: %s' % (where, result.stderr)
+  assert result.stdout.strip(), '%s printed nothing' % where
+  return result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    'page', [p for p in PAGES if any(r is None for _, r, _ in sh_blocks(p))],
+    ids=os.path.basename)
+def test_the_pages_commands_run_on_synthetic_data(page, tmp_path):
+  work, env = reader_folder(str(tmp_path))
+  name = os.path.basename(page)
+  for command in PREREQUISITES.get(name, []):
+    run_block(command, work, env, 'before %s' % name)
+  for line, reason, text in sh_blocks(page):
+    if reason is None:
+      run_block(text, work, env, '%s:%d' % (name, line))
