@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -109,12 +110,14 @@ def reader_folder(root):
 
 
 def run_block(text, work, env, where):
+  started = time.monotonic()
   result = subprocess.run(['bash', '-euo', 'pipefail', '-c', text], cwd=work,
                           env=env, capture_output=True, text=True,
                           timeout=900)
   assert result.returncode == 0, '%s:\n%s\n%s' % (where, text, result.stderr)
   assert 'Traceback' not in result.stderr, '%s: %s' % (where, result.stderr)
   assert result.stdout.strip(), '%s printed nothing' % where
+  print('%s: %.1f s' % (where, time.monotonic() - started))
   return result
 
 
