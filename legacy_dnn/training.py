@@ -142,7 +142,8 @@ def train(config, interrupts=None):
     run_name, lock = None, contextlib.nullcontext()
   with lock:
     dataset = data.DATASETS[config.dataset]
-    splits = data.run_splits(config)
+    # The images stay bytes; each batch becomes float32 as it is fed.
+    splits = data.run_splits(config, pixels=True)
     if not len(splits.train[0]):
       raise UserError('--classes=%s: no training examples of those classes'
                       % ','.join(map(str, config.classes)))
