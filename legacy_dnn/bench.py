@@ -21,6 +21,7 @@ import numpy as np
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import model
+from legacy_dnn import precision as precision_lib
 from legacy_dnn import presets
 from legacy_dnn import shapes
 
@@ -107,6 +108,7 @@ def run_keras_regressor(cfg):
   the WideAndDeepModel, on StandardScaler-standardized rows."""
   import keras  # pylint: disable=g-import-not-at-top
   from legacy_dnn import keras_book  # pylint: disable=g-import-not-at-top
+  _keras_precision(keras, cfg)
   X, y = _examples(cfg)
   (X,) = keras_book.standardized(X)
   keras.utils.set_random_seed(cfg.seed)
@@ -124,11 +126,19 @@ def run_keras_regressor(cfg):
   return {'train_s': timer.times, 'jit_compile': bool(net.jit_compile)}
 
 
+def _keras_precision(keras, cfg):
+  """Keras's own bfloat16: the mixed_bfloat16 policy (float32 variables,
+  bfloat16 compute), as its guide sets it."""
+  if cfg.precision == precision_lib.BFLOAT16:
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
+
+
 def run_keras(cfg):
   """The same network as keras.Sequential, trained with model.fit."""
   if cfg.head == presets.REGRESSION:
     return run_keras_regressor(cfg)
   import keras  # pylint: disable=g-import-not-at-top
+  _keras_precision(keras, cfg)
   X, y = _examples(cfg)
   keras.utils.set_random_seed(cfg.seed)
 
@@ -303,6 +313,7 @@ def run_torch(cfg):
                if cfg.optimizer == presets.ADAM
                else torch.optim.SGD(model_.parameters(), lr=cfg.learning_rate))
   n_batches = len(X) // cfg.batch_size
+  bfloat16 = cfg.precision == precision_lib.BFLOAT16
   times = []
   model_.train()
   for _ in range(cfg.epochs):
@@ -311,8 +322,10 @@ def run_torch(cfg):
     loss_sum = accuracy_sum = 0.0
     for i in range(n_batches):
       idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-      logits = model_(X[idx])
-      loss = loss_of(logits, y[idx])
+      # PyTorch's own bfloat16: autocast around the forward pass and loss.
+      with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bfloat16):
+        logits = model_(X[idx])
+        loss = loss_of(logits, y[idx])
       optimizer.zero_grad(set_to_none=True)
       loss.backward()
       optimizer.step()
@@ -397,24 +410,30 @@ def run_limit(cfg):
 
 
 # Training loops that scripts/benchmark.py can time; 'limit' runs with them.
-OURS = ('ours', 'ours_nondeterministic')
+# ours_float32 is ours at float32 whatever --precision says: the bfloat16
+# run's own float32 peer.
+OURS = ('ours', 'ours_nondeterministic', 'ours_float32')
 PEERS = {'keras': run_keras, 'torch': run_torch, 'limit': run_limit}
 CONTENDERS = OURS + ('keras', 'torch')
 
 
 def child_config(preset, epochs, data_dir, dataset, contender, work_dir,
-                 seed=0):
+                 precision=precision_lib.FLOAT32, seed=0):
   return config.for_variant(
       preset, epochs=epochs, data_dir=data_dir, dataset=dataset, seed=seed,
       patience=None, model_dir=os.path.join(work_dir, 'model'),
       logdir=os.path.join(work_dir, 'logs'),
-      deterministic=contender != 'ours_nondeterministic')
+      deterministic=contender != 'ours_nondeterministic',
+      precision=(precision_lib.FLOAT32 if contender == 'ours_float32'
+                 else precision))
 
 
-def run_child(contender, preset, epochs, data_dir, dataset, spawned_at):
+def run_child(contender, preset, epochs, data_dir, dataset, spawned_at,
+              precision=precision_lib.FLOAT32):
   """Runs one contender in this process; returns its report dict."""
   with tempfile.TemporaryDirectory() as work_dir:
-    cfg = child_config(preset, epochs, data_dir, dataset, contender, work_dir)
+    cfg = child_config(preset, epochs, data_dir, dataset, contender, work_dir,
+                       precision)
     if contender in OURS:
       return run_ours(cfg, spawned_at, work_dir)
     return PEERS[contender](cfg)

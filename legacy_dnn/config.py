@@ -16,6 +16,7 @@ from absl import flags
 
 from legacy_dnn import cluster_config
 from legacy_dnn import data
+from legacy_dnn import precision as precision_lib
 from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 
@@ -75,6 +76,8 @@ class TrainConfig:
   logdir: str = _not_a_setting(per_run=True)
   restart: bool = _not_a_setting(False, per_run=True)
   deterministic: bool = True
+  # precision.py: float32, or bfloat16 matmuls and convolutions.
+  precision: str = 'float32'
   # Transfer learning: layers (e.g. 'hidden1') initialized from the
   # checkpoint warm_start_from names, layers left out of the optimizer's
   # var_list.
@@ -449,6 +452,12 @@ def define_flags(flag_values):
       'did: TensorBoard\'s Graph tab then colours each node by its compute '
       'time or memory in that step. 0 traces none. The results stay the '
       'same bit for bit.', lower_bound=0, flag_values=fv)
+  flags.DEFINE_enum(
+      'precision', precision_lib.FLOAT32, precision_lib.PRECISIONS,
+      'What matmuls and convolutions compute in: float32, or bfloat16 where '
+      'the CPU multiplies it (AVX512-BF16, AMX), through oneDNN\'s mixed '
+      'precision rewrite. Variables, checkpoints and exports stay float32.',
+      flag_values=fv)
   flags.DEFINE_boolean(
       'deterministic', True,
       'Turn on TensorFlow op determinism, so a resumed run ends bit-for-bit '

@@ -292,8 +292,9 @@ def _find_local(dataset, cache_dir):
   return None
 
 
-def load_split(images_path, labels_path):
-  """Reads one images/labels pair: float32 [n, 784] in [0, 1], int64 [n]."""
+def load_split(images_path, labels_path, pixels=False):
+  """Reads one images/labels pair: float32 [n, 784] in [0, 1] (with pixels,
+  the uint8 bytes as they are), int64 [n]."""
   images = read_idx(images_path, IDX_IMAGES_MAGIC)
   labels = read_idx(labels_path, IDX_LABELS_MAGIC)
   if len(images) != len(labels):
@@ -302,7 +303,8 @@ def load_split(images_path, labels_path):
   if labels.size and labels.max() >= NUM_CLASSES:
     raise DataError('%s: label %d is out of range 0-%d'
                     % (labels_path, labels.max(), NUM_CLASSES - 1))
-  return to_float(images.reshape(-1, IMAGE_PIXELS)), labels.astype(np.int64)
+  images = images.reshape(-1, IMAGE_PIXELS)
+  return images if pixels else to_float(images), labels.astype(np.int64)
 
 
 def to_float(pixels):
@@ -313,6 +315,16 @@ def to_float(pixels):
   """
   return np.divide(pixels, np.float32(255.0), dtype=np.float32,
                    out=np.empty(pixels.shape, np.float32))
+
+
+def as_float(rows):
+  """rows as the networks take them: uint8 pixels (load(pixels=True)) as
+  to_float() makes them, float rows as they are.
+
+  A batch converted so holds the same bits as the same rows of a dataset
+  converted whole: the division is per element.
+  """
+  return to_float(rows) if rows.dtype == np.uint8 else rows
 
 
 def _find_in(folder, dataset):
@@ -442,12 +454,15 @@ def _what_is_missing(dataset):
 
 
 def load(dataset, data_dir=None, cache_dir=None, mirror=None,
-         validation_size=VALIDATION_SIZE):
+         validation_size=VALIDATION_SIZE, pixels=False):
   """Loads train/validation/test as the seeds split them.
 
   Validation is the first validation_size training images, train the rest,
   test the t10k files. The regression datasets' splits are fixed:
   tabular.py says how.
+  pixels: keep images as their uint8 bytes, a quarter of the memory of
+  float32 (Fashion-MNIST: 55 MB, not 220), for the caller to convert a batch
+  at a time with as_float().
   """
   if dataset.format == GENERATED:
     parts = tabular.cosine_splits()
@@ -466,13 +481,14 @@ def load(dataset, data_dir=None, cache_dir=None, mirror=None,
     return Splits(parts['train'], parts['validation'], parts['test'], path)
   if dataset.format == CIFAR_BINARY:
     train, test = cifar.read(found[cifar.ARCHIVE])
-    train_images, train_labels = to_float(train[0]), train[1]
-    test = to_float(test[0]), test[1]
+    convert = (lambda images: images) if pixels else to_float
+    train_images, train_labels = convert(train[0]), train[1]
+    test = convert(test[0]), test[1]
     train_source = found[cifar.ARCHIVE]
   else:
-    train_images, train_labels = load_split(*(found[n]
-                                              for n in FILES['train']))
-    test = load_split(*(found[n] for n in FILES['test']))
+    train_images, train_labels = load_split(
+        *(found[n] for n in FILES['train']), pixels=pixels)
+    test = load_split(*(found[n] for n in FILES['test']), pixels=pixels)
     train_source = found[FILES['train'][0]]
   if validation_size >= len(train_images):
     raise DataError(
@@ -541,13 +557,13 @@ def examples_in_batches(n_examples, batch_size, batches):
   return batches * size + min(batches, extra)
 
 
-def run_splits(config):
+def run_splits(config, pixels=False):
   """The splits a run trains on: its dataset, held out as its
   validation_size says, of its classes, its training split cut to its
-  train_limit (a TrainConfig's fields)."""
+  train_limit (a TrainConfig's fields). pixels: as load()'s."""
   return subset(load(DATASETS[config.dataset], config.data_dir,
                      mirror=config.mirror,
-                     validation_size=config.validation_size),
+                     validation_size=config.validation_size, pixels=pixels),
                 config.classes, config.train_limit)
 
 

@@ -32,6 +32,7 @@ import tensorflow as tf
 from legacy_dnn import checkpoints
 from legacy_dnn import cli
 from legacy_dnn import cluster_config
+from legacy_dnn import precision as precision_lib
 from legacy_dnn import shares
 from legacy_dnn import errors
 from legacy_dnn.errors import LostTaskError, UserError
@@ -134,9 +135,10 @@ def device_scope(cluster):
       cluster=tf.train.ClusterSpec(cluster.spec())))
 
 
-def session_config(cluster):
-  """A worker's session talks to the ps tasks and itself, no other worker."""
-  return tf.compat.v1.ConfigProto(device_filters=[
+def session_config(cluster, precision=precision_lib.FLOAT32):
+  """A worker's session talks to the ps tasks and itself, no other worker;
+  its graph is rewritten for precision (precision.py)."""
+  return precision_lib.session_config(precision, device_filters=[
       '/job:%s' % cluster_config.PS,
       '/job:%s/task:%d' % (cluster_config.WORKER, cluster.task_index)])
 
@@ -294,10 +296,11 @@ class Replication:
   build() with the model and the run state. shares.py runs the epochs on it.
   """
 
-  def __init__(self, cluster, settings):
-    """settings: this task's fingerprint()."""
+  def __init__(self, cluster, settings, precision=precision_lib.FLOAT32):
+    """settings: this task's fingerprint(); precision: its sessions'."""
     self.cluster = cluster
     self.fingerprint = settings
+    self.precision = precision
     self.sync = None  # The SyncReplicasOptimizer, with --sync_replicas.
     workers = cluster.num_workers
     with tf.compat.v1.variable_scope('cluster'):
@@ -403,8 +406,9 @@ class Replication:
   def session(self, server, graph):
     """The chief's session on the cluster, once the ps tasks answer."""
     wait_for_ps(self.cluster)
-    return tf.compat.v1.Session(server.target, graph=graph,
-                                config=session_config(self.cluster))
+    return tf.compat.v1.Session(
+        server.target, graph=graph,
+        config=session_config(self.cluster, self.precision))
 
   def join(self, server, graph):
     """A non-chief worker's session, once the chief's model is ready.
@@ -414,8 +418,9 @@ class Replication:
         runs with other settings.
     """
     wait_for_ps(self.cluster)
-    sess = tf.compat.v1.Session(server.target, graph=graph,
-                                config=session_config(self.cluster))
+    sess = tf.compat.v1.Session(
+        server.target, graph=graph,
+        config=session_config(self.cluster, self.precision))
     deadline = time.monotonic() + self.cluster.timeout
     try:
       while not self._ready(sess, 'worker'):

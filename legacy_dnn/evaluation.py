@@ -24,6 +24,7 @@ from legacy_dnn import data
 from legacy_dnn import export
 from legacy_dnn import loop
 from legacy_dnn import model
+from legacy_dnn import precision
 from legacy_dnn import presets
 from legacy_dnn import projector
 from legacy_dnn import summaries
@@ -247,7 +248,8 @@ def restore(cfg, checkpoint):
     checkpoints.check_shapes(checkpoint, variables)
     saver = tf.compat.v1.train.Saver(variables)
     graph.finalize()
-  sess = tf.compat.v1.Session(graph=graph)
+  sess = tf.compat.v1.Session(graph=graph, config=precision.session_config(
+      cfg.precision))
   try:
     checkpoints.restore(sess, saver, checkpoint)
   except CheckpointError:

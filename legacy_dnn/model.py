@@ -82,7 +82,10 @@ Loop = collections.namedtuple('Loop', [
 
 def input_rows(m, rows):
   """rows (images, or raw features; arrays or tensors) cut into m's inputs,
-  in order: a wide & deep network takes two slices of the same features."""
+  in order: a wide & deep network takes two slices of the same features.
+  uint8 pixels are converted as data.as_float() does."""
+  if isinstance(rows, np.ndarray):
+    rows = data.as_float(rows)
   return [rows if start is None else rows[:, start:stop]
           for _, start, stop in m.inputs]
 

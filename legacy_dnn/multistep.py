@@ -113,7 +113,7 @@ class Trainer:
         sums = sums[0] + float(loss), sums[1] + float(metric)
       return sums
     rows = np.concatenate(batches) if len(batches) > 1 else batches[0]
-    return tuple(self._call(X[rows], y[rows], offsets(batches),
+    return tuple(self._call(data.as_float(X[rows]), y[rows], offsets(batches),
                             np.asarray(sums, np.float64), *self._mode))
 
   def traced(self, X, y, batch, sums, writers, global_step):

@@ -28,6 +28,7 @@ from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import multistep
+from legacy_dnn import precision
 from legacy_dnn import presets
 from legacy_dnn import shapes
 from legacy_dnn import shares
@@ -142,7 +143,8 @@ def train(config, interrupts=None):
     run_name, lock = None, contextlib.nullcontext()
   with lock:
     dataset = data.DATASETS[config.dataset]
-    splits = data.run_splits(config)
+    # The images stay bytes; each batch becomes float32 as it is fed.
+    splits = data.run_splits(config, pixels=True)
     if not len(splits.train[0]):
       raise UserError('--classes=%s: no training examples of those classes'
                       % ','.join(map(str, config.classes)))
@@ -205,8 +207,8 @@ def _build(config, splits):
   with tf.Graph().as_default() as graph, (
       distributed.device_scope(cluster) if cluster
       else contextlib.nullcontext()):
-    replication = (distributed.Replication(
-        cluster, distributed.fingerprint(config)) if cluster else None)
+    replication = None if cluster is None else distributed.Replication(
+        cluster, distributed.fingerprint(config), config.precision)
     dataset = data.DATASETS[config.dataset]
     # A cluster's workers take a step a call: each step also reads the
     # share's state from the ps tasks (shares.py).
@@ -234,6 +236,9 @@ def _run(config, splits, run_dir, timing, interrupts=None):
   process's part: one process's, a cluster chief's, or a follower's."""
   cluster = config.cluster
   threads = use_threads(config)
+  line = precision.notice(config.precision, precision.cpu_flags())
+  if line:
+    say(line)
   server = distributed.start_server(cluster, threads) if cluster else None
   graph, m, ckpt, histogram_op, init_op, replication = _build(config, splits)
   timing.graph_at = time.time()
@@ -241,8 +246,8 @@ def _run(config, splits, run_dir, timing, interrupts=None):
             timing=timing, histogram_op=histogram_op, run_dir=run_dir,
             replication=replication)
   if cluster is None:
-    sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
-        intra_op_parallelism_threads=threads[0],
+    sess = tf.compat.v1.Session(graph=graph, config=precision.session_config(
+        config.precision, intra_op_parallelism_threads=threads[0],
         inter_op_parallelism_threads=threads[1]))
     with sess as sess:
       return _lead(dataclasses.replace(run, sess=sess), init_op, threads,

@@ -34,6 +34,7 @@ cli.import_tensorflow()
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from legacy_dnn import bench
 from legacy_dnn import data
+from legacy_dnn import precision
 from legacy_dnn import presets
 from legacy_dnn import shapes
 from legacy_dnn.errors import UserError
@@ -45,9 +46,16 @@ HOUSING = 'california_housing'
 BENCHMARKED = sorted(p for p, v in presets.PRESETS.items()
                      if v.dataset in ('mnist', HOUSING))
 flags.DEFINE_list('presets', BENCHMARKED, 'Presets to time.')
-flags.DEFINE_list('contenders', list(bench.CONTENDERS),
+flags.DEFINE_list('contenders', [c for c in bench.CONTENDERS
+                                 if c != 'ours_float32'],
                   'Loops to time: ours, ours_nondeterministic (op determinism '
-                  'off), keras, torch.')
+                  'off), ours_float32 (ours at float32 whatever --precision '
+                  'says; added by default with --precision=bfloat16), keras, '
+                  'torch.')
+flags.DEFINE_enum('precision', precision.FLOAT32, precision.PRECISIONS,
+                  'What every contender computes in: bfloat16 is ours with '
+                  'train.py\'s --precision=bfloat16, Keras 3 with the '
+                  'mixed_bfloat16 policy, PyTorch under torch.autocast.')
 flags.DEFINE_integer('repetitions', 3, 'Rounds of A B C ...', lower_bound=1)
 flags.DEFINE_integer('epochs', 3, 'Epochs per run; the first is excluded.',
                      lower_bound=2)
@@ -76,6 +84,7 @@ def _spawn(contender, preset, epochs, data_dir, dataset):
   command = [sys.executable, os.path.abspath(__file__), '--child=' + contender,
              '--presets=' + preset, '--epochs=%d' % epochs,
              '--data_dir=' + data_dir, '--dataset=' + dataset,
+             '--precision=' + FLAGS.precision,
              '--spawned_at=%r' % time.time()]
   result = subprocess.run(command, capture_output=True, text=True)
   reports = [line[len(REPORT_PREFIX):] for line in result.stdout.splitlines()
@@ -110,7 +119,7 @@ def _summarize(preset, runs):
     summary['%s_epoch_s' % contender] = statistics.median(times)
     summary['%s_step_ms' % contender] = 1000 * statistics.median(
         times) / steps
-  for peer in ('keras', 'torch', 'ours_nondeterministic'):
+  for peer in ('keras', 'torch', 'ours_nondeterministic', 'ours_float32'):
     if 'ours' in epoch_s and peer in epoch_s:
       ratios = [a / b for a, b in zip(epoch_s['ours'], epoch_s[peer])]
       summary['ours_over_%s' % peer] = statistics.median(ratios)
@@ -141,16 +150,19 @@ def _table(summaries):
     return fmt % summary[key] if key in summary else '—'
 
   lines = [
-      '| preset | batch | ours s/epoch | ours, no determinism | Keras 3 fit | '
-      'PyTorch | ours/Keras | ours/PyTorch | ours GFLOP/s | matmul+conv '
-      'limit GFLOP/s | % of limit |',
-      '|---|---|---|---|---|---|---|---|---|---|---|']
+      '| preset | batch | ours s/epoch | ours, no determinism | ours float32 | '
+      'Keras 3 fit | PyTorch | ours/Keras | ours/PyTorch | ours/ours float32 '
+      '| ours GFLOP/s | matmul+conv limit GFLOP/s | % of limit |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
   for preset, s in summaries.items():
-    lines.append('| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+    lines.append('| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s '
+                 '| %s |' % (
         preset, s['batch_size'], cell(s, 'ours_epoch_s', '%.2f'),
         cell(s, 'ours_nondeterministic_epoch_s', '%.2f'),
+        cell(s, 'ours_float32_epoch_s', '%.2f'),
         cell(s, 'keras_epoch_s', '%.2f'), cell(s, 'torch_epoch_s', '%.2f'),
         cell(s, 'ours_over_keras', '%.2f'), cell(s, 'ours_over_torch', '%.2f'),
+        cell(s, 'ours_over_ours_float32', '%.2f'),
         cell(s, 'ours_gflops', '%.1f'), cell(s, 'limit_gflops', '%.1f'),
         cell(s, 'limit_pct', '%.0f%%')))
   lines += [
@@ -210,7 +222,8 @@ def _housing_dir(scratch, quick):
 def main():
   if FLAGS.child:
     report = bench.run_child(FLAGS.child, FLAGS.presets[0], FLAGS.epochs,
-                             FLAGS.data_dir, FLAGS.dataset, FLAGS.spawned_at)
+                             FLAGS.data_dir, FLAGS.dataset, FLAGS.spawned_at,
+                             FLAGS.precision)
     print(REPORT_PREFIX + json.dumps(report))
     return 0
 
@@ -237,6 +250,13 @@ def main():
               'rows' if kind == HOUSING else 'images'),
           len(data.load(data.DATASETS[name], folder).train[0])), flush=True)
     contenders = [c for c in FLAGS.contenders if _available(c)]
+    if (FLAGS.precision == precision.BFLOAT16 and 'ours' in contenders and
+        'ours_float32' not in contenders and
+        not FLAGS['contenders'].present):
+      contenders.insert(contenders.index('ours') + 1, 'ours_float32')
+    line = precision.notice(FLAGS.precision, precision.cpu_flags())
+    if line:
+      print(line)
     summaries = {}
     for preset in FLAGS.presets:
       data_dir, dataset = sources[presets.PRESETS[preset].dataset]

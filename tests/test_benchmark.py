@@ -10,13 +10,13 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def quick_run(tmp_path, preset):
+def quick_run(tmp_path, preset, *args):
   """A --quick run of preset in all three loops: (the process, its JSON
   summary of preset)."""
   out = str(tmp_path / 'bench.json')
   result = run_script('benchmark.py', '--quick', '--presets=' + preset,
                       '--contenders=ours,keras,torch', '--json=' + out,
-                      timeout=600)
+                      *args, timeout=600)
   assert result.returncode == 0, result.stderr
   with open(out) as f:
     return result, json.load(f)[preset]
@@ -25,13 +25,14 @@ def quick_run(tmp_path, preset):
 def test_quick_run_prints_a_table_and_writes_json(tmp_path):
   result, summary = quick_run(tmp_path, 'homl')
   (row,) = [l for l in result.stdout.splitlines() if l.startswith('| homl |')
-            and l.count('|') == 12]
+            and l.count('|') == 14]
   cells = [c.strip() for c in row.strip('|').split('|')]
   assert cells[1] == '50'
-  for cell in cells[2:3] + cells[4:10]:
+  for cell in cells[2:3] + cells[5:9] + cells[10:12]:
     assert re.fullmatch(r'\d+\.\d+', cell), row
-  assert cells[3] == '—'  # ours_nondeterministic was not asked for.
-  assert re.fullmatch(r'\d+%', cells[10])
+  # ours_nondeterministic and ours_float32 were not asked for.
+  assert cells[3] == cells[4] == cells[9] == '—'
+  assert re.fullmatch(r'\d+%', cells[12])
   for key in ('ours_epoch_s', 'keras_epoch_s', 'torch_epoch_s',
               'ours_over_keras', 'ours_over_torch', 'limit_pct',
               'first_step_s', 'eval_s', 'save_s', 'restore_s', 'peak_rss_mb'):
@@ -71,3 +72,20 @@ def test_cifar_cnn_is_not_offered(tmp_path):
   assert result.returncode == 2
   assert 'must be among' in result.stderr and 'cifar_cnn' not in (
       result.stderr.split('must be among')[1])
+
+
+def test_bfloat16_races_keras_and_pytorch_in_bfloat16_and_ours_in_float32(
+    tmp_path):
+  """--precision=bfloat16: every contender in its own bfloat16, and ours
+  at float32 beside them, for the column that says what bfloat16 gains."""
+  from legacy_dnn import precision  # pylint: disable=g-import-not-at-top
+  result, summary = quick_run(
+      tmp_path, 'small', '--precision=bfloat16',
+      '--contenders=ours,ours_float32,keras,torch')
+  assert precision.notice(precision.BFLOAT16, precision.cpu_flags()) in (
+      result.stdout.splitlines())
+  for key in ('ours_epoch_s', 'ours_float32_epoch_s', 'keras_epoch_s',
+              'torch_epoch_s'):
+    assert summary[key] > 0, key
+  assert summary['ours_over_ours_float32'] == (
+      summary['ours_epoch_s'] / summary['ours_float32_epoch_s'])

@@ -299,3 +299,31 @@ def test_find_local_never_downloads(tmp_path):
   dataset = data.Dataset('t', 'http://127.0.0.1:9/', {}, ())
   assert data.find_local(dataset, cache_dir=str(tmp_path / 'none')) is None
   assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('name', ['fashion_mnist', 'cifar10'])
+def test_pixels_held_as_bytes_become_the_same_floats_a_batch_at_a_time(
+    name, tmp_path):
+  """Training holds images as uint8 (a quarter of the memory) and converts
+  each batch it feeds: the bits are those of the dataset converted whole."""
+  folder = str(tmp_path / name)
+  if name == 'cifar10':
+    from legacy_dnn import cifar  # pylint: disable=g-import-not-at-top
+    os.makedirs(folder)
+    cifar.write_random(os.path.join(folder, cifar.ARCHIVE), 300, 50)
+  else:
+    write_dataset(folder)
+  dataset = data.DATASETS[name]
+  floats = data.load(dataset, folder, validation_size=100)
+  pixels = data.load(dataset, folder, validation_size=100, pixels=True)
+  for whole, held in zip((floats.train, floats.validation, floats.test),
+                         (pixels.train, pixels.validation, pixels.test)):
+    assert held[0].dtype == np.uint8 and whole[0].dtype == np.float32
+    assert held[0].nbytes * 4 == whole[0].nbytes
+    np.testing.assert_array_equal(held[1], whole[1])
+    batch = np.random.default_rng(0).permutation(len(held[0]))[:37]
+    converted = data.as_float(held[0][batch])
+    assert converted.dtype == np.float32
+    assert converted.tobytes() == whole[0][batch].tobytes()
+  # Rows already float pass as they are.
+  assert data.as_float(floats.test[0]) is floats.test[0]

@@ -56,8 +56,8 @@ def accuracy_line(output, prefix='Accuracy: '):
 class Runs:
   """What the fixture did: the two model_dirs and each process's story."""
 
-  def __init__(self, root, variant):
-    self.root, self.variant = root, variant
+  def __init__(self, root, variant, extra=()):
+    self.root, self.variant, self.extra = root, variant, list(extra)
     if variant == 'wide_deep':  # California housing's archive, generated.
       self.data_dir = write_housing(str(root / 'data'), 2100, seed=3)
       self.split_flags = []
@@ -74,7 +74,7 @@ class Runs:
     return ['--variant=' + self.variant, '--data_dir=' + self.data_dir
             ] + self.split_flags + SIZES[self.variant] + [
             '--epochs=%d' % EPOCHS, '--seed=5', '--logdir=' + self.logdir,
-            '--model_dir=' + model_dir]
+            '--model_dir=' + model_dir] + self.extra
 
   def start(self):
     return Proc('train.py', *self.args(self.killed_dir))
@@ -84,9 +84,10 @@ class Runs:
     self.interruptions.append((signum, proc.wait(), proc.output))
 
 
-def interrupted_and_straight(variant, tmp_path_factory):
-  """Runs variant straight through, and again under interruptions."""
-  runs = Runs(tmp_path_factory.mktemp(variant), variant)
+def interrupted_and_straight(variant, tmp_path_factory, extra=()):
+  """Runs variant straight through, and again under interruptions; extra:
+  more train.py flags for every run."""
+  runs = Runs(tmp_path_factory.mktemp(variant), variant, extra)
   straight = Proc('train.py', *runs.args(runs.straight_dir))
   straight.wait_for_line('TensorBoard logs')
   started = time.monotonic()
