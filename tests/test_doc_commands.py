@@ -23,12 +23,10 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
+import tensorflow as tf
 
 from conftest import REPO, script_env, write_dataset, write_housing
 from legacy_dnn import cifar
-from legacy_dnn import data
-from legacy_dnn import tabular
 
 PAGES = [os.path.join(REPO, 'README.md')] + sorted(
     glob.glob(os.path.join(REPO, 'docs', '*.md')))
@@ -97,9 +95,12 @@ def reader_folder(root):
   os.symlink(os.path.join(REPO, 'scripts'), os.path.join(work, 'scripts'))
   rng = np.random.default_rng(0)
   for name in IMAGES:
-    os.makedirs(os.path.dirname(os.path.join(work, name)), exist_ok=True)
-    Image.fromarray(rng.integers(0, 256, (28, 28), np.uint8)).save(
-        os.path.join(work, name))
+    path = os.path.join(work, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pixels = rng.integers(0, 256, (28, 28, 1), np.uint8)
+    encode = tf.io.encode_png if name.endswith('.png') else tf.io.encode_jpeg
+    with open(path, 'wb') as f:
+      f.write(encode(pixels).numpy())
   bin_dir = os.path.join(root, 'bin')
   os.makedirs(bin_dir)
   for name in ('python', 'python3'):
