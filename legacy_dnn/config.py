@@ -77,7 +77,7 @@ class TrainConfig:
   restart: bool = _not_a_setting(False, per_run=True)
   deterministic: bool = True
   # precision.py: float32, or bfloat16 matmuls and convolutions.
-  precision: str = 'float32'
+  precision: str = precision_lib.FLOAT32
   # Transfer learning: layers (e.g. 'hidden1') initialized from the
   # checkpoint warm_start_from names, layers left out of the optimizer's
   # var_list.
