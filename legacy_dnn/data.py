@@ -161,8 +161,9 @@ DATASETS['cosine'] = Dataset(
 @dataclasses.dataclass(frozen=True)
 class Splits:
   """Each split is (inputs, targets). Images are float32 [n, 784] (or
-  [n, 32, 32, 3]) in [0, 1] with int64 labels [n]; a regression dataset's
-  rows are float32 [n, features], raw, with float32 targets [n]."""
+  [n, 32, 32, 3]) in [0, 1], or their uint8 bytes (load(pixels=True)), with
+  int64 labels [n]; a regression dataset's rows are float32 [n, features],
+  raw, with float32 targets [n]."""
   train: Tuple[np.ndarray, np.ndarray]
   validation: Tuple[np.ndarray, np.ndarray]
   test: Tuple[np.ndarray, np.ndarray]

@@ -67,7 +67,7 @@ class SavedModel:
   def loss_and_accuracy(self, images, labels):
     """Mean loss and accuracy, computed as training computes them."""
     return loop.evaluate(self.sess, self.model, (images, labels),
-                             loop.eval_chunk(self.config))
+                         loop.eval_chunk(self.config))
 
   def variable(self, name):
     """The restored value of a network variable, e.g. 'outputs/kernel'."""

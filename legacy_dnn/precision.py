@@ -37,22 +37,18 @@ def cpu_flags(path=CPUINFO):
   return frozenset()
 
 
-def configure(session_config, precision):
-  """session_config (a ConfigProto), with the bfloat16 rewrite on for
-  precision BFLOAT16; returned for chaining."""
-  # Imported here: config.py reads this module's names before TensorFlow is.
-  from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=g-import-not-at-top
-  if precision == BFLOAT16:
-    session_config.graph_options.rewrite_options.\
-        auto_mixed_precision_onednn_bfloat16 = (
-            rewriter_config_pb2.RewriterConfig.ON)
-  return session_config
-
-
 def session_config(precision, **fields):
-  """A new tf.compat.v1.ConfigProto of fields, at precision."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  return configure(tf.compat.v1.ConfigProto(**fields), precision)
+  """A new tf.compat.v1.ConfigProto of fields, with oneDNN's bfloat16
+  rewrite on for precision BFLOAT16."""
+  # Imported here: config.py reads this module's names before TensorFlow is.
+  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
+  from tensorflow.core.protobuf import rewriter_config_pb2
+  proto = tf.compat.v1.ConfigProto(**fields)
+  if precision == BFLOAT16:
+    proto.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
+        rewriter_config_pb2.RewriterConfig.ON)
+  return proto
 
 
 def notice(precision, flags, environ=None):

@@ -5,9 +5,9 @@ session, and runs the loop of this process's part: one process's (here), a
 cluster chief's or another worker's (shares.py). Each epoch of each loop:
 train on shuffled batches, then loop.end_epoch: evaluate on the validation
 set, write summaries, keep the best model, checkpoint, decide whether to
-stop. Every random choice is a function of (seed, epoch) or (seed, global step), so a run
-that is interrupted and resumed, any number of times, ends with the same
-variables as one that never stopped.
+stop. Every random choice is a function of (seed, epoch) or (seed, global
+step), so a run that is interrupted and resumed, any number of times, ends
+with the same variables as one that never stopped.
 """
 
 import contextlib

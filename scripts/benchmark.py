@@ -250,9 +250,8 @@ def main():
               'rows' if kind == HOUSING else 'images'),
           len(data.load(data.DATASETS[name], folder).train[0])), flush=True)
     contenders = [c for c in FLAGS.contenders if _available(c)]
-    if (FLAGS.precision == precision.BFLOAT16 and 'ours' in contenders and
-        'ours_float32' not in contenders and
-        not FLAGS['contenders'].present):
+    if (FLAGS.precision == precision.BFLOAT16 and
+        not FLAGS['contenders'].present):  # The default list has ours.
       contenders.insert(contenders.index('ours') + 1, 'ours_float32')
     line = precision.notice(FLAGS.precision, precision.cpu_flags())
     if line:

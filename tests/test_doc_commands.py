@@ -35,7 +35,8 @@ NOT_RUN = re.compile(r'^<!-- not run by the tests: (.+) -->$')
 IMAGES = ('mine/coat.png', 'mine/boot.png', 'shoe.png', 'shoe.jpg',
           'shirt.png', 'digit.png', 'photo.jpg')
 # Runs a page's commands assume have happened (the README's, mostly).
-TRAIN_DROPOUT = 'python3 scripts/train.py --variant=dropout --dataset=fashion_mnist'
+TRAIN_DROPOUT = ('python3 scripts/train.py --variant=dropout '
+                 '--dataset=fashion_mnist')
 PREREQUISITES = {
     'inspecting.md': [
         TRAIN_DROPOUT,

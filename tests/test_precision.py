@@ -12,7 +12,8 @@ from legacy_dnn import precision
 
 
 def test_bfloat16_turns_on_onednns_rewrite_and_float32_leaves_it_off():
-  on = precision.session_config(precision.BFLOAT16, intra_op_parallelism_threads=1)
+  on = precision.session_config(precision.BFLOAT16,
+                                intra_op_parallelism_threads=1)
   off = precision.session_config(precision.FLOAT32)
   rewrite = 'auto_mixed_precision_onednn_bfloat16'
   assert getattr(on.graph_options.rewrite_options, rewrite) == 1  # ON
