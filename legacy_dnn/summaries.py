@@ -10,7 +10,6 @@ run is about to redo.
 import os
 
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 from legacy_dnn.errors import UserError
 
@@ -136,6 +135,10 @@ def read_curves(run_dir):
   The reader applies SessionLog.START as TensorBoard does, so epochs redone
   after a resume appear once.
   """
+  # Imported here: TensorBoard's reader brings boto3 and fsspec (10 MB, 0.2 s)
+  # that training, which only writes, has no use for.
+  # pylint: disable=g-import-not-at-top
+  from tensorboard.backend.event_processing import event_accumulator
   curves = {}
   for split in (TRAIN, VALIDATION):
     folder = os.path.join(run_dir, split)
