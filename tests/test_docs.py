@@ -66,3 +66,14 @@ def test_flags_md_is_what_the_flag_definitions_say():
   for name in ('## train.py', '## export.py', '## sweep.py', '`--variant`',
                '`--worker_timeout`', '`--format`', '`--parallel`'):
     assert name in text
+
+
+def test_code_layout_md_names_every_module_and_script():
+  with open(os.path.join(DOCS, 'code-layout.md')) as f:
+    layout = f.read()
+  modules = {'legacy_dnn/' + os.path.basename(p) for p in glob.glob(
+      os.path.join(REPO, 'legacy_dnn', '*.py'))} - {'legacy_dnn/__init__.py'}
+  scripts = {os.path.basename(p) for p in glob.glob(
+      os.path.join(REPO, 'scripts', '*.py'))}
+  unnamed = sorted(m for m in modules | scripts if m not in layout)
+  assert not unnamed, 'docs/code-layout.md does not name ' + ', '.join(unnamed)
