@@ -35,6 +35,7 @@ KILL_SEED = 20261122
 SIZES = {'dropout': ['--hidden_units=64,64'], 'homl': ['--hidden_units=64,64'],
          'batchnorm': ['--hidden_units=64,64'],
          'deep_cnn': ['--filters=4,4,4', '--hidden_units=16'],
+         'cnn': ['--filters=4,4'],
          'wide_deep': []}
 # The last line of a run's figures, which the final run must repeat.
 FINAL_LINE = {'wide_deep': 'Test MSE: '}

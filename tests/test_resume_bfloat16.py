@@ -24,7 +24,9 @@ from test_resume import test_sigterm_saves_a_checkpoint_and_exits_cleanly  # pyl
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope='module', params=['dropout', 'deep_cnn'])
+# lab 11's cnn: the CNN test_resume_layers.py does not already run (deep_cnn,
+# about twice its time).
+@pytest.fixture(scope='module', params=['dropout', 'cnn'])
 def runs(request, tmp_path_factory):
   return interrupted_and_straight(request.param, tmp_path_factory,
                                   ['--precision=bfloat16'])
