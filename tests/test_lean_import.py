@@ -49,9 +49,8 @@ def test_keras_imported_after_legacy_dnn_loads_whole_and_trains():
 
 
 def test_install_changes_nothing_once_tensorflow_is_imported():
-  # This process imported tensorflow through conftest already.
   # pylint: disable=g-import-not-at-top
-  import tensorflow  # pylint: disable=unused-import
+  import tensorflow  # noqa: F401  (imported first: the case under test)
   from legacy_dnn import lean_import
   finders = list(sys.meta_path)
   lean_import.install()
