@@ -5,7 +5,7 @@ function/method that needs to happen at load time will trigger" (b/196254385:
 Keras optimizers registering themselves for SavedModels of Keras models). It
 catches the ImportError if Keras cannot be imported. Importing it pulls in all
 of Keras 3, and through Keras matplotlib and IPython: on a 2-core AMD EPYC, 68
-MB of resident memory and about 3 s of a 9 s `import tensorflow`. Graph and
+MB of resident memory and about 2.5 s of a 10 s `import tensorflow`. Graph and
 session code uses none of it.
 
 install() puts a finder first on sys.meta_path that wraps TensorFlow's own
