@@ -51,9 +51,53 @@ ONEDNN_VARIABLE = 'TF_ENABLE_ONEDNN_OPTS'
 ONEDNN_ON = '1'
 
 
+# The first line of a record that TensorFlow's C++ side logs: absl's form
+# (`E0000 00:00:1796557191.853149    3611 add_port.cc:83] ...`) and the
+# older one of TSL's logger (`2026-12-03 12:15:55.435669: E path.cc:479] ...`).
+LOG_RECORD_START = re.compile(r'[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] '
+                              r'|\d{4}-\d\d-\d\d [\d:.]+: [IWEF] \S+:\d+\] ')
+# What continues an error record from TensorFlow 2.23 on: a heading, one
+# `file:line` frame a line, then a blank line.
+TRACE_START = re.compile(r'=== Source Location Trace: ===\s*$')
+TRACE_FRAME = re.compile(r'\S+:\d+\s*$')
+
+
+class LogRecords:
+  """Decides, line by line, what to drop from what TensorFlow writes to fd 2.
+
+  A log record is its first line and the source-location trace that may
+  continue it; a record whose first line matches pattern is dropped whole,
+  and any other record is kept whole. A line outside a record is dropped
+  when it matches pattern itself. The decision is made at a record's first
+  line, so lines can be copied as they come.
+  """
+
+  def __init__(self, pattern):
+    self._pattern = pattern
+    self._in_record = False
+    self._in_trace = False
+    self._drop = False
+
+  def keep(self, line):
+    """Whether to show line (one line of text, its newline included or not)."""
+    if self._in_trace and TRACE_FRAME.match(line):
+      return not self._drop
+    if self._in_trace and not line.strip():
+      self._in_record = self._in_trace = False
+      return not self._drop
+    if self._in_record and not self._in_trace and TRACE_START.match(line):
+      self._in_trace = True
+      return not self._drop
+    self._in_record = bool(LOG_RECORD_START.match(line))
+    self._in_trace = False
+    self._drop = bool(self._pattern.match(line))
+    return not self._drop
+
+
 @contextlib.contextmanager
 def without_lines(pattern):
-  """Drops the lines matching pattern from what is written to fd 2 inside.
+  """Drops the log records matching pattern (LogRecords) from what is
+  written to fd 2 inside.
 
   The file descriptor itself is redirected, since TensorFlow's C++ code
   writes to it directly; everything else is replayed to stderr afterwards,
@@ -70,21 +114,23 @@ def without_lines(pattern):
       os.dup2(saved, 2)
       os.close(saved)
       capture.seek(0)
+      records = LogRecords(pattern)
       for line in capture.read().decode(errors='replace').splitlines(True):
-        if not pattern.match(line):
+        if records.keep(line):
           sys.stderr.write(line)
       sys.stderr.flush()
 
 
 class _LiveFilter:
   """Copies what is written to fd 2 to the real stderr as it comes, less
-  the lines that match a pattern. A thread copies; sync() waits for it."""
+  the log records that match a pattern (LogRecords). A thread copies;
+  sync() waits for it."""
 
   # Written through the pipe by sync(); the thread notes it, never copies it.
   _MARK = b'\0legacy_dnn sync\0\n'
 
   def __init__(self, pattern):
-    self._pattern = pattern
+    self._records = LogRecords(pattern)
     self._synced = threading.Condition()
     self._marks = 0
     sys.stderr.flush()
@@ -103,7 +149,7 @@ class _LiveFilter:
           with self._synced:
             self._marks += 1
             self._synced.notify_all()
-        elif not self._pattern.match(line.decode(errors='replace')):
+        elif self._records.keep(line.decode(errors='replace')):
           # A stderr that is gone must not stop the copying: a full pipe
           # would block every writer.
           with contextlib.suppress(OSError):
@@ -128,8 +174,9 @@ _live_filter = None
 
 
 def filter_stderr(pattern):
-  """From now until the script ends, drops the lines matching pattern from
-  fd 2 as they are written; the rest still show at once.
+  """From now until the script ends, drops the log records matching
+  pattern (LogRecords) from fd 2 as they are written; the rest still show
+  at once.
 
   For what TensorFlow's C++ side logs from its own threads while a script
   runs (without_lines() holds everything back until it ends). cli.run stops

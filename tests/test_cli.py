@@ -43,6 +43,84 @@ CHATTER = [
     'register factory for plugin cuBLAS when one has already been registered',
 ]
 
+# The same on TensorFlow 2.23 (tf-nightly 2.23.0.dev20261026): an error
+# record goes on with a source-location trace, its frame and a blank line
+# (the heading ended in a space when TF_CPP_MIN_LOG_LEVEL was unset).
+NIGHTLY_CHATTER = [
+    'WARNING: All log messages before absl::InitializeLog() is called are '
+    'written to STDERR',
+    'I0000 00:00:1796557187.957006    3611 port.cc:153] oneDNN custom '
+    'operations are on. You may see slightly different numerical results due '
+    'to floating-point round-off errors from different computation orders. '
+    'To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.',
+    'E0000 00:00:1796557191.853149    3611 cuda_platform.cc:57] failed call '
+    'to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR '
+    '(303)',
+    '=== Source Location Trace: === ',
+    'external/xla/xla/stream_executor/cuda/cuda_status.cc:50',
+    '',
+]
+# What a server that cannot listen logs, on 2.21 and on 2.23.
+PORT_IN_USE = [
+    'E0000 00:00:1796557196.966127    3631 add_port.cc:83] Failed to add port '
+    "to server: No address added out of total 1 resolved for '0.0.0.0:33889'",
+    'E0000 00:00:1796557196.968712    3631 grpc_server_lib.cc:618] UNKNOWN: '
+    'Could not start gRPC server',
+]
+NIGHTLY_PORT_IN_USE = [
+    'E0000 00:00:1796557191.856204    3611 add_port.cc:83] Failed to add port '
+    "to server: No address added out of total 1 resolved for '0.0.0.0:55211' "
+    '(Failed to add any wildcard listeners: Error in bind for port '
+    '0.0.0.0:55211: Address already in use)',
+    'E0000 00:00:1796557191.858671    3611 grpc_server_lib.cc:620] UNKNOWN: '
+    'Could not start gRPC server',
+    '=== Source Location Trace: ===',
+    'tensorflow/core/distributed_runtime/rpc/grpc_server_lib.cc:303',
+    '',
+]
+# An error record that is no chatter, in 2.23's form: it shows whole.
+NIGHTLY_REAL_ERROR = [
+    'E0000 00:00:1796557191.9 3611 master_session.cc:1972] Cleanup partition '
+    'error: INTERNAL: a real one',
+    '=== Source Location Trace: ===',
+    'tensorflow/core/distributed_runtime/master_session.cc:1972',
+    'tensorflow/core/distributed_runtime/master_session.cc:1300',
+    '',
+]
+
+
+def kept(pattern, lines):
+  records = cli.LogRecords(pattern)
+  return [line for line in lines if records.keep(line + '\n')]
+
+
+@pytest.mark.parametrize('chatter', [CHATTER, NIGHTLY_CHATTER],
+                         ids=['2.21', '2.23'])
+def test_start_up_chatter_is_dropped_whole_records(chatter):
+  lines = (['first'] + chatter + ['train.py: error: a real one']
+           + NIGHTLY_REAL_ERROR + chatter + ['last'])
+  assert kept(cli.STARTUP_CHATTER, lines) == (
+      ['first', 'train.py: error: a real one'] + NIGHTLY_REAL_ERROR
+      + ['last'])
+
+
+@pytest.mark.parametrize('chatter', [PORT_IN_USE, NIGHTLY_PORT_IN_USE],
+                         ids=['2.21', '2.23'])
+def test_a_port_in_use_is_dropped_whole_records(chatter):
+  lines = chatter + ['Traceback (most recent call last):', '']
+  assert kept(distributed.SERVER_FAILURE, lines) == [
+      'Traceback (most recent call last):', '']
+
+
+def test_a_trace_continues_only_the_record_it_follows():
+  # A heading, frame or blank line with no record before it is no record's
+  # part, and a line that is no frame ends the trace.
+  lines = ['=== Source Location Trace: ===', 'a.cc:1', '',
+           NIGHTLY_CHATTER[2], NIGHTLY_CHATTER[3], 'not a frame', 'b.cc:2']
+  assert kept(cli.STARTUP_CHATTER, lines) == [
+      '=== Source Location Trace: ===', 'a.cc:1', '', 'not a frame',
+      'b.cc:2']
+
 
 @pytest.mark.parametrize('script', SCRIPT_NAMES)
 def test_help_needs_no_tensorflow_and_prints_nothing_else(script):
@@ -89,7 +167,8 @@ def test_lines_other_than_the_chatter_pass_through_in_order():
            '  for line in %r:\n'
            '    os.write(2, line.encode() + b"\\n")\n'
            '  print("second", file=sys.stderr)\n'
-           'print("third", file=sys.stderr)\n' % CHATTER)
+           'print("third", file=sys.stderr)\n'
+           % (CHATTER + NIGHTLY_CHATTER))
   result = subprocess.run([sys.executable, '-c', probe], env=script_env(),
                           capture_output=True, text=True, timeout=60)
   assert result.stderr == 'first\nsecond\nthird\n'
