@@ -7,7 +7,9 @@ setuptools.setup(
     version='0.1.0',
     description=('A faithful TensorFlow 1.x graph/session port of the classic '
                  'MNIST multilayer-perceptron labs, on tf.compat.v1.'),
-    packages=['legacy_dnn'],
+    # Subpackages too (legacy_dnn.tf1, legacy_dnn.v1), in a wheel as well as
+    # an editable install.
+    packages=setuptools.find_packages(include=['legacy_dnn', 'legacy_dnn.*']),
     python_requires='>=3.10',
     install_requires=[
         'tensorflow>=2.16,<2.22',

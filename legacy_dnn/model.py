@@ -4,11 +4,10 @@ inference() walks a preset's layers; the head (heads.py) turns the outputs
 into the loss and the metric; training() adds the optimizer step, and
 training_loop() the same step K times in one session call.
 
-Layers are built by dense(), which creates its variables exactly as
-tf.compat.v1.layers.dense names them (``hidden1/kernel``, ``hidden1/bias``,
-..., ``outputs/kernel``), so checkpoints move between this code and TF1-era
-code unchanged. On TensorFlow 2.16+ with Keras 3, tf.compat.v1.layers itself
-is gone; variable scopes and get_variable are not.
+Layers are built by TF 1.15's tf.layers functions, which Keras 3 took away
+and legacy_dnn.tf1.layers rebuilds on variable scopes and get_variable:
+variables named ``hidden1/kernel``, ``hidden1/bias``, ..., ``outputs/kernel``,
+so checkpoints move between this code and TF1-era code unchanged.
 """
 
 import collections
@@ -19,6 +18,7 @@ import tensorflow as tf
 from legacy_dnn import data
 from legacy_dnn import heads
 from legacy_dnn import presets
+from legacy_dnn.tf1 import layers as tf1_layers
 
 # tf.compat.v1.layers.batch_normalization's default, and contrib's.
 BATCH_NORM_EPSILON = 1e-3
@@ -33,6 +33,9 @@ DENSE_DROPOUT_SEED_OFFSET = 999
 AUX_SEED_OFFSET = 700
 # The collection of the scaler's variables, which network_variables() holds.
 SCALER_VARIABLES = 'scaler_variables'
+# The batch norms' non-trainable variables, which network_variables() holds
+# too (TF1 put them in GLOBAL_VARIABLES alone).
+MOVING_STATISTICS = ('moving_mean', 'moving_variance')
 
 Model = collections.namedtuple('Model', [
     # The placeholder of the whole row (images, or features), or None when
@@ -112,12 +115,12 @@ def initializer(name, seed):
 
 
 def dense(inputs, units, name, kernel_init, bias_init, activation=None):
-  """A fully connected layer named as tf.compat.v1.layers.dense names it.
+  """A fully connected layer: tf.layers.dense of TF 1.15 (tf1.layers).
 
   Args:
     inputs: float [batch, n_in]; the variables take its dtype.
     units: n_out.
-    name: the variable scope, e.g. 'hidden1'.
+    name: the variable scope, e.g. 'hidden1': hidden1/kernel, hidden1/bias.
     kernel_init, bias_init: tf.compat.v1 initializers; bias_init None builds
       no bias, as use_bias=False does.
     activation: applied to the output, or None for a linear layer.
@@ -125,19 +128,14 @@ def dense(inputs, units, name, kernel_init, bias_init, activation=None):
   Returns:
     [batch, units], of the dtype of inputs.
   """
-  with tf.compat.v1.variable_scope(name):
-    kernel = tf.compat.v1.get_variable(
-        'kernel', [inputs.shape[-1], units], inputs.dtype, kernel_init)
-    outputs = tf.matmul(inputs, kernel)
-    if bias_init is not None:
-      bias = tf.compat.v1.get_variable('bias', [units], inputs.dtype,
-                                       bias_init)
-      outputs = tf.nn.bias_add(outputs, bias)
-    return activation(outputs) if activation else outputs
+  return tf1_layers.dense(inputs, units, activation=activation,
+                          use_bias=bias_init is not None,
+                          kernel_initializer=kernel_init,
+                          bias_initializer=bias_init, name=name)
 
 
 def conv2d(inputs, filters, size, padding, name, kernel_init, bias_init):
-  """A stride-1 convolution named as tf.compat.v1.layers.conv2d names it.
+  """A stride-1 convolution: tf.layers.conv2d of TF 1.15 (tf1.layers).
 
   Args:
     inputs: float [batch, height, width, channels].
@@ -147,27 +145,21 @@ def conv2d(inputs, filters, size, padding, name, kernel_init, bias_init):
     name: the variable scope, e.g. 'conv1': conv1/kernel, conv1/bias.
     kernel_init, bias_init: initializers; bias_init None builds no bias.
   """
-  with tf.compat.v1.variable_scope(name):
-    kernel = tf.compat.v1.get_variable(
-        'kernel', [size, size, inputs.shape[-1], filters], inputs.dtype,
-        kernel_init)
-    outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding=padding)
-    if bias_init is not None:
-      bias = tf.compat.v1.get_variable('bias', [filters], inputs.dtype,
-                                       bias_init)
-      outputs = tf.nn.bias_add(outputs, bias)
-    return outputs
+  return tf1_layers.conv2d(inputs, filters, size, padding=padding,
+                           use_bias=bias_init is not None,
+                           kernel_initializer=kernel_init,
+                           bias_initializer=bias_init, name=name)
 
 
 def batch_norm(inputs, decay, scale, training, epsilon=BATCH_NORM_EPSILON):
-  """TF1's batch normalization over every axis but the last.
+  """TF1's batch normalization over every axis but the last:
+  tf.layers.batch_normalization of TF 1.15 (tf1.layers), unfused.
 
-  Variables as tf.compat.v1.layers.batch_normalization names them, under
-  batch_normalization/ in the current scope: beta (and gamma when scale), and
-  the non-trainable moving_mean and moving_variance. With training True it
-  normalizes by the batch's moments and adds the moving-average updates to
-  UPDATE_OPS, which training() runs with every step; otherwise it uses the
-  moving averages.
+  Variables under batch_normalization/ in the current scope: beta (and
+  gamma when scale), and the non-trainable moving_mean and moving_variance.
+  With training True it normalizes by the batch's moments and adds the
+  moving-average updates to UPDATE_OPS, which training() runs with every
+  step; otherwise it uses the moving averages.
 
   Args:
     inputs: float [batch, ..., channels].
@@ -175,37 +167,9 @@ def batch_norm(inputs, decay, scale, training, epsilon=BATCH_NORM_EPSILON):
     scale: learn gamma too.
     training: bool scalar tensor.
   """
-  n, dtype = inputs.shape[-1], inputs.dtype
-  with tf.compat.v1.variable_scope('batch_normalization'):
-    beta = tf.compat.v1.get_variable('beta', [n], dtype,
-                                     tf.compat.v1.zeros_initializer())
-    gamma = (tf.compat.v1.get_variable('gamma', [n], dtype,
-                                       tf.compat.v1.ones_initializer())
-             if scale else None)
-    averages = [tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
-                tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES]
-    moving_mean, moving_variance = (
-        tf.compat.v1.get_variable(
-            name, [n], dtype, init, trainable=False, collections=averages)
-        for name, init in (('moving_mean', tf.compat.v1.zeros_initializer()),
-                           ('moving_variance',
-                            tf.compat.v1.ones_initializer())))
-    mean, variance = tf.nn.moments(inputs, list(range(inputs.shape.rank - 1)))
-
-    def update():
-      return tf.group(*(
-          average.assign_sub((average - value) * (1 - decay))
-          for average, value in ((moving_mean, mean),
-                                 (moving_variance, variance))))
-
-    tf.compat.v1.add_to_collection(
-        tf.compat.v1.GraphKeys.UPDATE_OPS,
-        tf.cond(training, update, tf.no_op, name='update_moving_averages'))
-    mean, variance = tf.cond(
-        training, lambda: (mean, variance),
-        lambda: (moving_mean.read_value(), moving_variance.read_value()))
-    return tf.nn.batch_normalization(inputs, mean, variance, beta, gamma,
-                                     epsilon)
+  return tf1_layers.batch_normalization(
+      inputs, momentum=decay, epsilon=epsilon, scale=scale,
+      training=training, name='batch_normalization', fused=False)
 
 
 def _uniform16(shape, seed):
@@ -469,9 +433,10 @@ def network_variables():
   scaler: what evaluation, export and warm start restore. Optimizer slots
   and run state are left out.
   """
-  return tf.compat.v1.trainable_variables() + tf.compat.v1.get_collection(
-      tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES
-  ) + tf.compat.v1.get_collection(SCALER_VARIABLES)
+  return tf.compat.v1.trainable_variables() + [
+      v for v in tf.compat.v1.global_variables()
+      if v.op.name.rsplit('/', 1)[-1] in MOVING_STATISTICS
+  ] + tf.compat.v1.get_collection(SCALER_VARIABLES)
 
 
 def has_batch_norm(net):

@@ -1,0 +1,62 @@
+"""What TensorFlow 2 took away and legacy_dnn.v1 does not give back: one
+line that names the API and what replaced it, never a deep AttributeError.
+"""
+
+from legacy_dnn import errors
+
+# Where to read what is and is not provided.
+GUIDE = 'docs/tf1-code.md'
+
+# tf.<name> -> what replaced it.
+TOP_LEVEL = {
+    'estimator': 'a session loop (see ' + GUIDE + '), or Keras 3\'s '
+                 'Model.fit; tf.estimator left TensorFlow in 2.16',
+    'contrib': 'legacy_dnn.v1 provides tf.contrib.layers and '
+               'tf.contrib.framework.arg_scope',
+}
+# tf.contrib.<name> -> what replaced it.
+CONTRIB = {
+    'slim': 'tf.contrib.layers and tf.contrib.framework.arg_scope of '
+            'legacy_dnn.v1, which hold slim\'s fully_connected, batch_norm, '
+            'dropout and flatten (tf-slim 1.1 fails on TensorFlow 2.21)',
+    'learn': 'a session loop with input_data.read_data_sets (see ' + GUIDE +
+             ')',
+    'rnn': 'tf.nn.rnn_cell (tf.compat.v1.nn.rnn_cell)',
+    'seq2seq': 'Keras 3\'s layers',
+    'keras': 'Keras 3 (import keras)',
+    'data': 'tf.data',
+    'distribute': 'tf.distribute',
+    'metrics': 'tf.metrics (tf.compat.v1.metrics)',
+    'losses': 'tf.losses (tf.compat.v1.losses)',
+    'summary': 'tf.summary (tf.compat.v1.summary)',
+    'training': 'tf.train',
+    'lite': 'tf.lite',
+    'image': 'tf.image',
+    'opt': 'tf.train\'s optimizers',
+    'quantize': 'tf.lite\'s converter',
+}
+
+
+class NotProvidedError(errors.UserError, AttributeError):
+  """A TF1 API that TensorFlow 2 removed and legacy_dnn.v1 does not provide.
+
+  An AttributeError, for hasattr() and getattr(..., default); a UserError,
+  which the runner prints as one line. The runner's import hook raises it
+  for `from tensorflow.contrib import slim` too, where Python would turn an
+  AttributeError into its own ImportError.
+  """
+
+  def __init__(self, api, replacement):
+    super().__init__('%s is not available on TensorFlow 2 and legacy_dnn.v1 '
+                     'does not provide it; use %s' % (api, replacement))
+
+
+def attribute(module_name, table, name, provided):
+  """NotProvidedError for <module_name>.<name>, or AttributeError when
+  name is no TF1 API of that module (a typo, say)."""
+  if name.startswith('__'):
+    # Python's own probes (__path__, __wrapped__, ...) get the usual answer.
+    return AttributeError('module %r has no attribute %r'
+                          % (module_name, name))
+  return NotProvidedError('%s.%s' % (module_name, name),
+                          table.get(name, provided))

@@ -1,0 +1,180 @@
+"""legacy_dnn.tf1.layers against TensorFlow's own tf.compat.v1.layers.
+
+The same graph is built three times, each in a process of its own:
+TensorFlow's layers (tf-keras with TF_USE_LEGACY_KERAS=1, test-only, v2
+behaviour off as TF1 ran), ours through legacy_dnn.v1 (v2 behaviour off),
+and ours in a tf.Graph with TensorFlow 2's behaviour on (as model.py builds
+its networks). Each loads the same weights, chosen by variable name, and
+reports its variables, collections, outputs, gradients and the moving
+statistics after three training steps, which must be TensorFlow's bit for
+bit; each also restores the checkpoint the others wrote.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import script_env
+
+pytestmark = pytest.mark.slow
+
+BUILD = r'''
+import json, os, sys
+import numpy as np
+impl, folder = sys.argv[1], sys.argv[2]
+if impl == 'tf':
+  import tensorflow.compat.v1 as tf
+  tf.disable_v2_behavior()
+  L = tf.layers
+elif impl == 'ours':
+  import legacy_dnn.v1 as tf
+  L = tf.layers
+else:  # ours, TensorFlow 2's behaviour on, as model.py builds.
+  import tensorflow as tf2
+  from legacy_dnn.tf1 import layers as L
+  tf = tf2.compat.v1
+  graph_context = tf2.Graph().as_default()
+  graph_context.__enter__()
+
+images = tf.placeholder(tf.float32, [None, 8, 8, 3], name='images')
+labels = tf.placeholder(tf.int64, [None], name='labels')
+training = tf.placeholder(tf.bool, [], name='training')
+l2 = lambda w: 0.01 * tf.reduce_sum(tf.square(w))
+h = L.conv2d(images, 4, 3, padding='same', activation=tf.nn.relu,
+             kernel_regularizer=l2)
+h = L.batch_normalization(h, training=training, momentum=0.9)  # Fused.
+h = L.max_pooling2d(h, 2, 2)
+h = L.conv2d(h, 5, [2, 2], padding='valid', name='c2')
+h = L.average_pooling2d(h, 2, 1, padding='same')
+h = L.flatten(h)
+h = L.dropout(h, 0.5, training=False)
+with tf.variable_scope('block'):
+  d = L.dense(h, 6, activation=tf.nn.relu)
+  d = L.batch_normalization(d, training=training, scale=False)  # Unfused.
+  d = L.dense(d, 6)
+with tf.variable_scope('block', reuse=True):
+  again = L.dense(h, 6, activation=tf.nn.relu, name='dense')
+logits = L.dense(d, 3, name='out', use_bias=False) + tf.reduce_sum(again)
+loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+    labels=labels, logits=logits)) + tf.add_n(
+        tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES))
+gradients = tf.gradients(loss, tf.trainable_variables())
+with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+  step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+
+keys = [tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.TRAINABLE_VARIABLES,
+        tf.GraphKeys.MOVING_AVERAGE_VARIABLES, tf.GraphKeys.MODEL_VARIABLES]
+report = {
+    'variables': [[v.op.name, v.shape.as_list()]
+                  for v in tf.global_variables()],
+    'collections': {k: [v.op.name for v in tf.get_collection(k)]
+                    for k in keys},
+    'regularization_losses': len(tf.get_collection(
+        tf.GraphKeys.REGULARIZATION_LOSSES)),
+    'update_ops': len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)),
+}
+rng = np.random.default_rng(0)
+x = rng.normal(size=(16, 8, 8, 3)).astype(np.float32)
+y = rng.integers(0, 3, 16)
+feed = {images: x, labels: y}
+saver = tf.train.Saver()
+with tf.Session() as sess:
+  for v in tf.global_variables():
+    seed = sum(v.op.name.encode())
+    value = np.random.default_rng(seed).normal(size=v.shape.as_list())
+    if v.op.name.endswith('moving_variance'):
+      value = np.abs(value) + 0.5
+    v.load(value.astype(np.float32), sess)
+  results = {
+      'logits_eval': sess.run(logits, {**feed, training: False}),
+      'logits_train': sess.run(logits, {**feed, training: True}),
+  }
+  for i, g in enumerate(sess.run(gradients, {**feed, training: True})):
+    results['gradient_%d' % i] = g
+  for _ in range(3):
+    sess.run(step, {**feed, training: True})
+  for v in tf.global_variables():
+    results['after/' + v.op.name] = sess.run(v)
+  results['logits_after'] = sess.run(logits, {**feed, training: False})
+  saver.save(sess, os.path.join(folder, impl, 'model.ckpt'))
+  for other in ('tf', 'ours', 'ours_v2'):
+    checkpoint = os.path.join(folder, other, 'model.ckpt')
+    if other != impl and os.path.exists(checkpoint + '.index'):
+      saver.restore(sess, checkpoint)
+      results['restored/' + other] = sess.run(
+          logits, {**feed, training: False})
+np.savez(os.path.join(folder, impl + '.npz'), **results)
+with open(os.path.join(folder, impl + '.json'), 'w') as f:
+  json.dump(report, f)
+'''
+
+
+def build(impl, folder):
+  env = script_env()
+  if impl == 'tf':
+    env['TF_USE_LEGACY_KERAS'] = '1'
+  result = subprocess.run([sys.executable, '-c', BUILD, impl, str(folder)],
+                          env=env, capture_output=True, text=True,
+                          timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(folder / (impl + '.json')) as f:
+    return json.load(f), dict(np.load(folder / (impl + '.npz')))
+
+
+@pytest.fixture(scope='module')
+def built(tmp_path_factory):
+  folder = tmp_path_factory.mktemp('tf1_layers')
+  # Ours first, then TensorFlow's (which restores ours), then ours with v2
+  # behaviour on (which restores both).
+  return {impl: build(impl, folder) for impl in ('ours', 'tf', 'ours_v2')}
+
+
+@pytest.mark.parametrize('impl', ['ours', 'ours_v2'])
+def test_variables_and_collections_are_tensorflows(built, impl):
+  theirs, _ = built['tf']
+  ours, _ = built[impl]
+  assert ours == theirs
+  # What the comparison covers, as TensorFlow made it.
+  assert ['batch_normalization/moving_mean', [4]] in theirs['variables']
+  assert ['block/dense_1/kernel', [6, 6]] in theirs['variables']
+  assert theirs['regularization_losses'] == 1
+  assert theirs['update_ops'] == 4
+
+
+@pytest.mark.parametrize('impl', ['ours', 'ours_v2'])
+def test_outputs_gradients_and_moving_statistics_are_tensorflows(built,
+                                                                  impl):
+  _, theirs = built['tf']
+  _, ours = built[impl]
+  compared = [k for k in theirs if not k.startswith('restored/')]
+  # Logits before and after, 12 gradients, 16 variables after.
+  assert len(compared) == 3 + 12 + 16
+  for key in compared:
+    np.testing.assert_array_equal(ours[key], theirs[key],
+                                  err_msg=key)
+  # Three steps moved the moving statistics of both kinds of batch norm
+  # from the values loaded (BUILD's), so the comparison covers the updates.
+  for name in ('batch_normalization', 'block/batch_normalization'):
+    for statistic in ('moving_mean', 'moving_variance'):
+      variable = '%s/%s' % (name, statistic)
+      loaded = np.random.default_rng(sum(variable.encode())).normal(
+          size=theirs['after/' + variable].shape)
+      if statistic == 'moving_variance':
+        loaded = np.abs(loaded) + 0.5
+      assert not np.allclose(theirs['after/' + variable], loaded), variable
+
+
+@pytest.mark.parametrize('writer, reader', [
+    ('ours', 'tf'), ('tf', 'ours_v2'), ('ours', 'ours_v2')])
+def test_a_checkpoint_restores_into_the_other_implementation(built, writer,
+                                                             reader):
+  # The reader, given the writer's checkpoint, computes what the writer
+  # computed with those weights.
+  _, written = built[writer]
+  _, read = built[reader]
+  np.testing.assert_array_equal(read['restored/' + writer],
+                                written['logits_after'])
