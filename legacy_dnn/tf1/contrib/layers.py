@@ -1,0 +1,333 @@
+"""tf.contrib.layers of TensorFlow 1.15: the part the teaching networks use.
+
+Initializers and regularizers as TF 1.15 computed them; fully_connected,
+batch_norm, dropout and flatten built on legacy_dnn.tf1.layers, with
+contrib's own variable names (fully_connected/weights, .../biases,
+BatchNorm/beta, ...), its MODEL_VARIABLES collection and its defaults
+(relu after fully_connected; batch_norm's decay 0.999, no gamma, training
+on). Each takes its defaults from arg_scope. What differs from TF 1.15 is in
+docs/tf1-code.md; batch_norm's renorm, batch_weights, adjustment and
+zero_debias_moving_mean raise a one-line NotProvidedError.
+"""
+
+import math
+
+import tensorflow as tf
+
+from legacy_dnn.tf1 import layers as core
+from legacy_dnn.tf1 import removed
+from legacy_dnn.tf1.contrib.framework import add_arg_scope
+
+UPDATE_OPS = tf.compat.v1.GraphKeys.UPDATE_OPS
+NHWC, NCHW = 'NHWC', 'NCHW'
+# tf.contrib.layers.<name> that TF 1.15 had and this module does not.
+REPLACEMENTS = {
+    'conv2d': 'tf.layers.conv2d',
+    'convolution2d': 'tf.layers.conv2d',
+    'max_pool2d': 'tf.layers.max_pooling2d',
+    'avg_pool2d': 'tf.layers.average_pooling2d',
+    'linear': 'fully_connected(..., activation_fn=None)',
+    'optimize_loss': 'a tf.train optimizer\'s minimize()',
+    'embed_sequence': 'tf.nn.embedding_lookup',
+    'layer_norm': 'Keras 3\'s LayerNormalization',
+}
+
+
+def variance_scaling_initializer(factor=2.0, mode='FAN_IN', uniform=False,
+                                 seed=None, dtype=tf.float32):
+  """contrib's variance scaling of TF 1.15: stddev sqrt(1.3 * factor / n)
+  truncated normal, or uniform within sqrt(3 * factor / n), n the fan-in,
+  fan-out or their mean of the variable's shape."""
+  if mode not in ('FAN_IN', 'FAN_OUT', 'FAN_AVG'):
+    raise TypeError('mode must be FAN_IN, FAN_OUT or FAN_AVG, not %r'
+                    % (mode,))
+  if not tf.as_dtype(dtype).is_floating:
+    raise TypeError('variance_scaling_initializer needs a float dtype, not '
+                    '%s' % tf.as_dtype(dtype).name)
+
+  def initializer(shape, dtype=dtype, partition_info=None):
+    del partition_info
+    shape = [int(d) for d in shape]
+    fan_in = float(shape[-2] if len(shape) > 1 else shape[-1]) if shape else 1.0
+    fan_out = float(shape[-1]) if shape else 1.0
+    for dim in shape[:-2]:  # A convolution's receptive field.
+      fan_in *= dim
+      fan_out *= dim
+    n = {'FAN_IN': fan_in, 'FAN_OUT': fan_out,
+         'FAN_AVG': (fan_in + fan_out) / 2.0}[mode]
+    if uniform:
+      limit = math.sqrt(3.0 * factor / n)
+      return tf.random.uniform(shape, -limit, limit, dtype, seed=seed)
+    return tf.random.truncated_normal(shape, 0.0, math.sqrt(1.3 * factor / n),
+                                      dtype, seed=seed)
+
+  return initializer
+
+
+def xavier_initializer(uniform=True, seed=None, dtype=tf.float32):
+  """Glorot and Bengio's initializer as contrib computed it: variance
+  scaling with factor 1 over the mean of fan-in and fan-out."""
+  return variance_scaling_initializer(1.0, 'FAN_AVG', uniform, seed, dtype)
+
+
+xavier_initializer_conv2d = xavier_initializer
+
+
+def _regularizer(kind, scale, loss):
+  if isinstance(scale, (int, float)):
+    if scale < 0.0:
+      raise ValueError('%s: setting a scale less than 0 on a regularizer: %g'
+                       % (kind, scale))
+    if scale == 0.0:
+      return lambda _: None
+
+  def regularize(weights):
+    with tf.name_scope(kind) as name:
+      scale_ = tf.convert_to_tensor(scale, weights.dtype.base_dtype,
+                                    name='scale')
+      return tf.multiply(scale_, loss(weights), name=name)
+
+  return regularize
+
+
+def l2_regularizer(scale, scope=None):
+  """scale * sum(w ** 2) / 2 of a variable (tf.nn.l2_loss), as TF 1.15."""
+  del scope
+  return _regularizer('l2_regularizer', scale, tf.nn.l2_loss)
+
+
+def l1_regularizer(scale, scope=None):
+  """scale * sum(|w|) of a variable, as TF 1.15."""
+  del scope
+  return _regularizer('l1_regularizer', scale,
+                      lambda w: tf.reduce_sum(tf.abs(w)))
+
+
+def _collections_of(variables_collections, alias):
+  if isinstance(variables_collections, dict):
+    return list(variables_collections.get(alias) or [])
+  return list(variables_collections or [])
+
+
+def _model_variables(rename, variables_collections):
+  """A custom getter: contrib's variable names, MODEL_VARIABLES, and the
+  collections the caller asked for each variable."""
+
+  def custom_getter(getter, name, *args, **kwargs):
+    scope, _, short = name.rpartition('/')
+    short = rename.get(short, short)
+    collections = list(kwargs.pop('collections', None) or
+                       [tf.compat.v1.GraphKeys.GLOBAL_VARIABLES])
+    kwargs['collections'] = collections + [
+        tf.compat.v1.GraphKeys.MODEL_VARIABLES] + _collections_of(
+            variables_collections, short)
+    return getter((scope + '/' if scope else '') + short, *args, **kwargs)
+
+  return custom_getter
+
+
+def _named_outputs(collections, outputs):
+  if collections:
+    tf.compat.v1.add_to_collections(collections, outputs)
+  return outputs
+
+
+@add_arg_scope
+def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
+                    normalizer_fn=None, normalizer_params=None,
+                    weights_initializer=None, weights_regularizer=None,
+                    biases_initializer=tf.compat.v1.zeros_initializer(),
+                    biases_regularizer=None, reuse=None,
+                    variables_collections=None, outputs_collections=None,
+                    trainable=True, scope=None):
+  """tf.contrib.layers.fully_connected of TF 1.15.
+
+  Variables <scope>/weights (default xavier_initializer()) and
+  <scope>/biases, none when a normalizer_fn follows; then
+  normalizer_fn(outputs, **normalizer_params) and activation_fn (relu).
+  """
+  if weights_initializer is None:
+    weights_initializer = xavier_initializer()
+  with tf.compat.v1.variable_scope(
+      scope, 'fully_connected', [inputs], reuse=reuse,
+      custom_getter=_model_variables({'kernel': 'weights', 'bias': 'biases'},
+                                     variables_collections)):
+    outputs = core.dense_here(
+        inputs, num_outputs,
+        use_bias=not normalizer_fn and biases_initializer is not None,
+        kernel_initializer=weights_initializer,
+        bias_initializer=biases_initializer,
+        kernel_regularizer=weights_regularizer,
+        bias_regularizer=biases_regularizer, trainable=trainable)
+    if normalizer_fn is not None:
+      outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return _named_outputs(outputs_collections, outputs)
+
+
+@add_arg_scope
+def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
+               activation_fn=None, param_initializers=None,
+               param_regularizers=None, updates_collections=UPDATE_OPS,
+               is_training=True, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, batch_weights=None,
+               fused=None, data_format=NHWC, zero_debias_moving_mean=False,
+               scope=None, renorm=False, renorm_clipping=None,
+               renorm_decay=0.99, adjustment=None):
+  """tf.contrib.layers.batch_norm of TF 1.15.
+
+  Variables <scope>/beta (if center), gamma (if scale), moving_mean and
+  moving_variance, scope BatchNorm by default. As TF 1.15 chose: 2-D and
+  4-D inputs go through the fused kernel unless fused=False, except 4-D
+  ones with the default updates_collections, which tf.layers'
+  batch_normalization takes (fused too). updates_collections=None updates
+  the moving statistics with the step itself (contrib's fused path keeps
+  the kernel's variance, with Bessel's correction, as TF 1.15 did);
+  otherwise the updates go into updates_collections for the train op.
+  """
+  del renorm_clipping, renorm_decay
+  for argument, value in (('renorm', renorm),
+                          ('batch_weights', batch_weights is not None),
+                          ('adjustment', adjustment is not None),
+                          ('zero_debias_moving_mean', zero_debias_moving_mean)):
+    if value:
+      raise removed.NotProvidedError(
+          'tf.contrib.layers.batch_norm(%s=...)' % argument,
+          'batch_norm without it, or Keras 3\'s BatchNormalization')
+  if data_format not in (NHWC, NCHW):
+    raise ValueError('data_format has to be either NCHW or NHWC.')
+  inputs = tf.convert_to_tensor(inputs)
+  rank = inputs.shape.rank
+  fused = True if fused is None else fused
+  initializers = param_initializers or {}
+  regularizers = param_regularizers or {}
+  with tf.compat.v1.variable_scope(
+      scope, 'BatchNorm', [inputs], reuse=reuse,
+      custom_getter=_model_variables({}, variables_collections)):
+    if fused and rank in (2, 4) and (rank == 2 or
+                                     updates_collections is not UPDATE_OPS):
+      outputs = _fused(inputs, decay, center, scale, epsilon, initializers,
+                       updates_collections, is_training, trainable,
+                       data_format)
+    elif updates_collections is UPDATE_OPS:
+      outputs = core.batch_normalization_here(
+          inputs, axis=1 if data_format == NCHW else -1, momentum=decay,
+          epsilon=epsilon, center=center, scale=scale,
+          **{name + '_initializer': initializers[name]
+             for name in ('beta', 'gamma', 'moving_mean', 'moving_variance')
+             if name in initializers},
+          beta_regularizer=regularizers.get('beta'),
+          gamma_regularizer=regularizers.get('gamma'), training=is_training,
+          trainable=trainable, fused=None if fused and rank == 4 else False)
+    else:
+      outputs = _unfused(inputs, decay, center, scale, epsilon, initializers,
+                         updates_collections, is_training, trainable,
+                         data_format)
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return _named_outputs(outputs_collections, outputs)
+
+
+def _parameters(n, dtype, center, scale, initializers, trainable):
+  """beta and gamma (constants where not learned), then the moving
+  statistics, created in that order as contrib created them."""
+  beta = (tf.compat.v1.get_variable(
+      'beta', [n], dtype, initializers.get('beta', tf.zeros_initializer()),
+      trainable=trainable) if center else tf.constant(0.0, dtype, [n]))
+  gamma = (tf.compat.v1.get_variable(
+      'gamma', [n], dtype, initializers.get('gamma', tf.ones_initializer()),
+      trainable=trainable) if scale else tf.constant(1.0, dtype, [n]))
+  moving = core.moving_statistics(
+      n, dtype, initializers.get('moving_mean', tf.zeros_initializer()),
+      initializers.get('moving_variance', tf.ones_initializer()))
+  return (beta, gamma) + moving
+
+
+def _updated(outputs, moving, batch, decay, updates_collections,
+             is_training):
+  """outputs, with the moving statistics updated from the batch's where
+  is_training: at once (updates_collections None) or by the ops put into
+  updates_collections."""
+  if core.known(is_training) is False:
+    return outputs
+  assign = lambda: tuple(core.assign_moving_average(v, b, 1.0 - decay)
+                         for v, b in zip(moving, batch))
+  if updates_collections is None:
+
+    def forced():
+      with tf.control_dependencies(assign()):
+        return tf.identity(outputs)
+
+    return core.smart_cond(is_training, forced, lambda: outputs)
+  for update in core.smart_cond(is_training, assign, lambda: moving):
+    tf.compat.v1.add_to_collections(updates_collections, update)
+  return outputs
+
+
+def _fused(inputs, decay, center, scale, epsilon, initializers,
+           updates_collections, is_training, trainable, data_format):
+  original = inputs
+  if inputs.shape.rank == 2:
+    channels = inputs.shape[-1]
+    inputs = tf.reshape(inputs, [-1, 1, 1, channels] if data_format == NHWC
+                        else [-1, channels, 1, 1])
+  n = inputs.shape[-1 if data_format == NHWC else 1]
+  beta, gamma, moving_mean, moving_variance = _parameters(
+      n, inputs.dtype.base_dtype, center, scale, initializers, trainable)
+  outputs, mean, variance = core.smart_cond(
+      is_training,
+      lambda: tf.compat.v1.nn.fused_batch_norm(
+          inputs, gamma, beta, epsilon=epsilon, data_format=data_format),
+      lambda: tf.compat.v1.nn.fused_batch_norm(
+          inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
+          epsilon=epsilon, is_training=False, data_format=data_format))
+  outputs = _updated(outputs, (moving_mean, moving_variance),
+                     (mean, variance), decay, updates_collections,
+                     is_training)
+  outputs.set_shape(inputs.shape)
+  if original.shape.rank == 2:
+    outputs = tf.reshape(outputs, tf.shape(original))
+  return outputs
+
+
+def _unfused(inputs, decay, center, scale, epsilon, initializers,
+             updates_collections, is_training, trainable, data_format):
+  rank = inputs.shape.rank
+  axis = 1 if data_format == NCHW and rank > 2 else rank - 1
+  beta, gamma, moving_mean, moving_variance = _parameters(
+      inputs.shape[axis], inputs.dtype.base_dtype, center, scale,
+      initializers, trainable)
+  batch = tf.nn.moments(inputs, [i for i in range(rank) if i != axis])
+  mean, variance = core.smart_cond(is_training, lambda: batch,
+                                   lambda: (moving_mean, moving_variance))
+  broadcast = lambda v: (v if axis == rank - 1 else tf.reshape(
+      v, [1] * axis + [-1] + [1] * (rank - axis - 1)))
+  outputs = tf.nn.batch_normalization(
+      inputs, broadcast(mean), broadcast(variance), broadcast(beta),
+      broadcast(gamma), epsilon)
+  return _updated(outputs, (moving_mean, moving_variance), batch, decay,
+                  updates_collections, is_training)
+
+
+@add_arg_scope
+def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
+            outputs_collections=None, scope=None, seed=None):
+  """tf.contrib.layers.dropout of TF 1.15: keep_prob kept (a float or a
+  tensor), only while is_training (default on)."""
+  with tf.compat.v1.variable_scope(scope, 'Dropout', [inputs]):
+    return _named_outputs(outputs_collections, core.dropout_here(
+        inputs, 1 - keep_prob, noise_shape, seed, is_training))
+
+
+@add_arg_scope
+def flatten(inputs, outputs_collections=None, scope=None):
+  """tf.contrib.layers.flatten of TF 1.15: [batch, ...] to [batch, k]."""
+  with tf.compat.v1.name_scope(scope, 'Flatten', [inputs]):
+    return _named_outputs(outputs_collections, core.flatten_here(inputs))
+
+
+def __getattr__(name):
+  raise removed.attribute(
+      'tf.contrib.layers', REPLACEMENTS, name,
+      'the tf.layers functions, which legacy_dnn.v1 provides')

@@ -1,0 +1,172 @@
+"""tf.contrib.layers and arg_scope of TF 1.15 (legacy_dnn.tf1.contrib).
+
+No TensorFlow that runs tf.contrib installs on today's Python, and tf-slim
+fails on TensorFlow 2.21, so these check TF 1.15's documented behaviour:
+variable names and collections, the initializers' ranges, the regularizers'
+values, batch_norm's moving averages in both of its update modes, and
+arg_scope's defaults. Each graph is built in a tf.Graph of its own.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from legacy_dnn.tf1 import removed
+from legacy_dnn.tf1.contrib import framework
+from legacy_dnn.tf1.contrib import layers
+
+v1 = tf.compat.v1
+GLOBAL, TRAINABLE, MODEL, UPDATE_OPS = (
+    v1.GraphKeys.GLOBAL_VARIABLES, v1.GraphKeys.TRAINABLE_VARIABLES,
+    v1.GraphKeys.MODEL_VARIABLES, v1.GraphKeys.UPDATE_OPS)
+
+
+def names(key):
+  return [v.op.name for v in v1.get_collection(key)]
+
+
+def test_fully_connected_names_and_collections_are_contribs():
+  with tf.Graph().as_default():
+    x = v1.placeholder(tf.float32, [None, 4])
+    h = layers.fully_connected(x, 3)
+    layers.fully_connected(h, 2, scope='out', variables_collections=['mine'],
+                           activation_fn=None)
+    layers.fully_connected(h, 2, normalizer_fn=layers.batch_norm)
+    expected = ['fully_connected/weights', 'fully_connected/biases',
+                'out/weights', 'out/biases',
+                # With a normalizer_fn, no biases.
+                'fully_connected_1/weights', 'fully_connected_1/BatchNorm/beta',
+                'fully_connected_1/BatchNorm/moving_mean',
+                'fully_connected_1/BatchNorm/moving_variance']
+    assert names(GLOBAL) == expected
+    assert names(MODEL) == expected
+    assert names(TRAINABLE) == [n for n in expected if 'moving' not in n]
+    assert names('mine') == ['out/weights', 'out/biases']
+    # relu by default: no negative output.
+    assert h.op.type == 'Relu'
+
+
+def test_xavier_and_variance_scaling_draw_within_tf1s_limits():
+  with tf.Graph().as_default():
+    uniform = v1.get_variable('u', [300, 100],
+                              initializer=layers.xavier_initializer(seed=1))
+    normal = v1.get_variable(
+        'n', [3, 3, 16, 32],
+        initializer=layers.variance_scaling_initializer(seed=2))
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      u, n = sess.run([uniform, normal])
+  limit = math.sqrt(6.0 / (300 + 100))  # sqrt(3 * 1 / ((300 + 100) / 2))
+  assert np.abs(u).max() <= limit and np.abs(u).max() > 0.99 * limit
+  # Truncated normal of stddev sqrt(1.3 * 2 / fan_in), fan_in = 3 * 3 * 16:
+  # within two of its stddevs, and as wide as a truncated normal is.
+  stddev = math.sqrt(1.3 * 2.0 / (3 * 3 * 16))
+  assert np.abs(n).max() <= 2 * stddev
+  assert 0.8 * stddev < n.std() < 0.95 * stddev
+
+
+def test_regularizers_compute_tf1s_values_and_refuse_a_negative_scale():
+  w = np.array([[1.0, -2.0], [3.0, 0.5]], np.float32)
+  with tf.Graph().as_default():
+    l2 = layers.l2_regularizer(0.1)(tf.constant(w))
+    l1 = layers.l1_regularizer(0.1)(tf.constant(w))
+    with v1.Session() as sess:
+      assert sess.run(l2) == pytest.approx(0.1 * (w ** 2).sum() / 2)
+      assert sess.run(l1) == pytest.approx(0.1 * np.abs(w).sum())
+  assert layers.l2_regularizer(0.0)(None) is None
+  with pytest.raises(ValueError, match='less than 0'):
+    layers.l2_regularizer(-1.0)
+
+
+@pytest.mark.parametrize('shape, updates', [
+    ((32, 5), None), ((32, 5), UPDATE_OPS), ((8, 4, 4, 5), None),
+    ((8, 4, 4, 5), UPDATE_OPS)])
+def test_batch_norm_moving_averages_follow_tf1(shape, updates):
+  x = np.random.default_rng(0).normal(3.0, 2.0, shape).astype(np.float32)
+  with tf.Graph().as_default():
+    inputs = tf.constant(x)
+    training = v1.placeholder(tf.bool, [])
+    outputs = layers.batch_norm(inputs, decay=0.9, is_training=training,
+                                updates_collections=updates)
+    updates_ops = v1.get_collection(UPDATE_OPS)
+    assert len(updates_ops) == (2 if updates else 0)
+    variables = {v.op.name: v for v in v1.global_variables()}
+    mean, variance = (variables['BatchNorm/' + n]
+                      for n in ('moving_mean', 'moving_variance'))
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      sess.run([outputs] + updates_ops, {training: True})
+      m, v = sess.run([mean, variance])
+      # Not training: no update, and the moving averages normalize.
+      evaluated = sess.run([outputs] + updates_ops, {training: False})[0]
+      assert np.array_equal(sess.run(mean), m)
+  axes = tuple(range(len(shape) - 1))
+  n = x.size / 5
+  np.testing.assert_allclose(m, 0.1 * x.mean(axes), rtol=1e-4)
+  # The fused kernel's variance has Bessel's correction, as TF1's had, and
+  # contrib's fused path fed it to the moving variance as it was.
+  np.testing.assert_allclose(v, 0.9 + 0.1 * x.var(axes) * n / (n - 1),
+                             rtol=1e-4)
+  np.testing.assert_allclose(evaluated, (x - m) / np.sqrt(v + 1e-3),
+                             rtol=1e-4, atol=1e-4)
+
+
+def test_batch_norm_refuses_what_is_not_provided_in_one_line():
+  with tf.Graph().as_default():
+    with pytest.raises(removed.NotProvidedError,
+                       match=r'^tf.contrib.layers.batch_norm\(renorm=...\) '
+                             r'is not available'):
+      layers.batch_norm(tf.zeros([2, 3]), renorm=True)
+
+
+def test_dropout_keeps_keep_prob_only_while_training_and_flatten_flattens():
+  with tf.Graph().as_default():
+    x = tf.ones([1000, 10])
+    training = v1.placeholder(tf.bool, [])
+    dropped = layers.dropout(x, keep_prob=0.7, is_training=training, seed=3)
+    flat = layers.flatten(tf.zeros([2, 3, 4, 5]))
+    assert flat.shape.as_list() == [2, 60]
+    with v1.Session() as sess:
+      on, off = (sess.run(dropped, {training: t}) for t in (True, False))
+  assert set(np.unique(on)) == {0.0, np.float32(1 / 0.7)}
+  assert 0.68 < (on > 0).mean() < 0.72
+  assert (off == 1).all()
+
+
+def test_arg_scope_gives_defaults_that_calls_and_inner_scopes_override():
+  with tf.Graph().as_default():
+    x = v1.placeholder(tf.float32, [None, 4])
+    with framework.arg_scope([layers.fully_connected], activation_fn=None,
+                             biases_initializer=None) as outer:
+      a = layers.fully_connected(x, 3, scope='a')
+      with framework.arg_scope([layers.fully_connected],
+                               activation_fn=tf.nn.relu):
+        b = layers.fully_connected(x, 3, scope='b')
+      c = layers.fully_connected(x, 3, scope='c', activation_fn=tf.nn.tanh)
+    with framework.arg_scope(outer):
+      d = layers.fully_connected(x, 3, scope='d')
+    e = layers.fully_connected(x, 3, scope='e')
+    assert [t.op.type for t in (a, b, c, d, e)] == [
+        'MatMul', 'Relu', 'Tanh', 'MatMul', 'Relu']
+    # biases_initializer=None held in every scope: no biases but e's.
+    assert [n for n in names(GLOBAL) if n.endswith('biases')] == ['e/biases']
+  assert framework.has_arg_scope(layers.batch_norm)
+  assert 'keep_prob' in framework.arg_scoped_arguments(layers.dropout)
+  with pytest.raises(ValueError, match='not decorated with @add_arg_scope'):
+    with framework.arg_scope([tf.nn.relu], name='x'):
+      pass
+
+
+def test_contrib_parts_not_provided_name_their_replacement():
+  from legacy_dnn.tf1 import contrib  # pylint: disable=import-outside-toplevel
+  with pytest.raises(removed.NotProvidedError,
+                     match=r'^tf.contrib.slim is not available .* use '
+                           r'tf.contrib.layers'):
+    contrib.slim  # pylint: disable=pointless-statement
+  with pytest.raises(removed.NotProvidedError,
+                     match=r'^tf.contrib.layers.conv2d .* use tf.layers.'
+                           r'conv2d$'):
+    layers.conv2d  # pylint: disable=pointless-statement
+  assert not hasattr(contrib, 'learn')  # An AttributeError, for hasattr.
