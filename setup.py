@@ -33,6 +33,11 @@ setuptools.setup(
             'tf-keras>=2.16,<2.22',
             # Reads docs/kubernetes/'s manifests (tests/test_kubernetes.py).
             'pyyaml>=5.1',
+            # A real IPython kernel for `%load_ext legacy_dnn.v1`
+            # (tests/test_v1.py).
+            'ipykernel>=6',
+            'nbclient>=0.7',
+            'nbformat>=5',
         ],
         # scripts/benchmark.py's PyTorch contender (Keras 3 comes with
         # TensorFlow). The CPU build the benchmark figures were taken with.

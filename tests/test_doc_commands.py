@@ -93,7 +93,8 @@ def reader_folder(root):
   write_housing(os.path.join(cache, 'california_housing'))
   write_housing(os.path.join(root, 'shared', 'data'))
   os.makedirs(os.path.join(work, 'docs'))
-  os.symlink(os.path.join(REPO, 'scripts'), os.path.join(work, 'scripts'))
+  for folder in ('scripts', 'examples'):
+    os.symlink(os.path.join(REPO, folder), os.path.join(work, folder))
   rng = np.random.default_rng(0)
   for name in IMAGES:
     path = os.path.join(work, name)

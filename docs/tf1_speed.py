@@ -1,0 +1,82 @@
+"""How fast an unmodified TF1 script runs through legacy_dnn.v1, against the
+same script on TensorFlow's own tf.compat.v1.layers (tf-keras, with
+TF_USE_LEGACY_KERAS=1), on the same machine in the same run.
+
+  python3 docs/tf1_speed.py [--rounds=2] [--train=5000] SCRIPT.py ...
+
+Each round runs every script once each way, one process at a time and
+alternating, in a folder whose MNIST_data/ holds generated images (5,000 for
+validation, as read_data_sets holds out, and --train more), and prints each
+process's wall time and the ratio of the medians, ours / tf-keras's. Both
+ways run the same runner and the same input_data; only tf.layers differs.
+Needs tf-keras (pip install -e '.[test]').
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, 'tests'))
+
+# The reference: the same runner, with tf.layers TensorFlow's own.
+REFERENCE = '''
+import sys
+import tensorflow as tf
+import legacy_dnn.v1
+from legacy_dnn.v1 import runner
+legacy_dnn.v1.layers = tf.compat.v1.layers
+sys.exit(runner.run_script(sys.argv[1], []))
+'''
+
+
+def run(way, script, folder):
+  env = dict(os.environ)
+  if way == 'tf-keras':
+    env['TF_USE_LEGACY_KERAS'] = '1'
+    command = [sys.executable, '-c', REFERENCE, script]
+  else:
+    command = [sys.executable, '-m', 'legacy_dnn.v1', script]
+  started = time.monotonic()
+  result = subprocess.run(command, cwd=folder, env=env, capture_output=True,
+                          text=True)
+  seconds = time.monotonic() - started
+  if result.returncode != 0:
+    sys.exit('%s (%s) failed:\n%s' % (script, way, result.stderr[-2000:]))
+  accuracy = [l for l in result.stdout.splitlines()
+              if l.startswith('Accuracy:')][-1]
+  return seconds, accuracy
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('scripts', nargs='+')
+  parser.add_argument('--rounds', type=int, default=2)
+  parser.add_argument('--train', type=int, default=5000,
+                      help='training images besides the 5,000 held out')
+  args = parser.parse_args()
+  from conftest import write_dataset  # pylint: disable=import-outside-toplevel
+  with tempfile.TemporaryDirectory() as folder:
+    write_dataset(os.path.join(folder, 'MNIST_data'),
+                  n_train=5000 + args.train, n_test=1000)
+    print('| script | ours (s) | tf-keras (s) | ours / tf-keras |')
+    print('|---|---|---|---|')
+    for script in args.scripts:
+      times = {'ours': [], 'tf-keras': []}
+      for _ in range(args.rounds):
+        for way in times:
+          seconds, _ = run(way, os.path.abspath(script), folder)
+          times[way].append(seconds)
+      ours, theirs = (statistics.median(times[w]) for w in times)
+      print('| %s | %s | %s | %.3f |' % (
+          os.path.basename(script),
+          ', '.join('%.1f' % t for t in times['ours']),
+          ', '.join('%.1f' % t for t in times['tf-keras']), ours / theirs))
+
+
+if __name__ == '__main__':
+  main()

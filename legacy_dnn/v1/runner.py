@@ -1,0 +1,187 @@
+"""Runs TF1 code as written: a script (`python -m legacy_dnn.v1 SCRIPT.py`)
+or a notebook's cells (`%load_ext legacy_dnn.v1`).
+
+Inside that code, and only there, `import tensorflow as tf` gives
+legacy_dnn.v1, and the TF1 modules TensorFlow 2 removed resolve:
+tensorflow.examples.tutorials.mnist.input_data, tensorflow.contrib.layers,
+tensorflow.contrib.framework. The redirection is an __import__ that looks at
+who imports: the script's (or the notebook's) own namespace, functions
+defined there included. TensorFlow's own modules, and every other module,
+import the real TensorFlow.
+"""
+
+import builtins
+import importlib
+import os
+import sys
+import traceback
+import types
+
+from legacy_dnn import errors
+from legacy_dnn.tf1 import removed
+
+# The module that `import <name>` gives TF1 code.
+SHIMS = {
+    'tensorflow': 'legacy_dnn.v1',
+    'tensorflow.compat.v1': 'legacy_dnn.v1',
+    'tensorflow.contrib': 'legacy_dnn.tf1.contrib',
+    'tensorflow.contrib.layers': 'legacy_dnn.tf1.contrib.layers',
+    'tensorflow.contrib.framework': 'legacy_dnn.tf1.contrib.framework',
+    'tensorflow.examples': 'legacy_dnn.v1:examples',
+    'tensorflow.examples.tutorials': 'legacy_dnn.v1:examples.tutorials',
+    'tensorflow.examples.tutorials.mnist':
+        'legacy_dnn.v1:examples.tutorials.mnist',
+    'tensorflow.examples.tutorials.mnist.input_data':
+        'legacy_dnn.tf1.input_data',
+}
+# Modules TensorFlow 2 removed that are not provided: <module> -> the table
+# of removed.py that says what replaced its parts.
+_REMOVED_PARENTS = {'tensorflow.contrib': removed.CONTRIB,
+                    'tensorflow': removed.TOP_LEVEL}
+
+
+def _shim(name):
+  """The module SHIMS names for name."""
+  module_name, _, path = SHIMS[name].partition(':')
+  module = importlib.import_module(module_name)
+  for part in path.split('.') if path else ():
+    module = getattr(module, part)
+  return module
+
+
+def _removed_module(name):
+  """A NotProvidedError for `import tensorflow.contrib.slim` and the like,
+  or None where name is no removed module."""
+  parent, _, child = name.rpartition('.')
+  while parent:
+    if parent in _REMOVED_PARENTS and (parent + '.' + child) not in SHIMS:
+      table = _REMOVED_PARENTS[parent]
+      if child in table or parent == 'tensorflow.contrib':
+        return removed.attribute(parent.replace('tensorflow', 'tf'), table,
+                                 child, removed.TOP_LEVEL['contrib'])
+    parent, _, child = parent.rpartition('.')
+  return None
+
+
+class _TF1Import:
+  """builtins.__import__ for one namespace's TF1 imports; any other import
+  goes to the __import__ that was there before."""
+
+  def __init__(self, namespace, previous):
+    self.namespace = namespace
+    self.previous = previous
+
+  def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+    # pylint: disable=redefined-builtin
+    if (level or globals is not self.namespace or
+        not (name == 'tensorflow' or name.startswith('tensorflow.'))):
+      return self.previous(name, globals, locals, fromlist, level)
+    error = _removed_module(name)
+    if error is not None:
+      raise error
+    if name not in SHIMS:
+      # tensorflow.python..., tensorflow.keras: TensorFlow's own.
+      return self.previous(name, globals, locals, fromlist, level)
+    if not fromlist:
+      # `import tensorflow.x.y` binds tensorflow, which must lead to x.y.
+      return _shim('tensorflow')
+    module = _shim(name)
+    for attribute in fromlist:
+      # Python would turn the AttributeError of `from tensorflow.contrib
+      # import slim` into its own ImportError, losing the line that says
+      # what replaced slim.
+      try:
+        getattr(module, attribute)
+      except removed.NotProvidedError:
+        raise
+      except AttributeError:
+        pass  # Python's own ImportError says it.
+    return module
+
+
+def _install(namespace):
+  """Makes TF1 imports from namespace (a module's globals) resolve."""
+  builtins.__import__ = _TF1Import(namespace, builtins.__import__)
+
+
+def _uninstall(namespace):
+  if (isinstance(builtins.__import__, _TF1Import) and
+      builtins.__import__.namespace is namespace):
+    builtins.__import__ = builtins.__import__.previous
+
+
+def load_ipython_extension(ipython):
+  """`%load_ext legacy_dnn.v1`: the cells below run TF1 code as written."""
+  _install(ipython.user_global_ns)
+  print('TF1 code runs here: `import tensorflow as tf` gives legacy_dnn.v1 '
+        '(tf.compat.v1, v2 behaviour off, tf.layers, tf.contrib.layers, '
+        'input_data)')
+
+
+def unload_ipython_extension(ipython):
+  _uninstall(ipython.user_global_ns)
+
+
+def _script_frames(tb, path):
+  """tb from the script's first frame on: what a user's traceback shows."""
+  while tb is not None and tb.tb_frame.f_code.co_filename != path:
+    tb = tb.tb_next
+  return tb
+
+
+def _where(tb, path):
+  """'SCRIPT:LINE' of the script's last frame in tb, or SCRIPT."""
+  line = None
+  while tb is not None:
+    if tb.tb_frame.f_code.co_filename == path:
+      line = tb.tb_lineno
+    tb = tb.tb_next
+  return path if line is None else '%s:%d' % (path, line)
+
+
+def run_script(path, args):
+  """Runs the TF1 script at path as __main__, with sys.argv [path] + args.
+
+  Returns:
+    Its exit status: 0, the status it exits with, or 1 for an exception,
+    which is printed as Python would print it from the script's first frame
+    on; a UserError (a removed API, a data file) as one line naming the
+    script's line.
+  """
+  try:
+    with open(path, 'rb') as f:
+      source = f.read()
+  except OSError as e:
+    raise errors.UserError('%s: cannot read: %s' % (path, e.strerror)) from None
+  try:
+    code = compile(source, path, 'exec')
+  except SyntaxError as e:
+    sys.stderr.write(''.join(traceback.format_exception_only(type(e), e)))
+    return 1
+  module = types.ModuleType('__main__')
+  module.__file__ = path
+  module.__builtins__ = builtins
+  saved = sys.modules['__main__'], sys.argv, sys.path[0]
+  sys.modules['__main__'] = module
+  sys.argv = [path] + list(args)
+  sys.path[0] = os.path.dirname(os.path.abspath(path))
+  _install(module.__dict__)
+  try:
+    exec(code, module.__dict__)  # pylint: disable=exec-used
+    return 0
+  except SystemExit as e:
+    if e.code is None or isinstance(e.code, int):
+      return e.code or 0
+    print(e.code, file=sys.stderr)  # sys.exit('message'), as Python does.
+    return 1
+  except errors.UserError as e:
+    print('%s: error: %s' % (_where(e.__traceback__, path), e),
+          file=sys.stderr)
+    return 1
+  except BaseException as e:  # pylint: disable=broad-except
+    traceback.print_exception(type(e), e, _script_frames(e.__traceback__,
+                                                         path))
+    return 1
+  finally:
+    _uninstall(module.__dict__)
+    sys.modules['__main__'], sys.argv, sys.path[0] = saved

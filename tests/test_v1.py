@@ -1,0 +1,216 @@
+"""`python -m legacy_dnn.v1 SCRIPT.py` and `%load_ext legacy_dnn.v1`: TF1
+code run as written, in real processes and a real IPython kernel.
+
+The scripts are examples/tf1/'s, unmodified, on a small generated dataset in
+the MNIST_data/ folder they read (learnable: a class lights its own band),
+so each must learn to well above chance within its own epochs.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import nbclient
+import nbformat
+import pytest
+
+from conftest import REPO, error_lines, script_env, write_dataset
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = os.path.join(REPO, 'examples', 'tf1')
+SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith('.py'))
+
+
+def run_v1(*args, cwd, timeout=300):
+  return subprocess.run([sys.executable, '-m', 'legacy_dnn.v1'] + list(args),
+                        cwd=cwd, env=script_env(), capture_output=True,
+                        text=True, timeout=timeout)
+
+
+def reader_with(tmp_path_factory, n_train):
+  """A reader's folder with MNIST_data/: 5,000 validation images, as
+  read_data_sets holds out by default, and the rest of n_train to train
+  on."""
+  folder = tmp_path_factory.mktemp('reader')
+  write_dataset(str(folder / 'MNIST_data'), n_train=n_train, n_test=300)
+  return folder
+
+
+@pytest.fixture(scope='module')
+def reader(tmp_path_factory):
+  return reader_with(tmp_path_factory, 5500)
+
+
+@pytest.fixture(scope='module')
+def large_reader(tmp_path_factory):
+  # Softmax regression from N(0, 1) weights needs more steps than 15 epochs
+  # of 500 images give it.
+  return reader_with(tmp_path_factory, 25000)
+
+
+def test_every_example_is_listed():
+  assert SCRIPTS == ['batch_norm.py', 'cnn.py', 'cnn_layers.py',
+                     'deep_dropout.py', 'ensemble.py', 'homl_ch10.py',
+                     'nn.py', 'softmax.py', 'xavier.py']
+
+
+@pytest.mark.parametrize('script', SCRIPTS)
+def test_an_unmodified_tf1_script_runs_and_learns(request, script):
+  folder = request.getfixturevalue(
+      'large_reader' if script == 'softmax.py' else 'reader')
+  result = run_v1(os.path.join(EXAMPLES, script), cwd=folder)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert error_lines(result.stderr) == []
+  lines = result.stdout.splitlines()
+  assert lines[:4] == ['Extracting MNIST_data/' + name + '.gz'
+                       for name in ('train-images-idx3-ubyte',
+                                    'train-labels-idx1-ubyte',
+                                    't10k-images-idx3-ubyte',
+                                    't10k-labels-idx1-ubyte')]
+  (accuracy,) = [float(l.split()[-1]) for l in lines
+                 if l.startswith('Accuracy:')]
+  # Chance is 0.1.
+  assert accuracy > 0.9, lines[-5:]
+
+
+def test_flags_reach_a_script_through_tf_app_run(reader):
+  result = run_v1(os.path.join(EXAMPLES, 'deep_dropout.py'), '--epochs=1',
+                  '--keep_prob=1', cwd=reader)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert [l for l in result.stdout.splitlines() if l.startswith('Epoch:')
+          ] == [l for l in result.stdout.splitlines()
+                if l.startswith('Epoch: 0001')]
+  bad = run_v1(os.path.join(EXAMPLES, 'deep_dropout.py'), '--epochs=x',
+               cwd=reader)
+  assert bad.returncode == 1
+  assert "Illegal value for flag --epochs" in bad.stderr or (
+      "flag --epochs" in bad.stderr), bad.stderr
+
+
+def write(folder, name, source):
+  path = folder / name
+  path.write_text(source)
+  return str(path)
+
+
+def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
+  helper = write(tmp_path, 'helper.py', 'import tensorflow\n'
+                 'NAME = tensorflow.__name__\n')
+  del helper
+  script = write(
+      tmp_path, 'probe.py',
+      'import sys\n'
+      'import tensorflow as tf\n'
+      'import tensorflow.compat.v1 as v1\n'
+      'from tensorflow.contrib.layers import fully_connected\n'
+      'from tensorflow.examples.tutorials.mnist import input_data\n'
+      'import helper\n'
+      'print(tf.__name__, v1.__name__, fully_connected.__module__,\n'
+      '      input_data.__name__, helper.NAME)\n'
+      'print(sys.modules["tensorflow"].__name__, tf.executing_eagerly())\n'
+      'print(tf.layers.dense.__module__, tf.compat.v1.layers is tf.layers)\n'
+      'print(sys.argv)\n')
+  result = run_v1(script, 'a', '--b=1', cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.splitlines() == [
+      'legacy_dnn.v1 legacy_dnn.v1 legacy_dnn.tf1.contrib.layers '
+      'legacy_dnn.tf1.input_data tensorflow',
+      'tensorflow False',
+      'legacy_dnn.tf1.layers True',
+      str([script, 'a', '--b=1'])]
+
+
+@pytest.mark.parametrize('source, message', [
+    ('import tensorflow as tf\nx = 1\ntf.estimator.Estimator\n',
+     r'probe\.py:3: error: tf\.estimator is not available on TensorFlow 2 '
+     r'and legacy_dnn\.v1 does not provide it; use a session loop'),
+    ('from tensorflow.contrib import slim\n',
+     r'probe\.py:1: error: tf\.contrib\.slim is not available .*; use '
+     r'tf\.contrib\.layers and tf\.contrib\.framework\.arg_scope'),
+    ('import tensorflow.contrib.learn as learn\n',
+     r'probe\.py:1: error: tf\.contrib\.learn is not available .*; use a '
+     r'session loop with input_data'),
+    ('from tensorflow.contrib.layers import conv2d\n',
+     r'probe\.py:1: error: tf\.contrib\.layers\.conv2d is not available '
+     r'.*; use tf\.layers\.conv2d$'),
+    ('from tensorflow.examples.tutorials.mnist import input_data\n'
+     'input_data.read_data_sets("nowhere/", source_url="http://127.0.0.1:9/")\n',
+     r"probe\.py:2: error: input_data\.read_data_sets\('nowhere/'\): the "
+     r'four IDX files are not in that folder, and '),
+])
+def test_a_removed_api_or_missing_data_is_one_line(tmp_path, source,
+                                                   message):
+  script = write(tmp_path, 'probe.py', source)
+  result = run_v1(script, cwd=tmp_path)
+  assert result.returncode == 1
+  (line,) = error_lines(result.stderr)
+  assert re.match(re.escape(str(tmp_path)) + '/' + message, line), line
+  # Nothing written beside it (the data cache is the test's own).
+  assert sorted(os.listdir(tmp_path)) in (['probe.py'], ['cache', 'probe.py'])
+
+
+def test_a_scripts_own_error_keeps_its_own_traceback(tmp_path):
+  script = write(tmp_path, 'probe.py', 'import tensorflow as tf\n\n'
+                 'def f():\n  return 1 / 0\n\nf()\n')
+  result = run_v1(script, cwd=tmp_path)
+  assert result.returncode == 1
+  assert result.stderr.splitlines() == [
+      'Traceback (most recent call last):',
+      '  File "%s", line 6, in <module>' % script, '    f()',
+      '  File "%s", line 4, in f' % script, '    return 1 / 0',
+      '           ~~^~~', 'ZeroDivisionError: division by zero']
+
+
+def test_the_runners_own_usage_errors(tmp_path):
+  missing = run_v1(str(tmp_path / 'nowhere.py'), cwd=tmp_path)
+  assert missing.returncode == 2
+  assert error_lines(missing.stderr) == [
+      'python -m legacy_dnn.v1: error: %s: no such file'
+      % (tmp_path / 'nowhere.py')]
+  bare = run_v1(cwd=tmp_path)
+  assert bare.returncode == 2
+  assert bare.stderr.startswith('usage: python -m legacy_dnn.v1 SCRIPT.py')
+  helped = run_v1('--help', cwd=tmp_path)
+  assert helped.returncode == 0 and 'docs/tf1-code.md' in helped.stdout
+
+
+def test_load_ext_runs_tf1_cells_in_a_real_kernel(reader):
+  cells = [
+      '%load_ext legacy_dnn.v1',
+      'import tensorflow as tf\n'
+      'from tensorflow.examples.tutorials.mnist import input_data\n'
+      'mnist = input_data.read_data_sets("MNIST_data/", one_hot=True)\n'
+      'X = tf.placeholder(tf.float32, [None, 784])\n'
+      'Y = tf.placeholder(tf.float32, [None, 10])\n'
+      'logits = tf.layers.dense(X, 10)\n'
+      'cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(\n'
+      '    logits=logits, labels=Y))\n'
+      'train = tf.train.AdamOptimizer(0.01).minimize(cost)\n'
+      'sess = tf.Session()\n'
+      'sess.run(tf.global_variables_initializer())\n'
+      'for _ in range(100):\n'
+      '  xs, ys = mnist.train.next_batch(50)\n'
+      '  sess.run(train, {X: xs, Y: ys})\n'
+      'accuracy = tf.reduce_mean(tf.cast(tf.equal(\n'
+      '    tf.argmax(logits, 1), tf.argmax(Y, 1)), tf.float32))\n'
+      'print("Accuracy:", sess.run(accuracy, {X: mnist.test.images,\n'
+      '                                       Y: mnist.test.labels}))',
+      'import sys\n'
+      'import legacy_dnn.v1\n'
+      'print(tf is legacy_dnn.v1, sys.modules["tensorflow"].__name__)',
+  ]
+  notebook = nbformat.v4.new_notebook(
+      cells=[nbformat.v4.new_code_cell(c) for c in cells])
+  nbclient.NotebookClient(notebook, timeout=240, kernel_name='python3',
+                          resources={'metadata': {'path': str(reader)}}
+                          ).execute()
+  outputs = [''.join(o.get('text', '') for o in c.outputs)
+             for c in notebook.cells]
+  assert outputs[0].startswith('TF1 code runs here: `import tensorflow as tf`'
+                               ' gives legacy_dnn.v1')
+  (accuracy,) = [float(l.split()[-1]) for l in outputs[1].splitlines()
+                 if l.startswith('Accuracy:')]
+  assert accuracy > 0.9
+  assert outputs[2] == 'True tensorflow\n'
