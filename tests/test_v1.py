@@ -11,8 +11,6 @@ import re
 import subprocess
 import sys
 
-import nbclient
-import nbformat
 import pytest
 
 from conftest import REPO, error_lines, script_env, write_dataset
@@ -177,6 +175,10 @@ def test_the_runners_own_usage_errors(tmp_path):
 
 
 def test_load_ext_runs_tf1_cells_in_a_real_kernel(reader):
+  # Here, not at the top: the quick tests on other TensorFlows collect this
+  # module without the test extra's notebook packages.
+  import nbclient  # pylint: disable=import-outside-toplevel
+  import nbformat  # pylint: disable=import-outside-toplevel
   cells = [
       '%load_ext legacy_dnn.v1',
       'import tensorflow as tf\n'
