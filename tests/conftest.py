@@ -119,9 +119,18 @@ def serve_folder(folder):
   return server
 
 
+# TF_CPP_MIN_LOG_LEVEL as the suite was started with: importing JAX (which
+# `import keras` does wherever JAX is installed) sets it to 1 in this
+# process, and the scripts must not inherit that.
+_LOG_LEVEL = os.environ.get(cli.LOG_LEVEL_VARIABLE)
+
+
 def script_env(extra=None):
   """The environment scripts run in; extra adds variables to it."""
   env = dict(os.environ)
+  env.pop(cli.LOG_LEVEL_VARIABLE, None)
+  if _LOG_LEVEL is not None:
+    env[cli.LOG_LEVEL_VARIABLE] = _LOG_LEVEL
   env['PYTHONUNBUFFERED'] = '1'
   env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
   env.update(extra or {})
@@ -282,8 +291,9 @@ class TensorBoard:
 # it, as a machine without it would. Each job loads a .keras file (and, with
 # 'weights', loads a .weights.h5 into a fresh copy of its architecture),
 # predicts on the inputs of an .npz file (x, or one array per named input),
-# and, with 'fit', compiles it, trains one epoch on x and those labels, and
-# reports the training loss before and after. Outputs go to another .npz.
+# and, with 'fit', compiles it (with 'loss', by default sparse categorical
+# cross-entropy), trains one epoch on x and those targets, and reports the
+# training loss before and after. Outputs go to another .npz.
 KERAS_ONLY = '''
 import json
 import sys
@@ -301,6 +311,9 @@ import numpy as np
 
 for job in json.loads(sys.argv[1]):
   model = keras.saving.load_model(job['model'])
+  print('backend %s, module: %s' % (keras.backend.backend(), ', '.join(
+      '%s.%s' % (c.__module__, c.__name__) for c in type(model).__mro__
+      if c.__module__.split('.')[0] in ('torch', 'flax'))))
   if job.get('weights'):
     model = keras.models.clone_model(model)
     model.load_weights(job['weights'])
@@ -311,24 +324,82 @@ for job in json.loads(sys.argv[1]):
   result = {'out%d' % i: o for i, o in enumerate(outputs)}
   if job.get('fit'):
     labels = np.load(job['fit'])
-    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
-    before = model.evaluate(feed, labels, verbose=0)
-    model.fit(feed, labels, epochs=1, batch_size=32, verbose=0)
-    result['losses'] = np.array([before, model.evaluate(feed, labels,
-                                                        verbose=0)])
+    # Every output is trained towards the same targets.
+    targets = labels if len(outputs) == 1 else [labels] * len(outputs)
+    model.compile(optimizer='adam',
+                  loss=job.get('loss', 'sparse_categorical_crossentropy'))
+    total = lambda loss: np.ravel(loss)[0]
+    before = total(model.evaluate(feed, targets, verbose=0))
+    model.fit(feed, targets, epochs=1, batch_size=32, verbose=0)
+    result['losses'] = np.array([before, total(model.evaluate(
+        feed, targets, verbose=0))])
   np.savez(job['outputs'], **result)
 print('loaded: %d' % len(json.loads(sys.argv[1])))
 '''
 
 
-def run_keras_only(jobs, timeout=600):
-  """Runs KERAS_ONLY's jobs; returns each one's outputs, {name: array}."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+def run_keras_only(jobs, timeout=600, backend='tensorflow'):
+  """Runs KERAS_ONLY's jobs on Keras's backend (tensorflow, torch or jax);
+  returns each one's outputs, {name: array}, and with backend= given, also
+  the line each job printed: the backend, and the torch.nn.Module (or
+  other framework classes) the loaded model is."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', KERAS_BACKEND=backend)
   env.pop('PYTHONPATH', None)
   result = subprocess.run([sys.executable, '-c', KERAS_ONLY,
                            json.dumps(jobs)], env=env, capture_output=True,
                           text=True, timeout=timeout,
                           cwd=os.path.dirname(jobs[0]['outputs']))
   assert result.returncode == 0, result.stderr[-3000:]
-  assert result.stdout.splitlines()[-1] == 'loaded: %d' % len(jobs)
+  lines = result.stdout.splitlines()
+  assert lines[-1] == 'loaded: %d' % len(jobs)
+  outputs = [dict(np.load(job['outputs'])) for job in jobs]
+  if backend == 'tensorflow':
+    return outputs
+  return outputs, [l for l in lines if l.startswith('backend ')]
+
+
+# A process with onnxruntime and numpy alone: TensorFlow, Keras, onnx and
+# legacy_dnn are refused. Each job runs an .onnx file on the arrays of an
+# .npz file (named as its inputs) and writes its outputs to another .npz.
+ONNX_ONLY = '''
+import json
+import sys
+
+
+class Refused:
+  def find_spec(self, name, path=None, target=None):
+    if name.split('.')[0] in ('legacy_dnn', 'tensorflow', 'keras', 'onnx',
+                              'tf2onnx'):
+      raise ImportError('%s is not installed here' % name)
+
+
+sys.meta_path.insert(0, Refused())
+import numpy as np
+import onnxruntime
+
+for job in json.loads(sys.argv[1]):
+  session = onnxruntime.InferenceSession(
+      job['model'], providers=['CPUExecutionProvider'])
+  names = [o.name for o in session.get_outputs()]
+  outputs = session.run(names, dict(np.load(job['inputs'])))
+  np.savez(job['outputs'], **dict(zip(names, outputs)))
+print('ran: %d' % len(json.loads(sys.argv[1])))
+print('modules: %s' % ' '.join(sorted({m.split('.')[0] for m in sys.modules
+                                       if m.split('.')[0] in (
+                                           'tensorflow', 'keras', 'onnx',
+                                           'legacy_dnn', 'onnxruntime')})))
+'''
+
+
+def run_onnx_only(jobs, timeout=300):
+  """Runs ONNX_ONLY's jobs; returns each one's outputs, {name: array}."""
+  env = dict(os.environ)
+  env.pop('PYTHONPATH', None)
+  result = subprocess.run([sys.executable, '-c', ONNX_ONLY,
+                           json.dumps(jobs)], env=env, capture_output=True,
+                          text=True, timeout=timeout,
+                          cwd=os.path.dirname(jobs[0]['outputs']))
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.splitlines()[-2:] == ['ran: %d' % len(jobs),
+                                             'modules: onnxruntime']
   return [dict(np.load(job['outputs'])) for job in jobs]
