@@ -45,5 +45,11 @@ setuptools.setup(
         # LiteRT's Python interpreter, for evaluate.py and predict.py
         # --tflite (export.py converts with TensorFlow's own converter).
         'lite': ['ai-edge-litert>=2.3,<3'],
+        # export.py --format=onnx (tf2onnx converts, onnx checks a file from
+        # outside) and evaluate.py and predict.py --onnx (onnxruntime).
+        'onnx': ['tf2onnx>=1.17', 'onnx>=1.14', 'onnxruntime>=1.17'],
+        # Keras 3's other backends, which load our .keras file
+        # (tests/test_keras_export.py; docs/serving.md).
+        'backends': ['torch==2.13.0', 'jax>=0.4.30'],
     },
 )

@@ -39,8 +39,12 @@ MAX_IMAGE_PIXELS = 89_478_485
 # export.py's formats that write one file, by the ending its name must have,
 # and the quantizations of a LiteRT file (lite.py says what each does).
 EXPORT_SUFFIXES = {'keras': '.keras', 'weights': '.weights.h5',
-                   'tflite': '.tflite'}
+                   'tflite': '.tflite', 'onnx': '.onnx'}
 QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
+# The ONNX opsets export.py converts to (tf2onnx 1.17's, from the first with
+# every op our networks need in its current form), and its default.
+ONNX_OPSETS = (13, 18)
+ONNX_OPSET = 17
 
 
 def _not_a_setting(default=dataclasses.MISSING, per_run=False):

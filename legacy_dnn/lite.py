@@ -121,19 +121,29 @@ class LiteModel:
   def run(self, feeds):
     """{output name: array} for {input name: float32 [n, ...]}, in calls of
     BATCH examples."""
-    n = len(next(iter(feeds.values())))
-    parts = [self.runner(**{k: v[start:start + BATCH]
-                            for k, v in feeds.items()})
-             for start in range(0, n, BATCH)]
-    return {name: np.concatenate([p[name] for p in parts])
-            for name in parts[0]}
+    return run_in_batches(lambda batch: self.runner(**batch), feeds)
 
   def timed_run(self, feeds):
     """(run(feeds), examples per second)."""
-    start = time.perf_counter()
-    result = self.run(feeds)
-    seconds = time.perf_counter() - start
-    return result, len(next(iter(feeds.values()))) / max(seconds, 1e-9)
+    return timed(self.run, feeds)
+
+
+def run_in_batches(call, feeds):
+  """call's {output name: array} for all of feeds ({input name: array [n,
+  ...]}), calling it on BATCH examples at a time: a runtime's one call."""
+  n = len(next(iter(feeds.values())))
+  parts = [call({k: v[start:start + BATCH] for k, v in feeds.items()})
+           for start in range(0, n, BATCH)]
+  return {name: np.concatenate([p[name] for p in parts])
+          for name in parts[0]}
+
+
+def timed(run, feeds):
+  """(run(feeds), examples per second)."""
+  start = time.perf_counter()
+  result = run(feeds)
+  seconds = time.perf_counter() - start
+  return result, len(next(iter(feeds.values()))) / max(seconds, 1e-9)
 
 
 def load(path):

@@ -27,7 +27,8 @@ draws predicted against actual (for cosine, the exam's fitted curve over t).
 --tflite scores a LiteRT file that export.py made of the model in LiteRT's
 interpreter (pip install -e '.[lite]'): its test accuracy (a regressor's
 MSE) beside the float model's, how often it gives the float model's class,
-its size, and its examples per second.
+its size, and its examples per second. --onnx does the same for an ONNX
+file in onnxruntime (pip install -e '.[onnx]'), once the file is checked.
 """
 
 import numpy as np
@@ -73,6 +74,13 @@ flags.DEFINE_string(
 flags.DEFINE_string(
     'tflite', None, 'Score this LiteRT file (export.py --format=tflite) of '
     'the model in LiteRT\'s interpreter, against the float model.')
+flags.DEFINE_string(
+    'onnx', None, 'Score this ONNX file (export.py --format=onnx) of the '
+    'model in onnxruntime, against the float model. A file that needs '
+    'custom ops or other files is refused before it runs.')
+flags.register_multi_flags_validator(
+    ['tflite', 'onnx'], lambda v: not (v['tflite'] and v['onnx']),
+    message='--tflite and --onnx each score one file; give one of them')
 config.define_data_flags(FLAGS)
 flags.adopt_module_key_flags(config)
 
@@ -90,8 +98,8 @@ def main():
   splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
                                  validation_size=0), cfg.classes)
   images, labels = splits.test
-  if FLAGS.tflite:
-    return _report_tflite(evaluation, cfg, checkpoint, images, labels)
+  if FLAGS.tflite or FLAGS.onnx:
+    return _report_file(evaluation, cfg, checkpoint, images, labels)
   if not heads.of(cfg).per_class:
     if FLAGS.projector:
       raise CheckpointError('--projector: shows images; %s is a regression '
@@ -143,31 +151,50 @@ def main():
   return 0
 
 
-def _report_tflite(evaluation, cfg, checkpoint, rows, targets):
-  """The LiteRT file's test figures beside the float model's."""
+def _load_file(cfg, rows):
+  """(the --tflite or --onnx model, its outputs for rows, examples/s, its
+  runtime's name, the flag)."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import lite
+  inputs = lite.signature_inputs(cfg, rows)
+  if FLAGS.tflite:
+    with cli.without_lines(lite.LITERT_CHATTER):
+      model = lite.load(FLAGS.tflite)
+      outputs, rate = model.timed_run(inputs)
+    return model, outputs, rate, 'LiteRT', '--tflite'
+  from legacy_dnn import onnx_export
+  model = onnx_export.load(FLAGS.onnx)
+  onnx_export.check_inputs(model, {name: value.shape[1:]
+                                   for name, value in inputs.items()})
+  outputs, rate = model.timed_run(inputs)
+  return model, outputs, rate, 'onnxruntime', '--onnx'
+
+
+def _report_file(evaluation, cfg, checkpoint, rows, targets):
+  """The LiteRT or ONNX file's test figures beside the float model's."""
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import heads
   from legacy_dnn import lite
   head = heads.of(cfg)
-  with cli.without_lines(lite.LITERT_CHATTER):
-    model = lite.load(FLAGS.tflite)
-    outputs, rate = model.timed_run(lite.signature_inputs(cfg, rows))
+  model, outputs, rate, runtime, flag = _load_file(cfg, rows)
   if head.served_output not in outputs:
-    raise CheckpointError('--tflite=%s: gives %s, not %r: not a file of this '
-                          'model' % (FLAGS.tflite, ', '.join(sorted(outputs)),
+    raise CheckpointError('%s=%s: gives %s, not %r: not a file of this '
+                          'model' % (flag, model.path,
+                                     ', '.join(sorted(outputs)),
                                      head.served_output))
   saved = evaluation.restore(cfg, checkpoint)
   try:
     reference = saved.predict(rows)
   finally:
     saved.close()
-  print('Model: %s (LiteRT, %s bytes), of %s (%s on %s)' % (
-      FLAGS.tflite, format(model.size, ','), checkpoint, cfg.variant,
-      cfg.dataset))
+  print('Model: %s (%s, %s bytes), of %s (%s on %s)' % (
+      model.path, 'LiteRT' if runtime == 'LiteRT' else
+      'ONNX opset %d' % model.opset, format(model.size, ','), checkpoint,
+      cfg.variant, cfg.dataset))
   for line in head.compare(outputs[head.served_output], reference, targets):
     print(line)
-  print('Speed: %s examples/s (LiteRT, batches of %d)'
-        % (format(round(rate), ','), lite.BATCH))
+  print('Speed: %s examples/s (%s, batches of %d)'
+        % (format(round(rate), ','), runtime, lite.BATCH))
   return 0
 
 

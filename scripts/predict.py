@@ -3,6 +3,7 @@
   python scripts/predict.py --variant=dropout digit.png photo.jpg
   python scripts/predict.py --saved_model=serving/dropout-mnist seven.png
   python scripts/predict.py --tflite=dropout-int8.tflite seven.png
+  python scripts/predict.py --onnx=dropout.onnx seven.png
   python scripts/predict.py --model_dir=models/lenet-fashion_mnist \\
       --show_input=seen.png shoe.jpg
 
@@ -20,6 +21,7 @@ than --max_pixels, gets one line on stderr, and the others are still
 predicted; the exit status is then 1.
 """
 
+import contextlib
 import sys
 
 from absl import flags
@@ -40,6 +42,12 @@ flags.DEFINE_string(
     'LiteRT\'s interpreter (pip install -e \'.[lite]\'). In place of '
     '--model_dir, --checkpoint or --saved_model; --dataset names its dataset '
     '(by default MNIST, or CIFAR-10 for a [-1, 32, 32, 3] input).')
+flags.DEFINE_string(
+    'onnx', None,
+    'An ONNX file that scripts/export.py --format=onnx wrote, run in '
+    'onnxruntime (pip install -e \'.[onnx]\') once it is checked. In place '
+    'of --model_dir, --checkpoint, --saved_model or --tflite; --dataset as '
+    'for --tflite.')
 flags.DEFINE_bool(
     'trust_model', False,
     'Run a --saved_model\'s graph whatever ops it holds. Without it, a '
@@ -60,11 +68,11 @@ flags.register_validator('show_input',
                          lambda v: v is None or v.endswith('.png'),
                          message='must name a .png file')
 flags.register_multi_flags_validator(
-    ['saved_model', 'tflite', 'model_dir', 'checkpoint'],
-    lambda v: sum(bool(v[k]) for k in ('saved_model', 'tflite')) + bool(
-        v['model_dir'] or v['checkpoint']) <= 1,
-    message='--saved_model and --tflite are in place of --model_dir and '
-    '--checkpoint, and of each other; give one of them')
+    ['saved_model', 'tflite', 'onnx', 'model_dir', 'checkpoint'],
+    lambda v: sum(bool(v[k]) for k in ('saved_model', 'tflite', 'onnx')) +
+    bool(v['model_dir'] or v['checkpoint']) <= 1,
+    message='--saved_model, --tflite and --onnx are in place of --model_dir '
+    'and --checkpoint, and of each other; give one of them')
 flags.adopt_module_key_flags(config)
 
 USAGE = 'FILE [FILE ...]'
@@ -75,8 +83,8 @@ def _load_model():
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import data
   from legacy_dnn import evaluation
-  if FLAGS.tflite:
-    return _load_tflite(evaluation)
+  if FLAGS.tflite or FLAGS.onnx:
+    return _load_file(evaluation)
   if FLAGS.saved_model:
     served = evaluation.load_export(FLAGS.saved_model, FLAGS.dataset,
                                     trust=FLAGS.trust_model)
@@ -94,30 +102,42 @@ def _load_model():
           '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset))
 
 
-def _load_tflite(evaluation):
+def _load_file(evaluation):
+  """_load_model() of a --tflite or --onnx file."""
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import export
   from legacy_dnn import lite
   from legacy_dnn.errors import UserError
-  with cli.without_lines(lite.LITERT_CHATTER):
-    model = lite.load(FLAGS.tflite)
-  if (export.INPUTS not in model.inputs or
-      export.PROBABILITIES not in model.outputs):
-    raise UserError('--tflite=%s: takes %s and gives %s, not %r and %r: not '
+  if FLAGS.tflite:
+    flag, runtime = '--tflite', 'LiteRT'
+    quiet = lambda: cli.without_lines(lite.LITERT_CHATTER)
+    with quiet():
+      model = lite.load(FLAGS.tflite)
+    inputs = {name: shape[1:] for name, shape in model.inputs.items()}
+  else:
+    from legacy_dnn import onnx_export
+    flag, runtime, quiet = '--onnx', 'onnxruntime', contextlib.nullcontext
+    model = onnx_export.load(FLAGS.onnx)
+    inputs = {name: shape[1:] for name, (_, shape) in model.inputs.items()}
+  if export.INPUTS not in inputs or export.PROBABILITIES not in model.outputs:
+    raise UserError('%s=%s: takes %s and gives %s, not %r and %r: not '
                     'a classifier of images' % (
-                        FLAGS.tflite, ', '.join(sorted(model.inputs)),
+                        flag, model.path, ', '.join(sorted(inputs)),
                         ', '.join(sorted(model.outputs)), export.INPUTS,
                         export.PROBABILITIES))
   dataset = evaluation.served_dataset(
-      FLAGS['dataset'].present and FLAGS.dataset,
-      model.inputs[export.INPUTS][1:])
+      FLAGS['dataset'].present and FLAGS.dataset, inputs[export.INPUTS])
+  if tuple(inputs[export.INPUTS]) != tuple(dataset.input_shape):
+    raise UserError('%s=%s: takes images of shape %s, not %s as %s\'s' % (
+        flag, model.path, list(inputs[export.INPUTS]),
+        list(dataset.input_shape), dataset.name))
 
   def predict(images):
-    with cli.without_lines(lite.LITERT_CHATTER):
+    with quiet():
       return model.run({export.INPUTS: images})[export.PROBABILITIES]
 
   return (predict, lambda: None, dataset,
-          '%s (LiteRT, %s)' % (FLAGS.tflite, dataset.name))
+          '%s (%s, %s)' % (model.path, runtime, dataset.name))
 
 
 def main(paths):

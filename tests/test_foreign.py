@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import (REPO, error_lines, run_keras_only, run_script,
-                      write_dataset)
+from conftest import (REPO, error_lines, run_keras_only, run_onnx_only,
+                      run_script, write_dataset)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
@@ -179,6 +179,27 @@ def test_the_notebooks_checkpoint_becomes_a_keras_model_that_scores_alike(
                                rtol=0, atol=1e-5)
   finally:
     saved.close()
+
+
+def test_the_notebooks_checkpoint_becomes_an_onnx_file_that_scores_alike(
+    notebook, tmp_path):
+  data_dir, prefix, accuracy = notebook
+  path = str(tmp_path / 'notebook.onnx')
+  result = run_script('export.py', '--checkpoint=' + prefix, '--variant=homl',
+                      '--dataset=mnist', '--format=onnx', '--output=' + path)
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.splitlines()[1] == (
+      'Inputs and outputs: images float32 [-1, 784] -> classes int64 [-1], '
+      'probabilities float32 [-1, 10]')
+  images, labels = data.load(data.DATASETS['mnist'], data_dir,
+                             validation_size=100).test
+  np.savez(str(tmp_path / 'inputs.npz'), images=images)
+  (outputs,) = run_onnx_only([dict(model=path,
+                                   inputs=str(tmp_path / 'inputs.npz'),
+                                   outputs=str(tmp_path / 'outputs.npz'))])
+  # The notebook's own test accuracy, in onnxruntime alone, to the example.
+  assert np.mean(outputs['classes'] == labels) == pytest.approx(accuracy,
+                                                                abs=1e-6)
 
 
 def test_fine_tuning_starts_from_the_notebooks_weights(notebook, tmp_path):

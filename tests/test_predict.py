@@ -270,7 +270,7 @@ def test_no_files_or_two_models_is_a_usage_error(tmp_path):
   result = run_script('predict.py', '--saved_model=x', '--model_dir=y', 'a.png')
   assert result.returncode == 2
   assert error_lines(result.stderr) == [
-      'predict.py: error: --saved_model and --tflite are in place of '
+      'predict.py: error: --saved_model, --tflite and --onnx are in place of '
       '--model_dir and --checkpoint, and of each other; give one of them (see '
       '--help)']
   result = run_script('predict.py', '--saved_model=' + str(tmp_path), 'a.png')
