@@ -35,15 +35,14 @@ flags.DEFINE_integer('epochs', 0, 'Epochs to train; 0: the preset\'s.')
 flags.DEFINE_string('root', '/tmp/export_figures', 'Where the runs go.')
 
 
-def measure(variant):
-  import numpy as np
+def trained(variant):
+  """(cfg, its best checkpoint, its data.Splits, the test split's rows and
+  targets, our graph's outputs for them): the preset trained --epochs into
+  <root>/<preset> (or resumed there)."""
   from legacy_dnn import checkpoints
   from legacy_dnn import config
   from legacy_dnn import data
   from legacy_dnn import evaluation
-  from legacy_dnn import heads
-  from legacy_dnn import keras_export
-  from legacy_dnn import lite
   from legacy_dnn import training
   overrides = dict(model_dir=os.path.join(FLAGS.root, variant),
                    logdir=os.path.join(FLAGS.root, 'logs'),
@@ -58,12 +57,22 @@ def measure(variant):
   checkpoint = checkpoints.best_model(cfg.model_dir)
   splits = data.run_splits(cfg)
   rows, targets = splits.test
-  head = heads.of(cfg)
   ours = evaluation.restore(cfg, checkpoint)
   try:
     reference = ours.predict(rows)
   finally:
     ours.close()
+  return cfg, checkpoint, splits, rows, targets, reference
+
+
+def measure(variant):
+  import numpy as np
+  from legacy_dnn import config
+  from legacy_dnn import heads
+  from legacy_dnn import keras_export
+  from legacy_dnn import lite
+  cfg, checkpoint, splits, rows, targets, reference = trained(variant)
+  head = heads.of(cfg)
   net = keras_export.keras_model(cfg, checkpoint)
   feed = lite.signature_inputs(cfg, rows)
   keras_out = net.predict(feed if cfg.inputs else rows, batch_size=1000,
