@@ -338,19 +338,26 @@ print('loaded: %d' % len(json.loads(sys.argv[1])))
 '''
 
 
+def _run_jobs(code, jobs, timeout, **env):
+  """The lines code prints, run on jobs (its argv[1], JSON) in a process of
+  its own, legacy_dnn off its path, with env added to the environment."""
+  env = dict(os.environ, **env)
+  env.pop('PYTHONPATH', None)
+  result = subprocess.run([sys.executable, '-c', code, json.dumps(jobs)],
+                          env=env, capture_output=True, text=True,
+                          timeout=timeout,
+                          cwd=os.path.dirname(jobs[0]['outputs']))
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result.stdout.splitlines()
+
+
 def run_keras_only(jobs, timeout=600, backend='tensorflow'):
   """Runs KERAS_ONLY's jobs on Keras's backend (tensorflow, torch or jax);
   returns each one's outputs, {name: array}, and with backend= given, also
   the line each job printed: the backend, and the torch.nn.Module (or
   other framework classes) the loaded model is."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', KERAS_BACKEND=backend)
-  env.pop('PYTHONPATH', None)
-  result = subprocess.run([sys.executable, '-c', KERAS_ONLY,
-                           json.dumps(jobs)], env=env, capture_output=True,
-                          text=True, timeout=timeout,
-                          cwd=os.path.dirname(jobs[0]['outputs']))
-  assert result.returncode == 0, result.stderr[-3000:]
-  lines = result.stdout.splitlines()
+  lines = _run_jobs(KERAS_ONLY, jobs, timeout, TF_CPP_MIN_LOG_LEVEL='2',
+                    KERAS_BACKEND=backend)
   assert lines[-1] == 'loaded: %d' % len(jobs)
   outputs = [dict(np.load(job['outputs'])) for job in jobs]
   if backend == 'tensorflow':
@@ -393,13 +400,6 @@ print('modules: %s' % ' '.join(sorted({m.split('.')[0] for m in sys.modules
 
 def run_onnx_only(jobs, timeout=300):
   """Runs ONNX_ONLY's jobs; returns each one's outputs, {name: array}."""
-  env = dict(os.environ)
-  env.pop('PYTHONPATH', None)
-  result = subprocess.run([sys.executable, '-c', ONNX_ONLY,
-                           json.dumps(jobs)], env=env, capture_output=True,
-                          text=True, timeout=timeout,
-                          cwd=os.path.dirname(jobs[0]['outputs']))
-  assert result.returncode == 0, result.stderr[-3000:]
-  assert result.stdout.splitlines()[-2:] == ['ran: %d' % len(jobs),
-                                             'modules: onnxruntime']
+  lines = _run_jobs(ONNX_ONLY, jobs, timeout)
+  assert lines[-2:] == ['ran: %d' % len(jobs), 'modules: onnxruntime']
   return [dict(np.load(job['outputs'])) for job in jobs]

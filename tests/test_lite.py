@@ -112,14 +112,21 @@ def test_evaluate_scores_a_tflite_file_against_the_float_model(trained,
   data_dir, model_dir = trained
   path = str(tmp_path / 'm.tflite')
   export_tflite(model_dir, path, 'none')
+  assert_file_report(data_dir, model_dir, '--tflite', path, 'LiteRT',
+                     'LiteRT')
+
+
+def assert_file_report(data_dir, model_dir, flag, path, kind, runtime):
+  """evaluate.py's report of a --tflite or --onnx file of the trained
+  dropout network: its accuracy the float model's, its classes ours."""
   result = run_script('evaluate.py', '--model_dir=' + model_dir,
-                      '--data_dir=' + data_dir, '--tflite=' + path)
+                      '--data_dir=' + data_dir, '%s=%s' % (flag, path))
   assert result.returncode == 0, result.stderr
   assert result.stderr == ''
   lines = result.stdout.splitlines()
-  assert lines[0] == ('Model: %s (LiteRT, %s bytes), of %s (dropout on '
-                      'mnist)' % (path, format(os.path.getsize(path), ','),
-                                  checkpoints.best_model(model_dir)))
+  size = format(os.path.getsize(path), ',')
+  assert lines[0] == ('Model: %s (%s, %s bytes), of %s (dropout on mnist)'
+                      % (path, kind, size, checkpoints.best_model(model_dir)))
   accuracy = re.fullmatch(r'Test accuracy: (\S+) \(the float model: (\S+)\)',
                           lines[1])
   assert accuracy and accuracy.group(1) == accuracy.group(2), lines[1]
@@ -127,8 +134,8 @@ def test_evaluate_scores_a_tflite_file_against_the_float_model(trained,
                       'examples')
   assert re.fullmatch(r'Largest probability difference: \S+e-0[6-9]',
                       lines[3]), lines[3]
-  assert re.fullmatch(r'Speed: [\d,]+ examples/s \(LiteRT, batches of 1000\)',
-                      lines[4]), lines[4]
+  assert re.fullmatch(r'Speed: [\d,]+ examples/s \(%s, batches of 1000\)'
+                      % runtime, lines[4]), lines[4]
 
 
 def test_a_regressor_with_two_inputs_converts_and_reports_its_mse(tmp_path):

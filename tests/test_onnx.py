@@ -19,6 +19,7 @@ from legacy_dnn import onnx_export
 from legacy_dnn import presets
 from legacy_dnn.errors import UserError
 from test_keras_export import ours, random_checkpoint, random_rows
+from test_lite import assert_file_report
 from test_lite import trained  # pylint: disable=unused-import
 from test_predict import render
 
@@ -83,23 +84,8 @@ def test_the_script_exports_at_an_opset_and_evaluate_scores_the_file(
           format(os.path.getsize(path), ',')),
       'Inputs and outputs: images float32 [-1, 784] -> classes int64 [-1], '
       'probabilities float32 [-1, 10]']
-  result = run_script('evaluate.py', '--model_dir=' + model_dir,
-                      '--data_dir=' + data_dir, '--onnx=' + path)
-  assert result.returncode == 0, result.stderr
-  assert result.stderr == ''
-  lines = result.stdout.splitlines()
-  assert lines[0] == ('Model: %s (ONNX opset 15, %s bytes), of %s (dropout '
-                      'on mnist)' % (path, format(os.path.getsize(path), ','),
-                                     checkpoints.best_model(model_dir)))
-  accuracy = re.fullmatch(r'Test accuracy: (\S+) \(the float model: (\S+)\)',
-                          lines[1])
-  assert accuracy and accuracy.group(1) == accuracy.group(2), lines[1]
-  assert lines[2] == ('Same class as the float model: 100.00% of 500 test '
-                      'examples')
-  assert re.fullmatch(r'Largest probability difference: \S+e-0[6-9]',
-                      lines[3]), lines[3]
-  assert re.fullmatch(r'Speed: [\d,]+ examples/s \(onnxruntime, batches of '
-                      r'1000\)', lines[4]), lines[4]
+  assert_file_report(data_dir, model_dir, '--onnx', path, 'ONNX opset 15',
+                     'onnxruntime')
 
 
 def test_predict_with_an_onnx_file_names_the_classes_our_graph_does(

@@ -134,7 +134,8 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
      r'probe\.py:1: error: tf\.contrib\.layers\.conv2d is not available '
      r'.*; use tf\.layers\.conv2d$'),
     ('from tensorflow.examples.tutorials.mnist import input_data\n'
-     'input_data.read_data_sets("nowhere/", source_url="http://127.0.0.1:9/")\n',
+     'input_data.read_data_sets("nowhere/",\n'
+     '                          source_url="http://127.0.0.1:9/")\n',
      r"probe\.py:2: error: input_data\.read_data_sets\('nowhere/'\): the "
      r'four IDX files are not in that folder, and '),
 ])
