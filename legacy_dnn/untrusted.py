@@ -28,8 +28,16 @@ from legacy_dnn.errors import UserError
 # What our own exports of every preset hold: the inference math, the
 # placeholders and variables (resource variables, and a TF1-era export's
 # reference variables), the initializers, and the Saver's restore ops with
-# its string ops for a checkpoint's file names. In the functions of a batch
-# norm's cond, its moving averages' updates.
+# its string ops for a checkpoint's file names. Also what exports written
+# before 2026-12-06 hold (EARLIER_EXPORT_OPS), so that they still load.
+EARLIER_EXPORT_OPS = frozenset([
+    # A batch norm's cond on its training flag, False in an export: the
+    # batch's moments in one branch, the moving averages' updates in the
+    # functions of another. Batch norms are now built as tf.layers'
+    # (legacy_dnn.tf1.layers), which leave out what a constant flag rules out.
+    'AssignSubVariableOp', 'If', 'Mean', 'SquaredDifference', 'Squeeze',
+    'StopGradient',
+])
 ALLOWED_OPS = frozenset([
     'AddV2', 'ArgMax', 'Assign', 'AssignSubVariableOp', 'AssignVariableOp',
     'BiasAdd', 'ConcatV2', 'Const', 'Conv2D', 'Identity', 'If',

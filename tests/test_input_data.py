@@ -54,6 +54,22 @@ def test_the_graph_seed_fixes_the_order_when_no_seed_is_given():
   assert orders[0] == orders[1] and orders[0] != list(range(10))
 
 
+def test_op_determinism_without_a_seed_leaves_the_order_to_chance():
+  # TensorFlow refuses get_seed(None) when op determinism is on and no seed
+  # is set (any test that trained in this process turns it on); TF1 had no
+  # such mode, and DataSet still reads.
+  tf.config.experimental.enable_op_determinism()
+  try:
+    with tf.Graph().as_default():
+      dataset = input_data.DataSet(np.zeros((10, 1, 1, 1), np.uint8),
+                                   np.arange(10, dtype=np.uint8))
+      assert sorted(dataset.next_batch(10)[1]) == list(range(10))
+  finally:
+    # pylint: disable=g-import-not-at-top
+    from tensorflow.python.framework import config as tf_config
+    tf_config.disable_op_determinism()  # Only tf.config's enable is public.
+
+
 def test_without_shuffle_batches_run_in_order_across_epochs():
   dataset = small_set()
   got = [list(dataset.next_batch(4, shuffle=False)[1]) for _ in range(3)]

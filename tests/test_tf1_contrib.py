@@ -4,9 +4,12 @@ No TensorFlow that runs tf.contrib installs on today's Python, and tf-slim
 fails on TensorFlow 2.21, so these check TF 1.15's documented behaviour:
 variable names and collections, the initializers' ranges, the regularizers'
 values, batch_norm's moving averages in both of its update modes, and
-arg_scope's defaults. Each graph is built in a tf.Graph of its own.
+arg_scope's defaults. Each graph is built in a tf.Graph of its own, seeded:
+op determinism, which any test that trains in this process turns on, refuses
+a random op with no seed.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -23,12 +26,19 @@ GLOBAL, TRAINABLE, MODEL, UPDATE_OPS = (
     v1.GraphKeys.MODEL_VARIABLES, v1.GraphKeys.UPDATE_OPS)
 
 
+@contextlib.contextmanager
+def graph():
+  with tf.Graph().as_default() as g:
+    v1.set_random_seed(0)
+    yield g
+
+
 def names(key):
   return [v.op.name for v in v1.get_collection(key)]
 
 
 def test_fully_connected_names_and_collections_are_contribs():
-  with tf.Graph().as_default():
+  with graph():
     x = v1.placeholder(tf.float32, [None, 4])
     h = layers.fully_connected(x, 3)
     layers.fully_connected(h, 2, scope='out', variables_collections=['mine'],
@@ -49,7 +59,7 @@ def test_fully_connected_names_and_collections_are_contribs():
 
 
 def test_xavier_and_variance_scaling_draw_within_tf1s_limits():
-  with tf.Graph().as_default():
+  with graph():
     uniform = v1.get_variable('u', [300, 100],
                               initializer=layers.xavier_initializer(seed=1))
     normal = v1.get_variable(
@@ -69,7 +79,7 @@ def test_xavier_and_variance_scaling_draw_within_tf1s_limits():
 
 def test_regularizers_compute_tf1s_values_and_refuse_a_negative_scale():
   w = np.array([[1.0, -2.0], [3.0, 0.5]], np.float32)
-  with tf.Graph().as_default():
+  with graph():
     l2 = layers.l2_regularizer(0.1)(tf.constant(w))
     l1 = layers.l1_regularizer(0.1)(tf.constant(w))
     with v1.Session() as sess:
@@ -85,7 +95,7 @@ def test_regularizers_compute_tf1s_values_and_refuse_a_negative_scale():
     ((8, 4, 4, 5), UPDATE_OPS)])
 def test_batch_norm_moving_averages_follow_tf1(shape, updates):
   x = np.random.default_rng(0).normal(3.0, 2.0, shape).astype(np.float32)
-  with tf.Graph().as_default():
+  with graph():
     inputs = tf.constant(x)
     training = v1.placeholder(tf.bool, [])
     outputs = layers.batch_norm(inputs, decay=0.9, is_training=training,
@@ -114,7 +124,7 @@ def test_batch_norm_moving_averages_follow_tf1(shape, updates):
 
 
 def test_batch_norm_refuses_what_is_not_provided_in_one_line():
-  with tf.Graph().as_default():
+  with graph():
     with pytest.raises(removed.NotProvidedError,
                        match=r'^tf.contrib.layers.batch_norm\(renorm=...\) '
                              r'is not available'):
@@ -122,7 +132,7 @@ def test_batch_norm_refuses_what_is_not_provided_in_one_line():
 
 
 def test_dropout_keeps_keep_prob_only_while_training_and_flatten_flattens():
-  with tf.Graph().as_default():
+  with graph():
     x = tf.ones([1000, 10])
     training = v1.placeholder(tf.bool, [])
     dropped = layers.dropout(x, keep_prob=0.7, is_training=training, seed=3)
@@ -136,7 +146,7 @@ def test_dropout_keeps_keep_prob_only_while_training_and_flatten_flattens():
 
 
 def test_arg_scope_gives_defaults_that_calls_and_inner_scopes_override():
-  with tf.Graph().as_default():
+  with graph():
     x = v1.placeholder(tf.float32, [None, 4])
     with framework.arg_scope([layers.fully_connected], activation_fn=None,
                              biases_initializer=None) as outer:

@@ -57,8 +57,10 @@ def test_every_presets_own_export_passes_and_needs_every_allowed_op(tmp_path):
     # serving runs depends on it.
     assert untrusted.SAVE_OPS & op_types(meta_graph)
   # The list holds nothing that our exports do not need, but for a TF1-era
-  # export's reference variables.
-  assert untrusted.ALLOWED_OPS - held == REFERENCE_VARIABLE_OPS
+  # export's reference variables and what our earlier exports held.
+  assert untrusted.EARLIER_EXPORT_OPS <= untrusted.ALLOWED_OPS
+  assert untrusted.ALLOWED_OPS - held == (REFERENCE_VARIABLE_OPS |
+                                          untrusted.EARLIER_EXPORT_OPS)
   assert held - untrusted.ALLOWED_OPS == {'SaveV2', 'MergeV2Checkpoints'}
 
 

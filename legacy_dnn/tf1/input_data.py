@@ -36,6 +36,18 @@ def dense_to_one_hot(labels, num_classes):
   return one_hot
 
 
+def _numpy_seed(seed):
+  """The seed TF1's DataSet gave numpy's global random state: seed, else
+  the graph's (or eager context's) seed, else None."""
+  try:
+    graph_seed, op_seed = tf.compat.v1.random.get_seed(seed)
+  except RuntimeError:
+    # Op determinism on, and no seed anywhere: TensorFlow refuses to choose
+    # one; TF1 had no such mode, and seeded numpy from nothing.
+    return None
+  return graph_seed if seed is None else op_seed
+
+
 class DataSet:
   """One split: images, labels and TF1's next_batch().
 
@@ -54,8 +66,7 @@ class DataSet:
     if fake_data:
       raise removed.NotProvidedError('DataSet(fake_data=True)',
                                      'a few real or generated images')
-    graph_seed, op_seed = tf.compat.v1.random.get_seed(seed)
-    np.random.seed(graph_seed if seed is None else op_seed)
+    np.random.seed(_numpy_seed(seed))
     dtype = tf.as_dtype(dtype).base_dtype
     if dtype not in (tf.uint8, tf.float32):
       raise TypeError('Invalid image dtype %r, expected uint8 or float32'
