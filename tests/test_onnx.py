@@ -1,13 +1,16 @@
 """ONNX files: onnx_export.py, export.py --format=onnx, evaluate.py and
 predict.py --onnx, each file checked in a process that imports onnxruntime
-and numpy alone; files from outside refused before they run."""
+and numpy alone; files from outside refused before they run.
+
+The tests import onnx themselves, not the module: the quick tests on other
+TensorFlows (.ci/run) collect it without the onnx extra.
+"""
 
 import os
 import re
 import subprocess
 
 import numpy as np
-import onnx
 import pytest
 
 from conftest import (error_lines, run_onnx_only, run_script, script_command,
@@ -30,6 +33,7 @@ EXAMPLES = 2000
 
 
 def test_every_presets_file_runs_in_onnxruntime_alone_as_our_graph(tmp_path):
+  import onnx  # pylint: disable=import-outside-toplevel
   jobs, expected, cfgs = [], [], []
   for variant in sorted(presets.PRESETS):
     folder = str(tmp_path / variant)
@@ -109,6 +113,7 @@ def test_predict_with_an_onnx_file_names_the_classes_our_graph_does(
 
 def write_model(path, nodes, inputs=None, opsets=(('', 17),), **kwargs):
   """An ONNX model of nodes, taking images [N, 784] by default."""
+  import onnx  # pylint: disable=import-outside-toplevel
   helper = onnx.helper
   inputs = inputs or [helper.make_tensor_value_info(
       'images', onnx.TensorProto.FLOAT, ['N', 784])]
@@ -124,6 +129,7 @@ def write_model(path, nodes, inputs=None, opsets=(('', 17),), **kwargs):
 
 
 def test_a_file_from_outside_is_checked_before_it_runs(tmp_path):
+  import onnx  # pylint: disable=import-outside-toplevel
   helper = onnx.helper
   custom = write_model(
       tmp_path / 'custom.onnx',
@@ -173,6 +179,7 @@ def test_a_file_from_outside_is_checked_before_it_runs(tmp_path):
 
 def test_a_file_of_another_shape_is_one_line_in_the_scripts(trained,
                                                             tmp_path):
+  import onnx  # pylint: disable=import-outside-toplevel
   data_dir, model_dir = trained
   helper = onnx.helper
   wide = write_model(
