@@ -243,12 +243,12 @@ def flatten_here(inputs, data_format='channels_last'):
   return tf.reshape(inputs, shape)
 
 
-def _fused_normalize(inputs, gamma, beta, moving_mean, moving_variance,
-                     epsilon, training, fmt):
-  """The fused kernel as TF 1.15's layer runs it: (outputs, the batch's
-  mean, its variance). The kernel's variance, which the moving variance
-  follows, has Bessel's correction (n / (n - 1)), where the unfused path's
-  has not: TF1 left it so."""
+def fused_normalize(inputs, gamma, beta, moving_mean, moving_variance,
+                    epsilon, training, fmt):
+  """The fused kernel as TF 1.15's layers, core and contrib, ran it:
+  (outputs, the batch's mean, its variance). The kernel's variance, which
+  the moving variance follows, has Bessel's correction (n / (n - 1)), where
+  the unfused path's has not: TF1 left it so."""
   return smart_cond(
       training,
       lambda: tf.compat.v1.nn.fused_batch_norm(
@@ -362,7 +362,7 @@ def moving_statistics(n, dtype, mean_initializer=_ZEROS,
 def _fused_batch_norm(inputs, gamma, beta, moving_mean, moving_variance,
                       momentum, epsilon, training, fmt):
   n, dtype = moving_mean.shape[0], moving_mean.dtype
-  outputs, mean, variance = _fused_normalize(
+  outputs, mean, variance = fused_normalize(
       inputs, gamma if gamma is not None else tf.ones([n], dtype),
       beta if beta is not None else tf.zeros([n], dtype), moving_mean,
       moving_variance, epsilon, training, fmt)
@@ -378,14 +378,19 @@ def _fused_batch_norm(inputs, gamma, beta, moving_mean, moving_variance,
   return outputs
 
 
+def per_channel(vector, axis, rank):
+  """A batch norm's per-channel vector (or None) shaped to broadcast along
+  axis of rank-D inputs: as it is for the last axis, else reshaped."""
+  if vector is None or axis == rank - 1:
+    return vector
+  return tf.reshape(vector, [1] * axis + [-1] + [1] * (rank - axis - 1))
+
+
 def _batch_norm(inputs, axis, gamma, beta, moving_mean, moving_variance,
                 momentum, epsilon, training):
   rank = inputs.shape.rank
   reduction = [i for i in range(rank) if i != axis]
-  # The per-channel vectors broadcast as they are along the last axis.
-  broadcast = ((lambda v: v) if axis == rank - 1 else
-               (lambda v: v if v is None else tf.reshape(
-                   v, [1] * axis + [-1] + [1] * (rank - axis - 1))))
+  broadcast = lambda v: per_channel(v, axis, rank)
   if known(training) is False:
     mean, variance = moving_mean, moving_variance
   else:

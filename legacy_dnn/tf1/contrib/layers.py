@@ -275,13 +275,9 @@ def _fused(inputs, decay, center, scale, epsilon, initializers,
   n = inputs.shape[-1 if data_format == NHWC else 1]
   beta, gamma, moving_mean, moving_variance = _parameters(
       n, inputs.dtype.base_dtype, center, scale, initializers, trainable)
-  outputs, mean, variance = core.smart_cond(
-      is_training,
-      lambda: tf.compat.v1.nn.fused_batch_norm(
-          inputs, gamma, beta, epsilon=epsilon, data_format=data_format),
-      lambda: tf.compat.v1.nn.fused_batch_norm(
-          inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
-          epsilon=epsilon, is_training=False, data_format=data_format))
+  outputs, mean, variance = core.fused_normalize(
+      inputs, gamma, beta, moving_mean, moving_variance, epsilon,
+      is_training, data_format)
   outputs = _updated(outputs, (moving_mean, moving_variance),
                      (mean, variance), decay, updates_collections,
                      is_training)
@@ -301,8 +297,7 @@ def _unfused(inputs, decay, center, scale, epsilon, initializers,
   batch = tf.nn.moments(inputs, [i for i in range(rank) if i != axis])
   mean, variance = core.smart_cond(is_training, lambda: batch,
                                    lambda: (moving_mean, moving_variance))
-  broadcast = lambda v: (v if axis == rank - 1 else tf.reshape(
-      v, [1] * axis + [-1] + [1] * (rank - axis - 1)))
+  broadcast = lambda v: core.per_channel(v, axis, rank)
   outputs = tf.nn.batch_normalization(
       inputs, broadcast(mean), broadcast(variance), broadcast(beta),
       broadcast(gamma), epsilon)
