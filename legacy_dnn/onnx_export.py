@@ -84,21 +84,23 @@ def convert(cfg, checkpoint, opset=config.ONNX_OPSET):
 def describe(model):
   """'images float32 [-1, 784] -> probabilities float32 [-1, 10], ...' of
   a loaded OnnxModel."""
-  text = lambda specs: ', '.join(
-      '%s %s %s' % (name, dtype, list(shape))
-      for name, (dtype, shape) in specs.items())
+  text = lambda shapes: ', '.join(
+      '%s %s %s' % (name, model.dtypes[name], list(shape))
+      for name, shape in shapes.items())
   return '%s -> %s' % (text(model.inputs), text(model.outputs))
 
 
 @dataclasses.dataclass
 class OnnxModel:
-  """An ONNX file checked and loaded into onnxruntime (CPU)."""
+  """An ONNX file checked and loaded into onnxruntime (CPU); its inputs and
+  outputs as lite.LiteModel's."""
   path: str
   size: int  # Bytes.
   opset: int
   session: object  # onnxruntime.InferenceSession.
-  inputs: dict  # Name -> (dtype name, shape with -1 for a free dimension).
+  inputs: dict  # Name -> shape, with -1 for a free dimension.
   outputs: dict
+  dtypes: dict  # Input or output name -> numpy dtype name.
 
   def run(self, feeds):
     """{output name: array} for {input name: float32 [n, ...]}, in calls of
@@ -197,20 +199,22 @@ def load(path, flag='--onnx'):
   except Exception as e:  # pylint: disable=broad-except
     raise UserError('%s: onnxruntime cannot load it: %s' % (
         where, str(e).strip().splitlines()[0])) from None
-  graph_inputs = {i.name: _spec(i, onnx) for i in model.graph.input}
+  specs = {v.name: _spec(v, onnx)
+           for v in list(model.graph.input) + list(model.graph.output)}
   return OnnxModel(
       path, size,
       max((e.version for e in model.opset_import if e.domain in ('',
                                                                  'ai.onnx')),
           default=0),
-      session, {i.name: graph_inputs[i.name] for i in session.get_inputs()},
-      {o.name: _spec(o, onnx) for o in model.graph.output})
+      session, {i.name: specs[i.name][1] for i in session.get_inputs()},
+      {o.name: specs[o.name][1] for o in model.graph.output},
+      {name: dtype for name, (dtype, _) in specs.items()})
 
 
 def check_inputs(model, expected, flag='--onnx'):
   """Raises a UserError unless model takes exactly expected: {input name:
   shape without the batch}."""
-  got = {name: tuple(shape[1:]) for name, (_, shape) in model.inputs.items()}
+  got = {name: tuple(shape[1:]) for name, shape in model.inputs.items()}
   want = {name: tuple(shape) for name, shape in expected.items()}
   if got != want:
     show = lambda specs: ', '.join('%s [-1, %s]' % (

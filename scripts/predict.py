@@ -113,12 +113,11 @@ def _load_file(evaluation):
     quiet = lambda: cli.without_lines(lite.LITERT_CHATTER)
     with quiet():
       model = lite.load(FLAGS.tflite)
-    inputs = {name: shape[1:] for name, shape in model.inputs.items()}
   else:
     from legacy_dnn import onnx_export
     flag, runtime, quiet = '--onnx', 'onnxruntime', contextlib.nullcontext
     model = onnx_export.load(FLAGS.onnx)
-    inputs = {name: shape[1:] for name, (_, shape) in model.inputs.items()}
+  inputs = {name: shape[1:] for name, shape in model.inputs.items()}
   if export.INPUTS not in inputs or export.PROBABILITIES not in model.outputs:
     raise UserError('%s=%s: takes %s and gives %s, not %r and %r: not '
                     'a classifier of images' % (
