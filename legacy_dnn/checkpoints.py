@@ -38,6 +38,9 @@ EPOCH_FILE = CHECKPOINT_PREFIX + '.epoch'
 BEST_PREFIX = 'best.ckpt'
 BEST_INDEX = 'best_checkpoint'
 RUN_FILE = 'run.json'
+# Each finished epoch's figures, for legacy_dnn.train's Result.history: read
+# back, never trusted for training (the checkpoint holds the state).
+HISTORY_FILE = 'history.json'
 LOCK_FILE = '.lock'
 KEEP_CHECKPOINTS = 2
 # Settings that may change between invocations of one run: asking for more
@@ -53,7 +56,8 @@ _OURS = r'(%s-\d+|%s|checkpoint|%s)' % (
     re.escape(CHECKPOINT_PREFIX), re.escape(BEST_PREFIX), re.escape(BEST_INDEX))
 _TEMPORARY = re.compile(
     _OURS + r'(\..+\.tempstate\d+|(\.meta)?\.tmp[0-9a-f]{32}|_temp)'
-    r'|\.(%s|%s).+' % (re.escape(EPOCH_FILE), re.escape(RUN_FILE)))
+    r'|\.(%s|%s|%s).+' % (re.escape(EPOCH_FILE), re.escape(RUN_FILE),
+                          re.escape(HISTORY_FILE)))
 # A checkpoint's other files, orphaned if a kill came before its .index.
 _CHECKPOINT_PART = re.compile(_OURS + r'\.(data-\d+-of-\d+|meta)')
 # What a session on TensorFlow's gRPC runtime raises when a task of its
@@ -479,11 +483,45 @@ def read_run_record(model_dir):
   return record
 
 
-def write_run_record(model_dir, settings, run_name):
+def write_run_record(model_dir, settings, run_name, data=None):
+  """Writes model_dir's run.json.
+
+  data: where the run's data came from ({'data_dir': absolute path or None,
+  'mirror': URL or None}), so that evaluating, predicting and exporting the
+  run need only its model_dir. It is not a setting: a run moved to another
+  machine resumes on data found there.
+  """
   atomic_write(os.path.join(model_dir, RUN_FILE), json.dumps(
-      {'settings': settings, 'run_name': run_name,
+      {'settings': settings, 'run_name': run_name, 'data': data or {},
        'created': datetime.datetime.now(datetime.timezone.utc).isoformat()},
       indent=2, sort_keys=True) + '\n')
+
+
+def read_history(model_dir, through=None):
+  """The epochs history.json records, as dicts in epoch order; those after
+  epoch `through` (a checkpoint's) are left out: a run resumed from an
+  earlier checkpoint trains them again. An unreadable file is no history."""
+  try:
+    with open(os.path.join(model_dir, HISTORY_FILE)) as f:
+      epochs = json.load(f)['epochs']
+    epochs = [e for e in epochs if isinstance(e, dict) and
+              isinstance(e.get('epoch'), int)]
+  except (OSError, ValueError, KeyError, TypeError):
+    return []
+  return sorted((e for e in epochs if through is None or e['epoch'] <= through),
+                key=lambda e: e['epoch'])
+
+
+def record_epoch(model_dir, figures):
+  """Adds one finished epoch's figures (a dict with 'epoch') to
+  history.json, in place of any record of that epoch or later ones."""
+  epochs = [e for e in read_history(model_dir)
+            if e['epoch'] < figures['epoch']] + [figures]
+  path = os.path.join(model_dir, HISTORY_FILE)
+  try:
+    atomic_write(path, json.dumps({'epochs': epochs}, indent=1) + '\n')
+  except OSError as e:  # The checkpoint, saved already, is what matters.
+    warn('%s: cannot write: %s' % (path, e.strerror))
 
 
 def check_settings(model_dir, recorded, current):

@@ -41,6 +41,7 @@ MAX_IMAGE_PIXELS = 89_478_485
 EXPORT_SUFFIXES = {'keras': '.keras', 'weights': '.weights.h5',
                    'tflite': '.tflite', 'onnx': '.onnx'}
 QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
+EXPORT_FORMATS = ('savedmodel', 'keras', 'weights', 'tflite', 'onnx')
 # The ONNX opsets export.py converts to (tf2onnx 1.17's, from the first with
 # every op our networks need in its current form), and its default.
 ONNX_OPSETS = (13, 18)
@@ -234,6 +235,8 @@ def for_variant(variant, **overrides):
           'dataset', preset.dataset)].validation_size,
       data_dir=None, mirror=None, logdir=DEFAULT_LOGDIR)
   values.update(overrides)
+  if values.get('patience') == 0:  # As --patience=0: train every epoch.
+    values['patience'] = None
   values.setdefault('model_dir', default_model_dir(variant, values['dataset']))
   return TrainConfig(**_tuples(values))
 
@@ -247,10 +250,29 @@ def _tuples(values):
   return {k: tuples(v) for k, v in values.items()}
 
 
-def from_record(settings, model_dir, data_dir=None, mirror=None):
-  """The TrainConfig of a run, from the settings its run.json recorded."""
+def data_record(config):
+  """Where config's data comes from, as run.json records it: the data_dir
+  made absolute, so that a later evaluate or export from another folder
+  finds it, and the mirror."""
+  return {'data_dir': config.data_dir and os.path.abspath(config.data_dir),
+          'mirror': config.mirror}
+
+
+def from_record(settings, model_dir, data_dir=None, mirror=None,
+                recorded_data=None):
+  """The TrainConfig of a run, from the settings its run.json recorded.
+
+  data_dir, mirror: where to find the data now; where both are None, the
+  run's own (recorded_data, run.json's "data"), if its data_dir still
+  exists. A run recorded before run.json had "data" uses the default
+  places, as it did.
+  """
   fields = {f.name for f in dataclasses.fields(TrainConfig)}
   values = {k: v for k, v in settings.items() if k in fields}
+  if data_dir is None and mirror is None and recorded_data:
+    recorded_dir = recorded_data.get('data_dir')
+    if recorded_dir is None or os.path.isdir(recorded_dir):
+      data_dir, mirror = recorded_dir, recorded_data.get('mirror')
   values.update(model_dir=model_dir, data_dir=data_dir, mirror=mirror,
                 logdir=DEFAULT_LOGDIR)
   return TrainConfig(**_tuples(values))
@@ -341,6 +363,93 @@ def define_model_flags(flag_values):
       fv, 'filters', '32,64',
       'Filter counts of the convolutional blocks of a --checkpoint without '
       'run.json, if not the variant\'s, e.g. 32,64.')
+
+
+def define_export_flags(flag_values):
+  """Defines export.py's flags (legacy_dnn.export's keyword arguments):
+  what to write, where, and how to quantize or convert it."""
+  fv = flag_values
+  flags.DEFINE_enum('format', 'savedmodel', EXPORT_FORMATS,
+                    'What to write: a SavedModel version folder under '
+                    '--export_dir; a Keras 3 .keras file; its .weights.h5; a '
+                    'LiteRT .tflite file; or an .onnx file.', flag_values=fv)
+  flags.DEFINE_string(
+      'export_dir', None,
+      'The model\'s base path for TensorFlow Serving; each export adds the '
+      'next version folder under it. Default: serving/<the model_dir\'s '
+      'name>. (--format=savedmodel.)', flag_values=fv)
+  flags.DEFINE_string(
+      'output', None,
+      'The file to write with --format=keras (.keras), weights (.weights.h5), '
+      'tflite (.tflite) or onnx (.onnx); one already there is replaced once '
+      'the new one is whole. Default: serving/<the model_dir\'s '
+      'name>[-<quantize>]<ending>.', flag_values=fv)
+  flags.DEFINE_enum('quantize', 'none', QUANTIZATIONS,
+                    'With --format=tflite: none (float32), float16 weights, '
+                    'dynamic (int8 weights), or int8 weights and activations '
+                    '(calibrated on --calibration_examples).', flag_values=fv)
+  flags.DEFINE_integer(
+      'calibration_examples', 500,
+      'With --quantize=int8: the training examples whose activations set the '
+      'int8 ranges, drawn from the run\'s own training split.', lower_bound=1,
+      flag_values=fv)
+  flags.DEFINE_integer('seed', 0, 'Seed of the choice of calibration '
+                       'examples.', lower_bound=0, flag_values=fv)
+  flags.DEFINE_integer('opset', ONNX_OPSET, 'With --format=onnx: the '
+                       'ONNX opset to convert to.', lower_bound=ONNX_OPSETS[0],
+                       upper_bound=ONNX_OPSETS[1], flag_values=fv)
+  for names, check, message in (
+      (['format', 'output'],
+       lambda v: v['output'] is None or v['format'] != 'savedmodel',
+       '--output names the file of --format=keras, weights, tflite or '
+       'onnx; a SavedModel goes to --export_dir'),
+      (['format', 'export_dir'],
+       lambda v: v['export_dir'] is None or v['format'] == 'savedmodel',
+       '--export_dir is where --format=savedmodel writes; the other '
+       'formats write --output'),
+      (['format', 'quantize'],
+       lambda v: v['quantize'] == 'none' or v['format'] == 'tflite',
+       '--quantize is for --format=tflite'),
+      (['format', 'opset'],
+       lambda v: v['opset'] == ONNX_OPSET or v['format'] == 'onnx',
+       '--opset is for --format=onnx'),
+      (['format', 'output'],
+       lambda v: v['output'] is None or v['format'] not in EXPORT_SUFFIXES
+       or v['output'].endswith(EXPORT_SUFFIXES[v['format']]),
+       '--output must end in .keras for --format=keras, .weights.h5 for '
+       'weights, .tflite for tflite and .onnx for onnx')):
+    flags.register_multi_flags_validator(names, check, message=message,
+                                         flag_values=fv)
+
+
+def define_sweep_flags(flag_values):
+  """Defines sweep.py's own flags (legacy_dnn.sweep's keyword arguments):
+  the trials, and where they go."""
+  fv = flag_values
+  flags.DEFINE_string(
+      'grid', None, 'Parameters and their values, every combination tried: '
+      '"hidden_units=256,256|512,512;learning_rate=0.001,0.01" (values split '
+      'on | when any holds a comma, else on ,).', flag_values=fv)
+  flags.DEFINE_integer('random', None, 'Number of trials drawn from '
+                       '--ranges, reproducibly from --seed.', lower_bound=1,
+                       flag_values=fv)
+  flags.DEFINE_string(
+      'ranges', 'learning_rate=loguniform:3e-4:3e-2;depth=1..4',
+      'Where --random draws: NAME=loguniform:LOW:HIGH, uniform:LOW:HIGH, '
+      'LOW..HIGH (integers) or choice:A|B, separated by ;. depth and units '
+      'make the hidden layers depth x units (units default: the preset\'s '
+      'first layer).', flag_values=fv)
+  flags.DEFINE_string('sweep_dir', None, 'Where trials, logs and results.csv '
+                      'go. Default: sweeps/<variant>.', flag_values=fv)
+  flags.DEFINE_integer(
+      'parallel', 1, 'Trials run at once, each in a process of its own (so '
+      'each one\'s thread pools are sized for its own network). With 1, '
+      'trials run one after another in this process.', lower_bound=1,
+      flag_values=fv)
+  flags.register_multi_flags_validator(
+      ['grid', 'random'],
+      lambda v: (v['grid'] is None) != (v['random'] is None),
+      message='pass exactly one of --grid and --random', flag_values=fv)
 
 
 def _sizes(value):
@@ -506,6 +615,68 @@ def define_flags(flag_values):
       ['warm_start_from', 'warm_start_layers'],
       lambda v: v['warm_start_from'] or not v['warm_start_layers'],
       message='--warm_start_layers needs --warm_start_from', flag_values=fv)
+
+
+def _flag_text(value):
+  """A Python value as its flag's parser takes it: a list or tuple as
+  comma-separated text; others as they are."""
+  if isinstance(value, (list, tuple)):
+    return ','.join(str(v) for v in value)
+  return value
+
+
+def _setting_message(error):
+  """absl's message for a bad flag, in a keyword argument's words:
+  "flag --epochs=0: 0 is not ..." becomes "epochs=0: 0 is not ..."."""
+  message = re.sub(r'^flags .*?: ', '', str(error))  # A multi-flag check.
+  message = re.sub(r'^flag --', '', message)
+  return re.sub(r'--(?=[a-z])', '', message)
+
+
+def parse_settings(api, defines, settings):
+  """A FlagValues holding keyword settings, as if they were flags.
+
+  One definition serves both callers: the scripts' flags, with their
+  parsers, bounds and validators, check legacy_dnn's keyword arguments.
+
+  Args:
+    api: the function's name, for the messages (e.g. 'legacy_dnn.train').
+    defines: the define_*_flags functions of the settings it takes.
+    settings: {flag name: value}; None leaves a flag at its default.
+
+  Raises:
+    UserError: an unknown setting or a bad value, in one line.
+  """
+  fv = flags.FlagValues()
+  for define in defines:
+    define(fv)
+  for name, value in settings.items():
+    if name not in fv:
+      raise UserError('%s: unknown setting %s= (it takes %s)' % (
+          api, name, ', '.join(sorted(fv))))
+    if value is None:
+      continue
+    try:
+      fv[name].parse(_flag_text(value))
+    except (flags.Error, ValueError, TypeError) as e:
+      raise UserError('%s: %s' % (api, _setting_message(e))) from None
+  fv.mark_as_parsed()
+  try:
+    fv.validate_all_flags()
+  except flags.Error as e:
+    raise UserError('%s: %s' % (api, _setting_message(e))) from None
+  return fv
+
+
+def from_settings(**settings):
+  """The TrainConfig that train.py builds from flags with these values:
+  legacy_dnn.train's keyword arguments, checked as the flags are.
+
+  Raises:
+    UserError: an unknown setting, or a value its flag refuses.
+  """
+  return from_flags(parse_settings('legacy_dnn.train', [define_flags],
+                                   settings))
 
 
 def train_flag_names():

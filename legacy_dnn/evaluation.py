@@ -21,7 +21,7 @@ from tensorflow.python.saved_model import loader_impl
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
 from legacy_dnn import data
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import loop
 from legacy_dnn import model
 from legacy_dnn import precision
@@ -114,7 +114,7 @@ def load_export(export_dir, dataset=None, trust=False):
     CheckpointError: no SavedModel there, or not one with our signature.
     UntrustedGraphError: its graph holds an op that our models never run.
   """
-  version_dir = export.latest_version(export_dir)
+  version_dir = savedmodel.latest_version(export_dir)
   if version_dir is None:
     raise CheckpointError('--saved_model=%s: no saved_model.pb there or in a '
                           'numbered version folder' % export_dir)
@@ -125,19 +125,19 @@ def load_export(export_dir, dataset=None, trust=False):
     # The loader parses the file once; the graph checked is the one it
     # loads.
     loader = loader_impl.SavedModelLoader(version_dir)
-    meta_graph = loader.get_meta_graph_def_from_tags([export.TAG])
+    meta_graph = loader.get_meta_graph_def_from_tags([savedmodel.TAG])
     if not trust:
-      untrusted.check_meta_graph(meta_graph, what, export.SIGNATURE)
+      untrusted.check_meta_graph(meta_graph, what, savedmodel.SIGNATURE)
     with graph.as_default():
-      loader.load(sess, [export.TAG])
-    signature = meta_graph.signature_def.get(export.SIGNATURE)
-    if (signature is None or export.INPUTS not in signature.inputs or
-        export.PROBABILITIES not in signature.outputs):
+      loader.load(sess, [savedmodel.TAG])
+    signature = meta_graph.signature_def.get(savedmodel.SIGNATURE)
+    if (signature is None or savedmodel.INPUTS not in signature.inputs or
+        savedmodel.PROBABILITIES not in signature.outputs):
       raise CheckpointError(
           '%s: its %r signature does not take %r and return %r, as '
-          'scripts/export.py writes it' % (what, export.SIGNATURE,
-                                           export.INPUTS,
-                                           export.PROBABILITIES))
+          'scripts/export.py writes it' % (what, savedmodel.SIGNATURE,
+                                           savedmodel.INPUTS,
+                                           savedmodel.PROBABILITIES))
   except (tf.errors.OpError, RuntimeError, OSError) as e:
     sess.close()
     raise CheckpointError('%s: cannot load: %s' % (
@@ -145,15 +145,15 @@ def load_export(export_dir, dataset=None, trust=False):
   except UserError:
     sess.close()
     raise
-  images = graph.get_tensor_by_name(signature.inputs[export.INPUTS].name)
+  images = graph.get_tensor_by_name(signature.inputs[savedmodel.INPUTS].name)
   if dataset is None:
-    description = export.read_description(version_dir) or {}
+    description = savedmodel.read_description(version_dir) or {}
     dataset = description.get('dataset')
   return ServingModel(
       version_dir, served_dataset(dataset, images.shape[1:].as_list()), sess,
       images,
       graph.get_tensor_by_name(
-          signature.outputs[export.PROBABILITIES].name))
+          signature.outputs[savedmodel.PROBABILITIES].name))
 
 
 def served_dataset(dataset, input_shape):
@@ -166,14 +166,15 @@ def served_dataset(dataset, input_shape):
 
 
 def run_config(model_dir, data_dir=None, mirror=None):
-  """The TrainConfig recorded in model_dir."""
+  """The TrainConfig recorded in model_dir, on the run's own data unless
+  data_dir or mirror say otherwise (config.from_record)."""
   record = checkpoints.read_run_record(model_dir)
   if record is None:
     raise CheckpointError(
         '--model_dir=%s: no %s, so not a model_dir that scripts/train.py '
         'wrote' % (model_dir, checkpoints.RUN_FILE))
   return config_lib.from_record(record['settings'], model_dir, data_dir,
-                                mirror)
+                                mirror, record.get('data'))
 
 
 def locate_model(model_dir, checkpoint, variant, dataset, hidden_units=None,

@@ -3,6 +3,7 @@
 import os
 import select
 import signal
+import threading
 import time
 
 # How often wait() looks: Python runs signal handlers in the main thread
@@ -19,6 +20,10 @@ class Interrupts:
   One instance may span more than one training run (a sweep's trials in one
   process): a signal that comes between them, or while a run starts, is
   kept until a loop looks.
+
+  Python lets only the main thread set signal handlers: entered in another
+  thread (legacy_dnn.train called from a thread), it sets none, and the
+  loop runs to its end.
   """
   SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -38,13 +43,15 @@ class Interrupts:
     return self.signum
 
   def __enter__(self):
-    for s in self.SIGNALS:
-      self._previous[s] = signal.signal(s, self._handle)
+    if threading.current_thread() is threading.main_thread():
+      for s in self.SIGNALS:
+        self._previous[s] = signal.signal(s, self._handle)
     return self
 
   def __exit__(self, *exc):
     for s, handler in self._previous.items():
       signal.signal(s, handler)
+    self._previous.clear()
 
 
 class Supervisor(Interrupts):

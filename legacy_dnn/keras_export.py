@@ -22,7 +22,7 @@ import tensorflow as tf
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import heads
 from legacy_dnn import model
 from legacy_dnn import presets
@@ -138,7 +138,7 @@ def build(cfg, scaler=None):
   if head.output_activation:
     # Named as the SavedModel's output.
     x = keras.layers.Activation(head.output_activation,
-                                name=export.PROBABILITIES)(x)
+                                name=savedmodel.PROBABILITIES)(x)
   outputs = [x] + builder.aux_outputs
   return keras.Model(inputs if len(inputs) > 1 else inputs[0],
                      outputs if len(outputs) > 1 else outputs[0],
@@ -166,7 +166,7 @@ def keras_model(cfg, checkpoint):
       alike (checked first, naming the first that does not fit).
     UserError: a layer kind without a Keras counterpart.
   """
-  _, _, _, variables = export.inference_graph(cfg)
+  _, _, _, variables = savedmodel.inference_graph(cfg)
   checkpoints.check_shapes(checkpoint, variables)
   reader = tf.train.load_checkpoint(checkpoint)
   scaler = None
@@ -189,9 +189,9 @@ def save(net, path, weights_only=False):
     UserError: path cannot be written.
   """
   if weights_only:
-    return export.write_file(
+    return savedmodel.write_file(
         path, lambda staging: net.save_weights(staging, overwrite=True),
         config.EXPORT_SUFFIXES['weights'])
-  return export.write_file(
+  return savedmodel.write_file(
       path, lambda staging: net.save(staging, overwrite=True),
       config.EXPORT_SUFFIXES['keras'])

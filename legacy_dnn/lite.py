@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from legacy_dnn import cli
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import heads
 from legacy_dnn.errors import UserError
 
@@ -58,9 +58,9 @@ def convert(cfg, checkpoint, quantize, calibration_rows=None):
     UserError: the checkpoint does not fit, or the converter failed.
   """
   with tempfile.TemporaryDirectory() as folder:
-    version_dir = export.export(cfg, checkpoint, folder)
+    version_dir = savedmodel.export(cfg, checkpoint, folder)
     converter = tf.lite.TFLiteConverter.from_saved_model(
-        version_dir, signature_keys=[export.SIGNATURE])
+        version_dir, signature_keys=[savedmodel.SIGNATURE])
     if quantize != 'none':
       converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == 'float16':
@@ -99,7 +99,7 @@ def write(contents, path):
     with open(staging, 'wb') as f:
       f.write(contents)
 
-  return export.write_file(path, write_bytes)
+  return savedmodel.write_file(path, write_bytes)
 
 
 def calibration_rows(train_rows, n, seed):
@@ -174,10 +174,10 @@ def load(path):
     raise UserError('--tflite=%s: LiteRT cannot prepare it: %s'
                     % (path, first_line(e))) from None
   try:
-    runner = interpreter.get_signature_runner(export.SIGNATURE)
+    runner = interpreter.get_signature_runner(savedmodel.SIGNATURE)
   except ValueError:
     raise UserError('--tflite=%s: has no %r signature (it has %s)' % (
-        path, export.SIGNATURE,
+        path, savedmodel.SIGNATURE,
         ', '.join(interpreter.get_signature_list()) or 'none')) from None
   shape = lambda d: tuple(int(s) for s in d['shape_signature'])
   return LiteModel(

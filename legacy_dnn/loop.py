@@ -11,12 +11,13 @@ and of its other workers, are short loops over these parts:
   finish      the best model scored on the test set, in the seeds' words.
 """
 
+import contextvars
 import dataclasses
 import functools
 import math
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import tqdm
@@ -65,20 +66,51 @@ def is_finished(state, config):
           should_stop_early(state.wait, config.patience))
 
 
+# Where progress bars go: TERMINAL (the scripts: a bar on a terminal, none
+# in a pipe), KERNEL (legacy_dnn.train with verbose=1: also a widget in a
+# Jupyter kernel) or NONE. A context variable, so that a train() in one
+# thread never changes another's.
+TERMINAL, KERNEL, NONE = 'terminal', 'kernel', 'none'
+progress = contextvars.ContextVar('progress', default=TERMINAL)
+
+
+def in_kernel():
+  """Whether this process is a Jupyter (IPython) kernel."""
+  shell = sys.modules.get('IPython') and sys.modules['IPython'].get_ipython()
+  return bool(shell) and 'IPKernelApp' in getattr(shell, 'config', {})
+
+
+def _kernel_tqdm():
+  """tqdm.auto's class: a widget where ipywidgets is installed, else the
+  text bar; tqdm.auto's warning when it falls back is left out, since the
+  text bar is a fine bar."""
+  import warnings  # pylint: disable=g-import-not-at-top
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore', tqdm.TqdmWarning)
+    from tqdm import auto  # pylint: disable=g-import-not-at-top
+  return auto.tqdm
+
+
 def progress_bar(epoch, total, done):
   """tqdm's bar over one epoch's examples: examples per second, time left.
 
   On a terminal only: with stdout a file or a pipe there is no bar, so logs
-  stay clean. It leaves no trace; the epoch's line takes its place.
+  stay clean; in a Jupyter kernel, under legacy_dnn.train's verbose=1, a
+  widget (or the text bar without ipywidgets). It leaves no trace; the
+  epoch's line takes its place.
 
   Args:
     epoch: 1-based, for the label.
     total: the epoch's examples.
     done: those already trained on (by an interrupted run).
   """
-  return tqdm.tqdm(total=total, initial=done, desc='Epoch %04d' % epoch,
-                   unit=' examples', leave=False, file=sys.stdout,
-                   disable=not sys.stdout.isatty(), mininterval=0.5)
+  mode = progress.get()
+  bar, shown = tqdm.tqdm, mode != NONE and sys.stdout.isatty()
+  if mode == KERNEL and in_kernel():
+    bar, shown = _kernel_tqdm(), True
+  return bar(total=total, initial=done, desc='Epoch %04d' % epoch,
+             unit=' examples', leave=False, file=sys.stdout,
+             disable=not shown, mininterval=0.5)
 
 
 def mode_feed(m, config):
@@ -103,8 +135,30 @@ def check_loss(loss, epoch_no, config):
 
 
 @dataclasses.dataclass(frozen=True)
+class Epoch:
+  """One finished epoch's figures, as its line prints them."""
+  epoch: int  # 1-based.
+  cost: float  # The mean training loss of its steps.
+  validation_loss: float
+  validation_metric: float  # Accuracy, or a regressor's MSE.
+  metric: str  # 'accuracy' or 'mse'.
+  seconds: float
+  best: bool  # The best validation loss so far.
+
+  def as_record(self):
+    return dataclasses.asdict(self)
+
+  @classmethod
+  def from_records(cls, records):
+    """The Epochs of history.json's records, those of another form left
+    out."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return tuple(cls(**r) for r in records if set(r) == names)
+
+
+@dataclasses.dataclass(frozen=True)
 class Result:
-  """What a call of training.train() did."""
+  """What a call of training.train() (legacy_dnn.train) did."""
   epochs: int  # Epochs completed.
   best_epoch: int  # The epoch whose model was evaluated; 0 if none yet.
   test_loss: Optional[float]  # None when interrupted.
@@ -115,6 +169,9 @@ class Result:
   # The head's test figures (heads.py): test_accuracy and test_loss, or a
   # regressor's test_mse, test_rmse and test_loss. Empty when interrupted.
   test_metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+  model_dir: Optional[str] = None
+  # Every finished epoch of the run, resumed ones too (history.json).
+  history: Tuple[Epoch, ...] = ()
 
   @property
   def test_accuracy(self):
@@ -123,6 +180,25 @@ class Result:
   @property
   def test_mse(self):
     return self.test_metrics.get('test_mse')
+
+  @property
+  def interrupted(self):
+    """Whether a signal (a kernel's interrupt) stopped training."""
+    return self.interrupted_by is not None
+
+  def plot(self):
+    """The learning curves: a matplotlib Figure of the training cost and
+    validation loss, and the validation metric, per epoch."""
+    from legacy_dnn import plots  # pylint: disable=g-import-not-at-top
+    return plots.history(self.history)
+
+  def __repr__(self):
+    figures = ', '.join('%s=%.4f' % item
+                        for item in sorted(self.test_metrics.items()))
+    return ('Result(epochs=%d, best_epoch=%d%s, interrupted=%s, '
+            'model_dir=%r)' % (self.epochs, self.best_epoch,
+                               ', ' + figures if figures else '',
+                               self.interrupted, self.model_dir))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,6 +330,10 @@ def end_epoch(run, state, epoch_no, sums, start):
   if saved:
     run.save()
   run.timing.epoch_seconds.append(time.time() - start)
+  checkpoints.record_epoch(config.model_dir, Epoch(
+      epoch_no, float(train_loss), float(val_loss), float(val_metric),
+      m.head.metric_name, run.timing.epoch_seconds[-1],
+      state.best_epoch == epoch_no).as_record())
   say('Epoch: %04d cost = %.9f validation loss = %.6f %s = %.4f (%.1f s)%s'
       % (epoch_no, train_loss, val_loss, m.head.metric_name,
          val_metric, run.timing.epoch_seconds[-1],

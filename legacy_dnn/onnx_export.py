@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 
 from legacy_dnn import config
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import lite
 from legacy_dnn.errors import UserError
 
@@ -65,10 +65,10 @@ def convert(cfg, checkpoint, opset=config.ONNX_OPSET):
   # tf2onnx logs each step at INFO, and sets TensorFlow's verbosity.
   tf2onnx.logging.set_level(logging.ERROR)
   with tempfile.TemporaryDirectory() as folder:
-    version_dir = export.export(cfg, checkpoint, folder)
+    version_dir = savedmodel.export(cfg, checkpoint, folder)
     try:
       graph_def, inputs, outputs, renamed = tf_loader.from_saved_model(
-          version_dir, None, None, export.TAG, [export.SIGNATURE],
+          version_dir, None, None, savedmodel.TAG, [savedmodel.SIGNATURE],
           return_tensors_to_rename=True)
       with tf.Graph().as_default():
         model, _ = tf2onnx.convert.from_graph_def(

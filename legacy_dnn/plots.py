@@ -3,34 +3,57 @@
 No pyplot: nothing here needs a display or touches global figure state.
 """
 
+import io
+
 import numpy as np
 from matplotlib.figure import Figure
-
-from legacy_dnn import data
 
 DPI = 100
 GRID_SIDE = 5  # Test images shown by predictions(): GRID_SIDE ** 2.
 
 
-def predictions(path, images, labels, predicted, confusion, class_names):
-  """Writes test images with labels and predictions beside a confusion matrix.
+class Picture(Figure):
+  """A Figure that shows itself in a notebook: Jupyter calls _repr_png_,
+  with no pyplot and no %matplotlib needed."""
+
+  def _repr_png_(self):
+    buffer = io.BytesIO()
+    self.savefig(buffer, format='png', dpi=DPI)
+    return buffer.getvalue()
+
+
+def _image(pixels):
+  """A [784] or [3072] row as imshow takes it: 28x28 grey or 32x32x3."""
+  pixels = np.asarray(pixels)
+  side = int(round(np.sqrt(pixels.size)))
+  if side * side == pixels.size:
+    return pixels.reshape(side, side)
+  side = int(round(np.sqrt(pixels.size // 3)))
+  return pixels.reshape(side, side, 3)
+
+
+def predictions_figure(images, labels, predicted, confusion, class_names,
+                       title=None):
+  """Test images with labels and predictions beside a confusion matrix.
 
   Args:
-    path: the PNG to write.
-    images: float32 [n, 784] with n >= GRID_SIDE ** 2.
+    images: float32 [n, 784] (or CIFAR-10's [n, 3072]); the first
+      GRID_SIDE ** 2 at most are shown.
     labels, predicted: int [n].
     confusion: int [10, 10], rows labels, columns predictions.
     class_names: 10 names.
+    title: above the images, if given.
 
   Returns:
-    The (width, height) of the picture in pixels.
+    A Picture (a matplotlib Figure).
   """
-  fig = Figure(figsize=(14, 7), dpi=DPI)
+  fig = Picture(figsize=(14, 7), dpi=DPI)
   grid = fig.add_gridspec(GRID_SIDE, 2 * GRID_SIDE, wspace=0.3, hspace=0.5)
-  for k in range(GRID_SIDE * GRID_SIDE):
+  if title:
+    fig.suptitle(title)
+  for k in range(min(len(images), GRID_SIDE * GRID_SIDE)):
     ax = fig.add_subplot(grid[k // GRID_SIDE, k % GRID_SIDE])
-    ax.imshow(images[k].reshape(data.IMAGE_SIDE, data.IMAGE_SIDE),
-              cmap='gray_r', vmin=0, vmax=1)
+    ax.imshow(_image(images[k]), cmap='gray_r', vmin=0, vmax=1)
     wrong = labels[k] != predicted[k]
     ax.set_title('%s%s\nas %s' % ('✗ ' if wrong else '', class_names[labels[k]],
                                   class_names[predicted[k]]),
@@ -52,8 +75,45 @@ def predictions(path, images, labels, predicted, confusion, class_names):
   ax.set_xlabel('prediction')
   ax.set_ylabel('label')
   ax.set_title('Confusion matrix, %d test images' % confusion.sum())
+  return fig
+
+
+def predictions(path, images, labels, predicted, confusion, class_names):
+  """Writes predictions_figure() of GRID_SIDE ** 2 images to the PNG path;
+  returns its (width, height) in pixels."""
+  fig = predictions_figure(images, labels, predicted, confusion, class_names)
   fig.savefig(path, dpi=DPI)
   return fig.canvas.get_width_height()
+
+
+def history(epochs):
+  """A run's learning curves from legacy_dnn.train's Result.history: the
+  training cost and validation loss, and the validation metric, per epoch.
+
+  Returns:
+    A Picture (a matplotlib Figure).
+  """
+  fig = Picture(figsize=(11, 3.5), dpi=DPI, layout='constrained')
+  loss_ax, metric_ax = fig.subplots(1, 2)
+  steps = [e.epoch for e in epochs]
+  marker = '.' if len(steps) < 30 else None
+  loss_ax.plot(steps, [e.cost for e in epochs], label='train (cost)',
+               marker=marker)
+  loss_ax.plot(steps, [e.validation_loss for e in epochs], label='validation',
+               marker=marker)
+  metric = epochs[0].metric if epochs else 'accuracy'
+  metric_ax.plot(steps, [e.validation_metric for e in epochs],
+                 label='validation', marker=marker, color='C1')
+  best = [e for e in epochs if e.best]
+  if best:
+    metric_ax.axvline(best[-1].epoch, color='grey', linestyle=':',
+                      label='best (epoch %d)' % best[-1].epoch)
+  for ax, tag in ((loss_ax, 'loss'), (metric_ax, metric)):
+    ax.set_title(tag, fontsize=10)
+    ax.set_xlabel('epoch')
+    ax.grid(alpha=0.3)
+    ax.legend()
+  return fig
 
 
 def learning_curves(path, curves):

@@ -107,14 +107,27 @@ def _prepare_model_dir(config, now):
                   summaries.run_name(
                       config.logdir,
                       config_lib.run_label(config.variant, config.dataset), now))
-    checkpoints.write_run_record(config.model_dir, settings, run_name)
+    checkpoints.write_run_record(config.model_dir, settings, run_name,
+                                 config_lib.data_record(config))
   except BaseException:
     lock.close()
     raise
   return run_name, lock
 
 
-def train(config, interrupts=None):
+def interrupted_line(result, config):
+  """The scripts' line for a run a signal stopped."""
+  return ('Interrupted by %s during epoch %d; %s'
+          % (signal.Signals(result.interrupted_by).name, result.epochs + 1,
+             'saved a checkpoint in %s. Run the same command again to '
+             'resume.' % config.model_dir if config.cluster is None else
+             'stopped the workers and saved a checkpoint in %s. Run the same '
+             'command again to rejoin the running cluster, or every command '
+             'of the cluster to start it again from the checkpoint.'
+             % config.model_dir))
+
+
+def train(config, interrupts=None, on_interrupt=interrupted_line):
   """Trains, or resumes, the run that config describes.
 
   Args:
@@ -123,10 +136,12 @@ def train(config, interrupts=None):
     interrupts: an entered interrupts.Interrupts whose signals stop training,
       for a caller that catches SIGINT and SIGTERM beyond this run (one that
       came before training began stops it after its first step). None: the
-      run catches them itself while it trains.
+      run catches them itself while it trains (in the main thread only).
+    on_interrupt: (Result, config) -> the line said when a signal stopped
+      the run; the scripts' by default.
 
   Returns:
-    A Result.
+    A Result, with the run's history (every finished epoch's figures).
 
   Raises:
     errors.UserError: bad data, an unusable model_dir, a diverged loss, or a
@@ -152,11 +167,18 @@ def train(config, interrupts=None):
     timing = Timing(data_at=time.time())
     run_dir = run_name and os.path.join(config.logdir, run_name)
     try:
-      return _run(config, splits, run_dir, timing, interrupts)
+      result = _run(config, splits, run_dir, timing, interrupts)
     except distributed.LOST_TASK_ERRORS as e:
       if cluster is None:
         raise
       raise distributed.lost_task_error(cluster, e, config.model_dir) from None
+  if result.interrupted_by is not None and (cluster is None or
+                                            cluster.is_chief):
+    say(on_interrupt(result, config))
+  return dataclasses.replace(
+      result, model_dir=config.model_dir,
+      history=loop.Epoch.from_records(checkpoints.read_history(
+          config.model_dir, result.epochs)))
 
 
 def _check_layers(config):
@@ -314,14 +336,6 @@ def _lead(run, init_op, threads, interrupts):
     writers.close()
   if signum is None:
     return loop.finish(run, state)
-  say('Interrupted by %s during epoch %d; %s'
-      % (signal.Signals(signum).name, state.epoch + 1,
-         'saved a checkpoint in %s. Run the same command again to '
-         'resume.' % config.model_dir if replication is None else
-         'stopped the workers and saved a checkpoint in %s. Run the same '
-         'command again to rejoin the running cluster, or every command '
-         'of the cluster to start it again from the checkpoint.'
-         % config.model_dir))
   return Result(state.epoch, state.best_epoch, None, False, signum,
                 run.run_dir, run.timing)
 

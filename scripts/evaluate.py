@@ -87,6 +87,7 @@ flags.adopt_module_key_flags(config)
 
 def main():
   # pylint: disable=g-import-not-at-top
+  from legacy_dnn import api
   from legacy_dnn import evaluation
   from legacy_dnn import heads
   cfg, checkpoint = evaluation.locate_model(
@@ -94,9 +95,7 @@ def main():
   layer = (evaluation.projector_layer(cfg, FLAGS.projector_layer)
            if FLAGS.projector else None)
   dataset = data.DATASETS[cfg.dataset]
-  # Only the test files are scored: no validation images need holding out.
-  splits = data.subset(data.load(dataset, cfg.data_dir, mirror=cfg.mirror,
-                                 validation_size=0), cfg.classes)
+  splits = api.test_split(cfg)
   images, labels = splits.test
   if FLAGS.tflite or FLAGS.onnx:
     return _report_file(evaluation, cfg, checkpoint, images, labels)
@@ -105,22 +104,21 @@ def main():
       raise CheckpointError('--projector: shows images; %s is a regression '
                             'dataset' % cfg.dataset)
     return _report_regression(evaluation, cfg, checkpoint, dataset, splits)
-  saved = evaluation.restore(cfg, checkpoint)
-  try:
-    loss, accuracy = saved.loss_and_accuracy(images, labels)
-    probabilities = saved.predict(images)
-    if FLAGS.projector:
+  scores = api.score(cfg, checkpoint, splits)
+  predicted, probabilities = scores.predicted, scores.probabilities
+  if FLAGS.projector:
+    saved = evaluation.restore(cfg, checkpoint)
+    try:
       projected = saved.activations(images[:FLAGS.projector], layer)
-  finally:
-    saved.close()
-  predicted = probabilities.argmax(axis=1)
-  confusion = evaluation.confusion_matrix(labels, predicted)
+    finally:
+      saved.close()
+  confusion = scores.confusion
 
-  print('Model: %s (%s on %s)' % (saved.checkpoint, cfg.variant, cfg.dataset))
-  print('Test loss: %.6f' % loss)
-  print('Accuracy: %.4f' % accuracy)
+  print('Model: %s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset))
+  print('Test loss: %.6f' % scores.loss)
+  print('Accuracy: %.4f' % scores.accuracy)
   print('Per-class accuracy:')
-  for i, class_accuracy in enumerate(evaluation.per_class_accuracy(confusion)):
+  for i, class_accuracy in enumerate(scores.per_class_accuracy):
     print('  %d %-12s %.4f' % (i, dataset.class_names[i], class_accuracy))
   print('Confusion matrix (rows: label, columns: prediction):')
   print(evaluation.format_confusion(confusion, dataset.class_names))

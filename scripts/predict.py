@@ -105,7 +105,7 @@ def _load_model():
 def _load_file(evaluation):
   """_load_model() of a --tflite or --onnx file."""
   # pylint: disable=g-import-not-at-top
-  from legacy_dnn import export
+  from legacy_dnn import savedmodel
   from legacy_dnn import lite
   from legacy_dnn.errors import UserError
   if FLAGS.tflite:
@@ -118,22 +118,23 @@ def _load_file(evaluation):
     flag, runtime, quiet = '--onnx', 'onnxruntime', contextlib.nullcontext
     model = onnx_export.load(FLAGS.onnx)
   inputs = {name: shape[1:] for name, shape in model.inputs.items()}
-  if export.INPUTS not in inputs or export.PROBABILITIES not in model.outputs:
+  if (savedmodel.INPUTS not in inputs or
+      savedmodel.PROBABILITIES not in model.outputs):
     raise UserError('%s=%s: takes %s and gives %s, not %r and %r: not '
                     'a classifier of images' % (
                         flag, model.path, ', '.join(sorted(inputs)),
-                        ', '.join(sorted(model.outputs)), export.INPUTS,
-                        export.PROBABILITIES))
+                        ', '.join(sorted(model.outputs)), savedmodel.INPUTS,
+                        savedmodel.PROBABILITIES))
   dataset = evaluation.served_dataset(
-      FLAGS['dataset'].present and FLAGS.dataset, inputs[export.INPUTS])
-  if tuple(inputs[export.INPUTS]) != tuple(dataset.input_shape):
+      FLAGS['dataset'].present and FLAGS.dataset, inputs[savedmodel.INPUTS])
+  if tuple(inputs[savedmodel.INPUTS]) != tuple(dataset.input_shape):
     raise UserError('%s=%s: takes images of shape %s, not %s as %s\'s' % (
-        flag, model.path, list(inputs[export.INPUTS]),
+        flag, model.path, list(inputs[savedmodel.INPUTS]),
         list(dataset.input_shape), dataset.name))
 
   def predict(images):
     with quiet():
-      return model.run({export.INPUTS: images})[export.PROBABILITIES]
+      return model.run({savedmodel.INPUTS: images})[savedmodel.PROBABILITIES]
 
   return (predict, lambda: None, dataset,
           '%s (%s, %s)' % (model.path, runtime, dataset.name))

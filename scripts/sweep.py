@@ -30,28 +30,8 @@ from legacy_dnn import config
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
 flags.adopt_module_key_flags(config)
-flags.DEFINE_string(
-    'grid', None, 'Parameters and their values, every combination tried: '
-    '"hidden_units=256,256|512,512;learning_rate=0.001,0.01" (values split on '
-    '| when any holds a comma, else on ,).')
-flags.DEFINE_integer('random', None, 'Number of trials drawn from --ranges, '
-                     'reproducibly from --seed.', lower_bound=1)
-flags.DEFINE_string(
-    'ranges', 'learning_rate=loguniform:3e-4:3e-2;depth=1..4',
-    'Where --random draws: NAME=loguniform:LOW:HIGH, uniform:LOW:HIGH, '
-    'LOW..HIGH (integers) or choice:A|B, separated by ;. depth and units '
-    'make the hidden layers depth x units (units default: the preset\'s '
-    'first layer).')
-flags.DEFINE_string('sweep_dir', None, 'Where trials, logs and results.csv '
-                    'go. Default: sweeps/<variant>.')
-flags.DEFINE_integer(
-    'parallel', 1, 'Trials run at once, each in a process of its own (so '
-    'each one\'s thread pools are sized for its own network). With 1, '
-    'trials run one after another in this process.', lower_bound=1)
+config.define_sweep_flags(FLAGS)
 flags.DEFINE_string('run_trial', None, 'Internal: run this one trial.')
-flags.register_multi_flags_validator(
-    ['grid', 'random'], lambda v: (v['grid'] is None) != (v['random'] is None),
-    message='pass exactly one of --grid and --random')
 
 
 
@@ -62,17 +42,17 @@ CLAIMED_ELSEWHERE = 3
 def main():
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import checkpoints
-  from legacy_dnn import sweep
+  from legacy_dnn import sweeps
   if FLAGS.grid is not None:
-    trials = sweep.grid(FLAGS.grid)
+    trials = sweeps.grid(FLAGS.grid)
   else:
-    trials = sweep.random_trials(FLAGS.ranges, FLAGS.random, FLAGS.seed)
+    trials = sweeps.random_trials(FLAGS.ranges, FLAGS.random, FLAGS.seed)
   # The train.py flags given here, for every trial.
   base_args = [FLAGS[name].serialize() for name in sorted(
       config.train_flag_names()) if FLAGS[name].present and
                name not in config.PER_RUN]
   sweep_dir = FLAGS.sweep_dir or os.path.join('sweeps', FLAGS.variant)
-  run = sweep.Sweep(sweep_dir, trials, base_args)
+  run = sweeps.Sweep(sweep_dir, trials, base_args)
   if FLAGS.run_trial:
     return _run_one(run, FLAGS.run_trial)
   # Several sweep processes may share the folder: the lock is held only
@@ -87,47 +67,10 @@ def main():
   if FLAGS.parallel > 1:
     status = _run_parallel(run, FLAGS.parallel)
   else:
-    status = _run_sequentially(run, base)
+    status = sweeps.run_sequentially(run, base)
   if status:
     return status
   return _report(run)
-
-
-def _run_sequentially(run, base):
-  """Runs the unclaimed, unfinished trials in this process, in order.
-
-  One handler catches SIGINT and SIGTERM for the whole sweep: a signal that
-  comes between two trials, or while one starts, stops the sweep there.
-  """
-  # pylint: disable=g-import-not-at-top
-  from legacy_dnn import interrupts
-  from legacy_dnn import sweep
-  with interrupts.Interrupts() as caught:
-    for trial in run.trials:
-      result = run.result(trial)
-      if result is not None:
-        print('%s: %s already' % (trial.trial_id, result['status']))
-        continue
-      if caught.signum is not None:
-        break
-      claim = run.claim(trial)
-      if claim is None:
-        print('%s: running in another sweep process' % trial.trial_id)
-        continue
-      with claim:
-        if run.result(trial) is not None:  # It ended while we looked.
-          continue
-        print('=== %s: %s' % (trial.trial_id, ' '.join(trial.args(base))),
-              flush=True)
-        result = run.run_trial(trial, interrupts=caught)
-      if result['status'] == sweep.INTERRUPTED:
-        print('Sweep interrupted in %s; run the same command again to '
-              'resume.' % trial.trial_id)
-        return 128 + result['signal']
-  if caught.signum is not None:
-    print('Sweep interrupted; run the same command again to resume.')
-    return 128 + caught.signum
-  return 0
 
 
 def _run_one(run, trial_id):
@@ -140,7 +83,7 @@ def _run_one(run, trial_id):
   """
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import interrupts
-  from legacy_dnn import sweep
+  from legacy_dnn import sweeps
   with interrupts.Interrupts() as caught:
     (trial,) = [t for t in run.trials if t.trial_id == trial_id]
     claim = run.claim(trial)
@@ -150,7 +93,7 @@ def _run_one(run, trial_id):
       if run.result(trial) is not None:
         return 0
       result = run.run_trial(trial, interrupts=caught)
-  return 128 + result['signal'] if result['status'] == sweep.INTERRUPTED else 0
+  return 128 + result['signal'] if result['status'] == sweeps.INTERRUPTED else 0
 
 
 def _run_parallel(run, parallel):
@@ -192,8 +135,8 @@ def _run_parallel(run, parallel):
 
 def _start_trial(run, trial, argv):
   """Starts sweep.py --run_trial for trial; returns (Popen, its log file)."""
-  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
-  log_path = os.path.join(run.trial_dir(trial), sweep.LOG_FILE)
+  from legacy_dnn import sweeps  # pylint: disable=g-import-not-at-top
+  log_path = os.path.join(run.trial_dir(trial), sweeps.LOG_FILE)
   os.makedirs(run.trial_dir(trial), exist_ok=True)
   log = open(log_path, 'a')
   popen = subprocess.Popen(
@@ -214,15 +157,15 @@ INTERRUPTED_STATUSES = {128 + signal.SIGTERM, 128 + signal.SIGINT,
 
 def _report_trial(run, trial, returncode, log):
   """Prints how a --run_trial process ended."""
-  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import sweeps  # pylint: disable=g-import-not-at-top
   log.close()
   result = run.result(trial)
   if returncode == CLAIMED_ELSEWHERE:
     print('%s: running in another sweep process' % trial.trial_id)
-  elif result is not None and result['status'] == sweep.FINISHED:
+  elif result is not None and result['status'] == sweeps.FINISHED:
     metric = run.head.rank_metric
     print('%s: finished, %s %.4f (%.1f s)' % (
-        trial.trial_id, sweep.heading(run.head, metric), result[metric],
+        trial.trial_id, sweeps.heading(run.head, metric), result[metric],
         result['wall_s']), flush=True)
   elif result is not None:
     print('%s: failed: %s' % (trial.trial_id, result['error']), flush=True)
@@ -236,15 +179,15 @@ def _report_trial(run, trial, returncode, log):
 
 def _report(run):
   """The ranked table and results.csv, once every trial has ended."""
-  from legacy_dnn import sweep  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import sweeps  # pylint: disable=g-import-not-at-top
   results, csv_path = run.report()
   if csv_path is None:
     print('%d of %d trials have ended; the sweep process that ends the last '
           'one writes %s' % (len(results), len(run.trials),
-                             os.path.join(run.sweep_dir, sweep.CSV_FILE)))
+                             os.path.join(run.sweep_dir, sweeps.CSV_FILE)))
     return 0
   print()
-  print(sweep.table(results, list(run.trials[0].params), run.head))
+  print(sweeps.table(results, list(run.trials[0].params), run.head))
   print('Wrote %s' % csv_path)
   return 0
 

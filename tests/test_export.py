@@ -14,7 +14,7 @@ from legacy_dnn import cifar
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import evaluation
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import presets
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
@@ -75,7 +75,7 @@ def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
                 variant)
   images = held_out_images(cfg)
   expected = restored_probabilities(cfg, images)
-  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+  version = savedmodel.export(cfg, checkpoints.best_model(cfg.model_dir),
                           str(tmp_path / 'serving'))
   assert version == str(tmp_path / 'serving' / '1')
 
@@ -119,7 +119,7 @@ def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
     aux = saved.activations(rows, 'aux_output') if cfg.inputs else None
   finally:
     saved.close()
-  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+  version = savedmodel.export(cfg, checkpoints.best_model(cfg.model_dir),
                           str(tmp_path / 'serving'))
   if cfg.inputs:  # The book's two inputs, each its slice of a row.
     feeds = {'wide_input': rows[:, :5], 'deep_input': rows[:, 2:]}
@@ -159,7 +159,7 @@ def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
 
 def test_the_export_holds_an_inference_graph_only(tmp_path, data_dir):
   cfg = trained(tmp_path, data_dir, 'dropout')
-  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+  version = savedmodel.export(cfg, checkpoints.best_model(cfg.model_dir),
                           str(tmp_path / 'serving'))
   variables = dict(tf.train.list_variables(
       os.path.join(version, 'variables', 'variables')))
@@ -225,12 +225,12 @@ def test_a_checkpoint_that_does_not_fit_writes_nothing(tmp_path, data_dir):
   serving = str(tmp_path / 'serving')
   with pytest.raises(CheckpointError, match='variable hidden1/kernel has '
                      r'shape \[784, 16\], the model needs \[784, 4\]'):
-    export.export(other, checkpoints.best_model(cfg.model_dir), serving)
+    savedmodel.export(other, checkpoints.best_model(cfg.model_dir), serving)
   assert not os.path.exists(serving)
 
 
 def test_next_version_ignores_what_is_not_a_version(tmp_path):
   for name in ('3', '10', '.11.incomplete-5', 'notes', '7a'):
     os.makedirs(str(tmp_path / name))
-  assert export.next_version(str(tmp_path)) == 11
-  assert export.next_version(str(tmp_path / 'notes')) == 1
+  assert savedmodel.next_version(str(tmp_path)) == 11
+  assert savedmodel.next_version(str(tmp_path / 'notes')) == 1

@@ -13,7 +13,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import evaluation
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import keras_export
 from legacy_dnn import presets
 from legacy_dnn import training
@@ -30,7 +30,7 @@ def random_checkpoint(cfg, folder, seed=0):
   moving statistics and the scaler's too, holds random values of a trained
   network's size (kernels ~ 1/sqrt(fan in)), so that no layer is trivial."""
   rng = np.random.default_rng(seed)
-  graph, _, _, variables = export.inference_graph(cfg)
+  graph, _, _, variables = savedmodel.inference_graph(cfg)
   with tf.compat.v1.Session(graph=graph) as sess:
     for v in variables:
       shape, name = v.shape.as_list(), v.op.name

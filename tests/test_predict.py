@@ -13,7 +13,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import evaluation
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import images
 from legacy_dnn import training
 from test_images import bmp, bombs
@@ -149,7 +149,7 @@ def test_an_export_predicts_as_its_model_dir(model, tmp_path):
   cfg, test_images, _ = model
   paths = [render(image, k, str(tmp_path)) for k, image in
            enumerate(test_images[:8])]
-  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+  version = savedmodel.export(cfg, checkpoints.best_model(cfg.model_dir),
                           str(tmp_path / 'serving'))
   from_dir = run_script('predict.py', '--model_dir=' + cfg.model_dir, *paths)
   from_export = run_script('predict.py', '--saved_model=' +
@@ -284,7 +284,7 @@ def test_a_regressor_is_not_asked_for_images(tmp_path):
   cfg = config.for_variant('cosine', epochs=1, model_dir=str(tmp_path / 'm'),
                            logdir=str(tmp_path / 'logs'))
   training.train(cfg)
-  version = export.export(cfg, checkpoints.best_model(cfg.model_dir),
+  version = savedmodel.export(cfg, checkpoints.best_model(cfg.model_dir),
                           str(tmp_path / 'serving'))
   image = str(tmp_path / 'a.bmp')
   with open(image, 'wb') as f:

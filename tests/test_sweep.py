@@ -18,7 +18,7 @@ from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import interrupts
 from legacy_dnn import loop
-from legacy_dnn import sweep
+from legacy_dnn import sweeps
 from legacy_dnn import training
 
 # Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_grid_is_every_combination_in_order():
-  trials = sweep.grid('hidden_units=256,256|512,512;learning_rate=0.001,0.01')
+  trials = sweeps.grid('hidden_units=256,256|512,512;learning_rate=0.001,0.01')
   assert [t.trial_id for t in trials] == ['trial-000', 'trial-001',
                                           'trial-002', 'trial-003']
   assert [t.params for t in trials] == [
@@ -39,13 +39,13 @@ def test_grid_is_every_combination_in_order():
 
 
 def test_the_exams_filter_grid():
-  trials = sweep.grid('filters1=6,64,128;filters2=16,256')
+  trials = sweeps.grid('filters1=6,64,128;filters2=16,256')
   assert len(trials) == 6
   lenet = config.for_variant('lenet')
   assert [t.args(lenet) for t in trials[:2]] == [
       ['--filters=6,16'], ['--filters=6,256']]
   assert trials[5].args(lenet) == ['--filters=128,256']
-  with pytest.raises(sweep.SpecError, match='filters1: dropout has 0 '
+  with pytest.raises(sweeps.SpecError, match='filters1: dropout has 0 '
                      'convolutional blocks'):
     trials[0].args(config.for_variant('dropout'))
 
@@ -57,32 +57,32 @@ def test_the_exams_filter_grid():
     ('', 'no parameters'),
 ])
 def test_bad_grid(spec, message):
-  with pytest.raises(sweep.SpecError, match=re.escape(message)):
-    sweep.grid(spec)
+  with pytest.raises(sweeps.SpecError, match=re.escape(message)):
+    sweeps.grid(spec)
 
 
 def test_random_draws_are_reproducible_and_in_range():
   spec = 'learning_rate=loguniform:3e-4:3e-2;depth=1..4;optimizer=choice:adam|sgd'
-  a = sweep.random_trials(spec, 20, seed=1)
-  assert a == sweep.random_trials(spec, 20, seed=1)
-  assert a != sweep.random_trials(spec, 20, seed=2)
+  a = sweeps.random_trials(spec, 20, seed=1)
+  assert a == sweeps.random_trials(spec, 20, seed=1)
+  assert a != sweeps.random_trials(spec, 20, seed=2)
   rates = [float(t.params['learning_rate']) for t in a]
   assert all(3e-4 <= r <= 3e-2 for r in rates)
   assert min(rates) < 3e-3 < max(rates)  # Spread over the log range.
   assert {t.params['depth'] for t in a} == {'1', '2', '3', '4'}
   assert {t.params['optimizer'] for t in a} == {'adam', 'sgd'}
   deep = config.for_variant('deep')
-  assert sweep.Trial('t', {'depth': '3', 'units': '64'}).args(deep) == [
+  assert sweeps.Trial('t', {'depth': '3', 'units': '64'}).args(deep) == [
       '--hidden_units=64,64,64']
-  assert sweep.Trial('t', {'depth': '2'}).args(deep) == [
+  assert sweeps.Trial('t', {'depth': '2'}).args(deep) == [
       '--hidden_units=512,512']
 
 
 @pytest.mark.parametrize('spec', ['lr=loguniform:0:1', 'depth=4..1',
                                   'learning_rate=uniform:1', 'depth=a..b'])
 def test_bad_ranges(spec):
-  with pytest.raises(sweep.SpecError):
-    sweep.ranges(spec)
+  with pytest.raises(sweeps.SpecError):
+    sweeps.ranges(spec)
 
 
 def hparams_content(folder):
@@ -205,7 +205,7 @@ def test_random_sweep_of_three(tmp_path, dataset_dir):
       '--ranges=learning_rate=loguniform:3e-3:3e-1;depth=1..3;units=8..16']
   result = run_script('sweep.py', *args)
   assert result.returncode == 0, result.stderr
-  expected = sweep.random_trials(
+  expected = sweeps.random_trials(
       'learning_rate=loguniform:3e-3:3e-1;depth=1..3;units=8..16', 3, 4)
   for trial in expected:
     base = config.for_variant('homl', hidden_units=(16, 16))
@@ -260,7 +260,7 @@ def test_another_sweep_in_the_same_folder_is_refused(tmp_path, dataset_dir):
   assert error_lines(result.stderr) == [
       'sweep.py: error: --sweep_dir=%s holds another sweep (see %s); use '
       'another --sweep_dir' % (tmp_path / 'sweep',
-                               tmp_path / 'sweep' / 'sweep.json')]
+                               tmp_path / 'sweep' / 'sweeps.json')]
 
 
 def test_grid_and_random_together_is_a_usage_error(tmp_path):
@@ -283,7 +283,7 @@ def test_a_claimed_trial_is_left_to_its_process(tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir) + [
       '--grid=learning_rate=0.01,0.02,0.03']
   trial_dir = str(tmp_path / 'sweep' / 'trials' / 'trial-001')
-  with checkpoints.lock(trial_dir, name=sweep.CLAIM_FILE):
+  with checkpoints.lock(trial_dir, name=sweeps.CLAIM_FILE):
     result = run_script('sweep.py', *args)
   assert result.returncode == 0, result.stderr
   assert 'trial-001: running in another sweep process' in result.stdout
@@ -347,14 +347,14 @@ def stop_at_epoch(trial_dir, epoch):
   Until it has, a SIGTERM sent next could reach its handler first, and then
   would never show as pending.
   """
-  log = trial_dir / sweep.LOG_FILE
+  log = trial_dir / sweeps.LOG_FILE
   wait_until(lambda: log.exists() and 'Epoch: %04d' % epoch in log.read_text(),
              '%s at epoch %d' % (trial_dir.name, epoch))
-  pid = int((trial_dir / sweep.CLAIM_FILE).read_text())
+  pid = int((trial_dir / sweeps.CLAIM_FILE).read_text())
   os.kill(pid, signal.SIGSTOP)
   wait_until(lambda: process_status(pid)['State'].startswith('T'),
              '%s stopped' % trial_dir.name)
-  assert not (trial_dir / sweep.RESULT_FILE).exists(), (
+  assert not (trial_dir / sweeps.RESULT_FILE).exists(), (
       '%s finished before the test could stop it' % trial_dir.name)
   return pid
 
@@ -417,7 +417,7 @@ def test_a_sigterm_while_trials_start_interrupts_them(tmp_path, dataset_dir):
   assert proc.wait() == 128 + signal.SIGTERM, proc.stderr
   for t in ('trial-000', 'trial-001'):
     assert '%s: interrupted; it resumes where it stopped' % t in proc.output
-    assert not (tmp_path / 'sweep' / 'trials' / t / sweep.RESULT_FILE).exists()
+    assert not (tmp_path / 'sweep' / 'trials' / t / sweeps.RESULT_FILE).exists()
   assert 'exited with status' not in proc.output
   assert 'trial-002' not in proc.output
   again = run_script('sweep.py', *args)
@@ -429,8 +429,8 @@ def test_a_sigterm_while_trials_start_interrupts_them(tmp_path, dataset_dir):
 def in_process_sweep(tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir)
   args.remove('--sweep_dir=%s' % (tmp_path / 'sweep'))
-  trials = sweep.grid('learning_rate=0.01')
-  run = sweep.Sweep(str(tmp_path / 'sweep'), trials, args)
+  trials = sweeps.grid('learning_rate=0.01')
+  run = sweeps.Sweep(str(tmp_path / 'sweep'), trials, args)
   run.prepare()
   return run, trials[0]
 
@@ -447,12 +447,12 @@ def test_a_signal_before_training_stops_the_trial_after_one_step(
   with interrupts.Interrupts() as caught:
     result = run.run_trial(trial, interrupts=caught)
   assert caught.signum == signal.SIGTERM
-  assert result['status'] == sweep.INTERRUPTED
+  assert result['status'] == sweeps.INTERRUPTED
   assert 'Interrupted by SIGTERM during epoch 1; saved a checkpoint' in (
       capsys.readouterr().out)
   assert run.result(trial) is None
   monkeypatch.undo()
-  assert run.run_trial(trial)['status'] == sweep.FINISHED
+  assert run.run_trial(trial)['status'] == sweeps.FINISHED
   assert 'Training was interrupted. Continuing at epoch 1' in (
       capsys.readouterr().out)
 
@@ -470,15 +470,15 @@ def test_a_signal_after_training_lets_the_trial_record_its_result(
   with interrupts.Interrupts() as caught:
     result = run.run_trial(trial, interrupts=caught)
   assert caught.signum == signal.SIGTERM
-  assert result['status'] == sweep.FINISHED
-  assert run.result(trial)['status'] == sweep.FINISHED
+  assert result['status'] == sweeps.FINISHED
+  assert run.result(trial)['status'] == sweeps.FINISHED
 
 
 def test_hparams_values_are_numbers_where_every_trial_has_one():
-  trials = sweep.grid('hidden_units=8|16,16;optimizer=adam,sgd;epochs=1,2')
-  values = sweep.hparams_values(trials[0], trials)
+  trials = sweeps.grid('hidden_units=8|16,16;optimizer=adam,sgd;epochs=1,2')
+  values = sweeps.hparams_values(trials[0], trials)
   assert values == {'hidden_units': '8', 'optimizer': 'adam', 'epochs': 1.0}
-  domain = {h.name: h for h in sweep.hparams_domain(trials)}
+  domain = {h.name: h for h in sweeps.hparams_domain(trials)}
   assert [v.string_value for v in domain['hidden_units'].domain_discrete.values
           ] == ['16,16', '8']
 

@@ -13,7 +13,7 @@ from tensorflow.python.saved_model import loader_impl
 from conftest import error_lines, run_script
 from legacy_dnn import config
 from legacy_dnn import evaluation
-from legacy_dnn import export
+from legacy_dnn import savedmodel
 from legacy_dnn import presets
 from legacy_dnn import untrusted
 from test_images import stroke
@@ -24,7 +24,7 @@ REFERENCE_VARIABLE_OPS = {'Assign', 'IsVariableInitialized', 'VariableV2'}
 
 def fresh_checkpoint(cfg, folder):
   """A checkpoint of cfg's network with its initial weights."""
-  graph, _, _, variables = export.inference_graph(cfg)
+  graph, _, _, variables = savedmodel.inference_graph(cfg)
   with tf.compat.v1.Session(graph=graph) as sess:
     sess.run(tf.compat.v1.variables_initializer(variables))
     with graph.as_default():
@@ -34,7 +34,7 @@ def fresh_checkpoint(cfg, folder):
 
 def meta_graph_of(version_dir):
   return loader_impl.SavedModelLoader(version_dir).get_meta_graph_def_from_tags(
-      [export.TAG])
+      [savedmodel.TAG])
 
 
 def op_types(meta_graph):
@@ -48,10 +48,10 @@ def test_every_presets_own_export_passes_and_needs_every_allowed_op(tmp_path):
   for variant in sorted(presets.PRESETS):
     folder = str(tmp_path / variant)
     cfg = config.for_variant(variant, model_dir=folder)
-    version = export.export(cfg, fresh_checkpoint(cfg, folder),
+    version = savedmodel.export(cfg, fresh_checkpoint(cfg, folder),
                             os.path.join(folder, 'serving'))
     meta_graph = meta_graph_of(version)
-    untrusted.check_meta_graph(meta_graph, variant, export.SIGNATURE)
+    untrusted.check_meta_graph(meta_graph, variant, savedmodel.SIGNATURE)
     held |= op_types(meta_graph)
     # Every export's Saver can write a checkpoint; nothing that loading or
     # serving runs depends on it.
@@ -83,15 +83,16 @@ def hostile_export(folder, dangerous, on_load=False):
       sess.run(tf.compat.v1.global_variables_initializer())
       builder = tf.compat.v1.saved_model.Builder(version)
       builder.add_meta_graph_and_variables(
-          sess, [export.TAG], signature_def_map={
-              export.SIGNATURE: tf.compat.v1.saved_model.predict_signature_def(
-                  inputs={export.INPUTS: images},
-                  outputs={export.PROBABILITIES: probabilities})},
+          sess, [savedmodel.TAG], signature_def_map={
+              savedmodel.SIGNATURE:
+                  tf.compat.v1.saved_model.predict_signature_def(
+                      inputs={savedmodel.INPUTS: images},
+                      outputs={savedmodel.PROBABILITIES: probabilities})},
           main_op=tf.group(*ops) if on_load else None)
       builder.save()
-  os.makedirs(os.path.join(version, export.EXTRA_DIR))
-  with open(os.path.join(version, export.EXTRA_DIR, export.DESCRIPTION_FILE),
-            'w') as f:
+  os.makedirs(os.path.join(version, savedmodel.EXTRA_DIR))
+  with open(os.path.join(version, savedmodel.EXTRA_DIR,
+                         savedmodel.DESCRIPTION_FILE), 'w') as f:
     json.dump({'variant': 'homl', 'dataset': 'mnist'}, f)
   return version
 

@@ -31,6 +31,8 @@ from tensorboard.plugins.hparams import summary as hparams_summary
 from legacy_dnn import checkpoints
 from legacy_dnn import config as config_lib
 from legacy_dnn import heads
+from legacy_dnn import interrupts as interrupts_lib
+from legacy_dnn import loop
 from legacy_dnn import summaries
 from legacy_dnn import training
 from legacy_dnn.errors import UserError
@@ -426,3 +428,44 @@ def write_csv(path, results, param_names, head):
     writer.writerow(dict(r, rank=rank, ranked_by=ranked_by(head),
                          **r['params']))
   checkpoints.atomic_write(path, text.getvalue())
+
+
+def run_sequentially(run, base, say=loop.say):
+  """Runs run's unclaimed, unfinished trials in this process, in order.
+
+  One handler catches SIGINT and SIGTERM for the whole sweep: a signal that
+  comes between two trials, or while one starts, stops the sweep there.
+
+  Args:
+    run: a prepared Sweep.
+    base: its base_config().
+    say: how a line is printed.
+
+  Returns:
+    0, or 128 + the signal that stopped the sweep.
+  """
+  with interrupts_lib.Interrupts() as caught:
+    for trial in run.trials:
+      result = run.result(trial)
+      if result is not None:
+        say('%s: %s already' % (trial.trial_id, result['status']))
+        continue
+      if caught.signum is not None:
+        break
+      claim = run.claim(trial)
+      if claim is None:
+        say('%s: running in another sweep process' % trial.trial_id)
+        continue
+      with claim:
+        if run.result(trial) is not None:  # It ended while we looked.
+          continue
+        say('=== %s: %s' % (trial.trial_id, ' '.join(trial.args(base))))
+        result = run.run_trial(trial, say, interrupts=caught)
+      if result['status'] == INTERRUPTED:
+        say('Sweep interrupted in %s; run the same command again to '
+            'resume.' % trial.trial_id)
+        return 128 + result['signal']
+  if caught.signum is not None:
+    say('Sweep interrupted; run the same command again to resume.')
+    return 128 + caught.signum
+  return 0

@@ -1,0 +1,477 @@
+"""The Python API: what `import legacy_dnn` gives a notebook or a program.
+
+  import legacy_dnn
+  result = legacy_dnn.train(variant='dropout', dataset='fashion_mnist',
+                            epochs=5)
+  result.plot()                                # the learning curves
+  scores = legacy_dnn.evaluate(result.model_dir)
+  scores.accuracy, scores.confusion, scores.plot()
+  legacy_dnn.predict(result.model_dir, ['shoe.png']).classes
+  legacy_dnn.export(result.model_dir, format='tflite', quantize='int8')
+
+Keyword arguments are named as the scripts' flags and checked by the same
+definitions (config.parse_settings). A bad value, bad data or an unusable
+model_dir raises one legacy_dnn.UserError with the scripts' one-line message;
+nothing here parses sys.argv or calls sys.exit. The scripts print what these
+functions return: one code path.
+
+Each call builds its own graph and closes its session, writers and threads,
+even when it raises, so a notebook cell can be run again. train() in the
+main thread turns SIGINT (a kernel's interrupt) into a checkpoint and a
+Result with interrupted=True; calling it again continues, bit for bit.
+"""
+
+import contextlib
+import dataclasses
+import io
+import os
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from legacy_dnn import cli
+from legacy_dnn import config
+from legacy_dnn import data
+from legacy_dnn.errors import UserError
+
+# The line train() says when a kernel's interrupt (SIGINT) stopped it.
+INTERRUPTED = 'interrupted in epoch %d; run the cell again to continue'
+VERBOSITIES = (0, 1, 2)
+
+
+def _check_verbose(api, verbose):
+  if verbose not in VERBOSITIES:
+    raise UserError('%s: verbose=%r: must be 0 (silent), 1 (progress bar '
+                    'and a line per epoch) or 2 (a line per epoch)'
+                    % (api, verbose))
+
+
+@contextlib.contextmanager
+def _output(verbose):
+  """What a call prints: verbose 0 nothing, 1 the lines and a progress bar
+  (a widget in a Jupyter kernel), 2 the lines alone. TensorFlow is
+  imported first, without its start-up chatter."""
+  cli.import_tensorflow()
+  from legacy_dnn import loop  # pylint: disable=g-import-not-at-top
+  token = loop.progress.set(loop.KERNEL if verbose == 1 else loop.NONE)
+  try:
+    with (contextlib.redirect_stdout(io.StringIO()) if verbose == 0
+          else contextlib.nullcontext()):
+      yield
+  finally:
+    loop.progress.reset(token)
+
+
+def train(variant='dropout', *, verbose=1, **settings):
+  """Trains, or resumes, a seed network; the same run as scripts/train.py.
+
+  Args:
+    variant: the preset (scripts/train.py --variant): dropout, xavier,
+      batchnorm, lenet, deep_cnn, homl, regression, wide_deep, ...
+    verbose: 0 silent, 1 a progress bar (a widget in Jupyter) and a line per
+      epoch, 2 the lines without the bar.
+    **settings: train.py's flags as keyword arguments: dataset='fashion_mnist',
+      epochs=5, model_dir=..., data_dir=..., hidden_units=(300, 100),
+      learning_rate=0.01, train_limit=2000, ... (docs/flags.md). Lists may
+      be tuples or lists.
+
+  Returns:
+    A Result: test_accuracy (test_mse), best_epoch, history, model_dir,
+    run_dir, interrupted; plot() draws the learning curves. A model_dir
+    that holds a finished run is evaluated again, not retrained.
+
+  Raises:
+    UserError: a bad setting, bad data, or a model_dir of another run.
+  """
+  _check_verbose('legacy_dnn.train', verbose)
+  cfg = config.from_settings(variant=variant, **settings)
+  if cfg.cluster is not None:  # Not reachable from keywords; for safety.
+    raise UserError('legacy_dnn.train: trains in this process; run '
+                    'scripts/train.py for a cluster\'s task')
+  with _output(verbose):
+    # pylint: disable=g-import-not-at-top
+    from legacy_dnn import training
+    result = training.train(cfg, on_interrupt=lambda result, _: (
+        INTERRUPTED % (result.epochs + 1)))
+  if result.interrupted and verbose == 0:
+    print(INTERRUPTED % (result.epochs + 1), flush=True)
+  return result
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+  """A trained model's figures on its test set (legacy_dnn.evaluate)."""
+  checkpoint: str
+  variant: str
+  dataset: str
+  loss: float
+  labels: np.ndarray  # int [n] (a regressor's targets: float32 [n]).
+  # A classifier's: float32 [n, 10] softmax outputs, int [n] classes; a
+  # regressor's: its float32 [n] predictions as `predicted`, no
+  # probabilities.
+  predicted: np.ndarray
+  probabilities: Optional[np.ndarray] = None
+  accuracy: Optional[float] = None
+  per_class_accuracy: Optional[np.ndarray] = None  # float [10].
+  confusion: Optional[np.ndarray] = None  # int [10, 10]: label x prediction.
+  class_names: Tuple[str, ...] = ()
+  # A regressor's mse, rmse, mae and r2.
+  metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+  images: Optional[np.ndarray] = None  # The test images, float32.
+
+  @property
+  def mistakes(self):
+    """The indices of the test images the model gets wrong."""
+    return np.flatnonzero(self.predicted != self.labels)
+
+  def plot(self, mistakes=True):
+    """A matplotlib Figure: test images (the misclassified ones, with
+    mistakes=True) with label and prediction, beside the confusion
+    matrix."""
+    # pylint: disable=g-import-not-at-top
+    from legacy_dnn import plots
+    if self.confusion is None:
+      raise UserError('Evaluation.plot: %s is a regressor; it has no '
+                      'confusion matrix' % self.variant)
+    shown = (self.mistakes if mistakes else np.arange(len(self.labels)))
+    shown = shown[:plots.GRID_SIDE ** 2]
+    return plots.predictions_figure(
+        self.images[shown], self.labels[shown], self.predicted[shown],
+        self.confusion, self.class_names,
+        title='%s on %s: %s%d of %d test images wrong' % (
+            self.variant, self.dataset, 'the first %d of the ' % len(shown)
+            if mistakes else '', len(self.mistakes), len(self.labels)))
+
+  def __repr__(self):
+    figures = ('accuracy=%.4f' % self.accuracy if self.accuracy is not None
+               else ', '.join('%s=%.4f' % kv
+                              for kv in sorted(self.metrics.items())))
+    return 'Evaluation(%s on %s, %s, loss=%.6f, checkpoint=%r)' % (
+        self.variant, self.dataset, figures, self.loss, self.checkpoint)
+
+
+def _locate(api, settings):
+  """(TrainConfig, checkpoint prefix) of the model that model flags named
+  as keyword settings describe."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import evaluation
+  fv = config.parse_settings(
+      api, [config.define_model_flags, config.define_data_flags], settings)
+  return evaluation.locate_model(data_dir=fv.data_dir, mirror=fv.mirror,
+                                 **config.model_flags(fv))
+
+
+def evaluate(model_dir=None, **settings):
+  """Scores a trained model on its dataset's test set, as evaluate.py does.
+
+  Args:
+    model_dir: a run's folder; its run.json says the network, the data
+      folder and the split, so nothing else is needed.
+    **settings: evaluate.py's model and data flags: checkpoint=... (any
+      checkpoint prefix, another TF1 script's too), variant=, dataset=,
+      hidden_units=, filters= (for a checkpoint without run.json),
+      data_dir=, mirror=.
+
+  Returns:
+    An Evaluation: loss, accuracy, per_class_accuracy, confusion,
+    predicted, probabilities, labels (a regressor's metrics); plot().
+  """
+  with _output(2):
+    cfg, checkpoint = _locate('legacy_dnn.evaluate',
+                              dict(settings, model_dir=model_dir))
+    return score(cfg, checkpoint, test_split(cfg))
+
+
+def test_split(cfg):
+  """The splits a model is scored on: cfg's dataset and classes (only the
+  test files matter, so no validation images are held out)."""
+  return data.subset(data.load(data.DATASETS[cfg.dataset], cfg.data_dir,
+                               mirror=cfg.mirror, validation_size=0),
+                     cfg.classes)
+
+
+def score(cfg, checkpoint, splits):
+  """evaluate()'s work, evaluate.py's too: an Evaluation of the checkpoint
+  on splits.test."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import evaluation
+  dataset = data.DATASETS[cfg.dataset]
+  images, labels = splits.test
+  saved = evaluation.restore(cfg, checkpoint)
+  try:
+    loss, metric = saved.loss_and_accuracy(images, labels)
+    outputs = saved.predict(images)
+  finally:
+    saved.close()
+  common = dict(checkpoint=checkpoint, variant=cfg.variant,
+                dataset=cfg.dataset, loss=float(loss), labels=labels)
+  if dataset.is_regression:
+    return Evaluation(predicted=outputs, images=None,
+                      metrics=evaluation.regression_metrics(labels, outputs),
+                      **common)
+  predicted = outputs.argmax(axis=1)
+  confusion = evaluation.confusion_matrix(labels, predicted)
+  return Evaluation(
+      predicted=predicted, probabilities=outputs, accuracy=float(metric),
+      per_class_accuracy=evaluation.per_class_accuracy(confusion),
+      confusion=confusion, class_names=tuple(dataset.class_names),
+      images=images, **common)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+  """legacy_dnn.predict's answer for each image."""
+  classes: np.ndarray  # int [n].
+  probabilities: np.ndarray  # float32 [n, 10].
+  class_names: Tuple[str, ...]
+  paths: Tuple[str, ...] = ()  # Where the images came from, if files.
+
+  @property
+  def names(self):
+    """The predicted class of each image, by name."""
+    return [self.class_names[c] for c in self.classes]
+
+
+def predict(model_dir, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS,
+            **settings):
+  """The classes a trained classifier gives images.
+
+  Args:
+    model_dir: a run's folder (or None with checkpoint= in settings).
+    images_or_paths: image files (a list of paths: PNG, JPEG, ...; each
+      header is checked, then the image prepared as predict.py does), or a
+      numpy array of the dataset's images: [n, 28, 28] or [n, 784] (CIFAR-10:
+      [n, 32, 32, 3] or [n, 3072]), uint8 0-255 or float in [0, 1].
+    max_pixels: the most pixels an image file may have (predict.py's
+      --max_pixels).
+    **settings: the model flags, as evaluate()'s.
+
+  Returns:
+    A Prediction: classes, probabilities, class_names, names.
+  """
+  with _output(2):
+    # pylint: disable=g-import-not-at-top
+    from legacy_dnn import evaluation
+    cfg, checkpoint = _locate('legacy_dnn.predict',
+                              dict(settings, model_dir=model_dir))
+    dataset = data.DATASETS[cfg.dataset]
+    if dataset.is_regression:
+      raise UserError('legacy_dnn.predict: %s: a %s model predicts from '
+                      'rows of features, not from images; see '
+                      'legacy_dnn.evaluate' % (checkpoint, cfg.variant))
+    rows, paths = _rows(images_or_paths, dataset, max_pixels)
+    saved = evaluation.restore(cfg, checkpoint)
+    try:
+      probabilities = saved.predict(rows)
+    finally:
+      saved.close()
+  return Prediction(probabilities.argmax(axis=1), probabilities,
+                    tuple(dataset.class_names), paths)
+
+
+def _rows(images_or_paths, dataset, max_pixels):
+  """(float32 [n, features] in [0, 1], the paths) of predict()'s input."""
+  size = int(np.prod(dataset.input_shape))
+  if isinstance(images_or_paths, (str, os.PathLike)):
+    images_or_paths = [images_or_paths]
+  if isinstance(images_or_paths, np.ndarray):
+    array = images_or_paths
+    if array.size % size or not array.size:
+      raise UserError('legacy_dnn.predict: images of shape %s: %s takes '
+                      'images of %d values (%s)' % (
+                          list(array.shape), dataset.name, size,
+                          'x'.join(map(str, dataset.image_shape))))
+    rows = array.reshape(-1, size)
+    if rows.dtype == np.uint8:
+      return data.to_float(rows), ()
+    rows = rows.astype(np.float32)
+    if rows.min() < 0 or rows.max() > 1:
+      raise UserError('legacy_dnn.predict: float images must be in [0, 1] '
+                      '(uint8 ones in 0-255)')
+    return rows, ()
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import images
+  paths = tuple(os.fspath(p) for p in images_or_paths)
+  with cli.without_lines(images.LIBJPEG_CHATTER):
+    rows = [images.prepare(images.decode(path, max_pixels),
+                           images.PREPARATIONS[dataset.name]).reshape(-1)
+            for path in paths]
+  return np.stack(rows).astype(np.float32), paths
+
+
+@dataclasses.dataclass(frozen=True)
+class Exported:
+  """What legacy_dnn.export wrote."""
+  path: str  # The version folder, or the file.
+  format: str
+  lines: Tuple[str, ...]  # What export.py prints about it.
+
+  def __str__(self):
+    return '\n'.join(self.lines)
+
+
+def _default_output(cfg, fmt, quantize):
+  name = os.path.basename(os.path.normpath(cfg.model_dir))
+  if quantize != 'none':
+    name += '-' + quantize
+  return os.path.join('serving', name + config.EXPORT_SUFFIXES[fmt])
+
+
+def export(model_dir=None, format='savedmodel', **settings):  # pylint: disable=redefined-builtin
+  """Writes a trained model for serving, as export.py does.
+
+  Args:
+    model_dir: a run's folder; int8 calibration uses its own training data.
+    format: savedmodel, keras, weights, tflite or onnx.
+    **settings: export.py's flags: output=, export_dir=, quantize=
+      (none, float16, dynamic, int8), calibration_examples=, seed=, opset=,
+      and the model flags (checkpoint=, ...).
+
+  Returns:
+    An Exported: the path written and export.py's lines about it.
+  """
+  settings = dict(settings, model_dir=model_dir, format=format)
+  fv = config.parse_settings(
+      'legacy_dnn.export', [config.define_model_flags,
+                            config.define_data_flags,
+                            config.define_export_flags], settings)
+  with _output(2):
+    return export_from_flags(fv)
+
+
+def export_from_flags(fv):
+  """export()'s work on parsed flags, export.py's too."""
+  # pylint: disable=g-import-not-at-top
+  from legacy_dnn import evaluation
+  from legacy_dnn import savedmodel
+  cfg, checkpoint = evaluation.locate_model(
+      data_dir=fv.data_dir, mirror=fv.mirror, **config.model_flags(fv))
+  described = '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset)
+  signature = 'Signature %r: %s' % (savedmodel.SIGNATURE,
+                                    savedmodel.describe(cfg))
+  if fv.format == 'savedmodel':
+    export_dir = fv.export_dir or os.path.join(
+        'serving', os.path.basename(os.path.normpath(cfg.model_dir)))
+    version_dir = savedmodel.export(cfg, checkpoint, export_dir)
+    return Exported(version_dir, fv.format, (
+        'Exported %s to %s' % (described, version_dir), signature))
+  output = fv.output or _default_output(cfg, fv.format, fv.quantize)
+  if fv.format == 'tflite':
+    from legacy_dnn import lite
+    rows = None
+    if fv.quantize == 'int8':
+      rows = lite.calibration_rows(data.run_splits(cfg).train[0],
+                                   fv.calibration_examples, fv.seed)
+    contents = lite.convert(cfg, checkpoint, fv.quantize, rows)
+    lite.write(contents, output)
+    return Exported(output, fv.format, (
+        'Exported %s to %s (%s bytes, LiteRT, quantize %s%s)' % (
+            described, output, format(len(contents), ','), fv.quantize,
+            '' if rows is None else ', calibrated on %d training examples'
+            % len(rows)), signature))
+  if fv.format == 'onnx':
+    from legacy_dnn import lite
+    from legacy_dnn import onnx_export
+    contents = onnx_export.convert(cfg, checkpoint, fv.opset)
+    lite.write(contents, output)
+    model = onnx_export.load(output, '--output')
+    return Exported(output, fv.format, (
+        'Exported %s to %s (%s bytes, ONNX opset %d)' % (
+            described, output, format(len(contents), ','), model.opset),
+        'Inputs and outputs: %s' % onnx_export.describe(model)))
+  from legacy_dnn import keras_export
+  net = keras_export.keras_model(cfg, checkpoint)
+  keras_export.save(net, output, weights_only=fv.format == 'weights')
+  return Exported(output, fv.format, (
+      'Exported %s to %s (%s bytes, Keras %s)' % (
+          described, output, format(os.path.getsize(output), ','),
+          'weights' if fv.format == 'weights' else 'model'),
+      'Layers: %s' % ', '.join(l.name for l in net.layers)))
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult:
+  """What legacy_dnn.sweep did: each trial's record, and the ranked table
+  sweep.py prints (empty while trials remain)."""
+  sweep_dir: str
+  results: List[dict]
+  table: str
+  interrupted: bool
+
+  def __str__(self):
+    return self.table
+
+
+def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
+          **settings):
+  """Runs a hyperparameter sweep in this process, as sweep.py does.
+
+  Args:
+    variant: the preset every trial starts from.
+    grid: "hidden_units=256,256|512,512;learning_rate=0.001,0.01": every
+      combination is a trial. Or random=N trials drawn from ranges=.
+    verbose: as train()'s, for every trial.
+    **settings: sweep.py's flags: ranges=, seed=, sweep_dir=, and every
+      train() setting, given to every trial.
+
+  Returns:
+    A SweepResult. Run it again after an interrupt: finished trials are
+    skipped, the unfinished one resumes.
+  """
+  _check_verbose('legacy_dnn.sweep', verbose)
+  fv = config.parse_settings(
+      'legacy_dnn.sweep', [config.define_flags, config.define_sweep_flags],
+      dict(settings, variant=variant, grid=grid, random=random))
+  if fv.parallel != 1:
+    raise UserError('legacy_dnn.sweep: parallel=%d: trials run one after '
+                    'another in this process; scripts/sweep.py --parallel '
+                    'runs them in processes of their own' % fv.parallel)
+  with _output(verbose):
+    # pylint: disable=g-import-not-at-top
+    from legacy_dnn import checkpoints
+    from legacy_dnn import sweeps
+    trials = (sweeps.grid(fv.grid) if fv.grid is not None else
+              sweeps.random_trials(fv.ranges, fv.random, fv.seed))
+    base_args = [fv[name].serialize() for name in sorted(
+        config.train_flag_names()) if fv[name].present and
+                 name not in config.PER_RUN]
+    sweep_dir = fv.sweep_dir or os.path.join('sweeps', fv.variant)
+    run = sweeps.Sweep(sweep_dir, trials, base_args)
+    with checkpoints.lock(sweep_dir, 'sweep_dir', 'sweep', blocking=True):
+      run.prepare()
+    base = run.base_config()
+    for trial in run.trials:  # A filters<N> the network lacks fails here.
+      trial.args(base)
+    status = sweeps.run_sequentially(run, base)
+    results, csv_path = run.report()
+  table = (sweeps.table(results, list(run.trials[0].params), run.head)
+           if csv_path else '')
+  if table and verbose:
+    print(table, flush=True)
+  return SweepResult(sweep_dir, results, table, bool(status))
+
+
+def load_data(dataset='mnist', data_dir=None, validation_size=None,
+              mirror=None):
+  """A dataset as training splits it: float32 images in [0, 1] (rows of
+  features for a regression dataset), int labels.
+
+  Args:
+    dataset: mnist, fashion_mnist, cifar10, california_housing or cosine.
+    data_dir, mirror: where its files are (train.py's flags); by default
+      the cache, Debian's Fashion-MNIST, then a download.
+    validation_size: training images held out from the front; default the
+      dataset's (5,000).
+
+  Returns:
+    data.Splits: train, validation and test as (inputs, labels), and
+    source, the folder read.
+  """
+  fv = config.parse_settings(
+      'legacy_dnn.load_data', [config.define_flags],
+      dict(dataset=dataset, data_dir=data_dir, mirror=mirror,
+           validation_size=validation_size))
+  chosen = data.DATASETS[fv.dataset]
+  return data.load(chosen, fv.data_dir, mirror=fv.mirror,
+                   validation_size=fv.validation_size or
+                   chosen.validation_size)
