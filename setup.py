@@ -38,7 +38,14 @@ setuptools.setup(
             'ipykernel>=6',
             'nbclient>=0.7',
             'nbformat>=5',
+            # legacy_dnn.train's progress widget in a kernel
+            # (tests/test_kernel.py), and the notebooks run with their
+            # parameters cell set as a user would (tests/test_notebooks.py).
+            'ipywidgets>=8',
+            'papermill>=2.4',
         ],
+        # notebooks/ in JupyterLab, with the progress widget (docs/notebooks.md).
+        'notebooks': ['jupyterlab>=4', 'ipywidgets>=8', 'ipykernel>=6'],
         # scripts/benchmark.py's PyTorch contender (Keras 3 comes with
         # TensorFlow). The CPU build the benchmark figures were taken with.
         'bench': ['torch==2.13.0'],

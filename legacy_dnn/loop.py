@@ -80,6 +80,13 @@ def in_kernel():
   return bool(shell) and 'IPKernelApp' in getattr(shell, 'config', {})
 
 
+@functools.lru_cache(maxsize=None)
+def _without_monitor(bar):
+  """bar's class without tqdm's monitor thread, which outlives the bar: a
+  notebook that trains again would find one more thread each time."""
+  return type(bar.__name__, (bar,), {'monitor_interval': 0})
+
+
 def _kernel_tqdm():
   """tqdm.auto's class: a widget where ipywidgets is installed, else the
   text bar; tqdm.auto's warning when it falls back is left out, since the
@@ -88,7 +95,7 @@ def _kernel_tqdm():
   with warnings.catch_warnings():
     warnings.simplefilter('ignore', tqdm.TqdmWarning)
     from tqdm import auto  # pylint: disable=g-import-not-at-top
-  return auto.tqdm
+  return _without_monitor(auto.tqdm)
 
 
 def progress_bar(epoch, total, done):
@@ -105,7 +112,7 @@ def progress_bar(epoch, total, done):
     done: those already trained on (by an interrupted run).
   """
   mode = progress.get()
-  bar, shown = tqdm.tqdm, mode != NONE and sys.stdout.isatty()
+  bar, shown = _without_monitor(tqdm.tqdm), mode != NONE and sys.stdout.isatty()
   if mode == KERNEL and in_kernel():
     bar, shown = _kernel_tqdm(), True
   return bar(total=total, initial=done, desc='Epoch %04d' % epoch,

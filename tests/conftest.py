@@ -233,12 +233,13 @@ class Proc:
     return '\n'.join(self.lines)
 
 
-def wait_until(ready, what, timeout=120):
-  """Polls ready() until it is true; fails naming what after timeout s."""
+def wait_until(ready, what, timeout=120, interval=0.2):
+  """Polls ready() every interval s until it is true; fails naming what
+  after timeout s."""
   deadline = time.monotonic() + timeout
   while not ready():
     assert time.monotonic() < deadline, 'never saw ' + what
-    time.sleep(0.2)
+    time.sleep(interval)
 
 
 class TensorBoard:
