@@ -118,6 +118,10 @@ class Evaluation:
   # A regressor's mse, rmse, mae and r2.
   metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
   images: Optional[np.ndarray] = None  # The test images, float32.
+  # The cosine series' (t, y, the model's curve, training points): the
+  # exam's fit.
+  curve: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, int]] = None
+  target_unit: str = ''
 
   @property
   def mistakes(self):
@@ -126,13 +130,20 @@ class Evaluation:
 
   def plot(self, mistakes=True):
     """A matplotlib Figure: test images (the misclassified ones, with
-    mistakes=True) with label and prediction, beside the confusion
-    matrix."""
+    mistakes=True) with label and prediction, beside the confusion matrix;
+    a regressor's predicted against actual values (cosine: the fitted
+    curve over the series)."""
     # pylint: disable=g-import-not-at-top
     from legacy_dnn import plots
+    if self.curve is not None:
+      return plots.cosine_fit_figure(
+          *self.curve, '%s: validation MSE %.4f' % (self.variant,
+                                                    self.metrics['mse']))
     if self.confusion is None:
-      raise UserError('Evaluation.plot: %s is a regressor; it has no '
-                      'confusion matrix' % self.variant)
+      return plots.regression_figure(
+          self.labels, self.predicted, '%s on %s: test RMSE %.4f' % (
+              self.variant, self.dataset, self.metrics['rmse']),
+          self.target_unit)
     shown = (self.mistakes if mistakes else np.arange(len(self.labels)))
     shown = shown[:plots.GRID_SIDE ** 2]
     return plots.predictions_figure(
@@ -197,18 +208,23 @@ def score(cfg, checkpoint, splits):
   from legacy_dnn import evaluation
   dataset = data.DATASETS[cfg.dataset]
   images, labels = splits.test
+  curve = None
   saved = evaluation.restore(cfg, checkpoint)
   try:
     loss, metric = saved.loss_and_accuracy(images, labels)
     outputs = saved.predict(images)
+    if cfg.dataset == 'cosine':
+      from legacy_dnn import tabular  # pylint: disable=g-import-not-at-top
+      t, features, y = tabular.cosine()
+      curve = (t, y, saved.predict(features), len(splits.train[0]))
   finally:
     saved.close()
   common = dict(checkpoint=checkpoint, variant=cfg.variant,
                 dataset=cfg.dataset, loss=float(loss), labels=labels)
   if dataset.is_regression:
-    return Evaluation(predicted=outputs, images=None,
+    return Evaluation(predicted=outputs, images=None, curve=curve,
                       metrics=evaluation.regression_metrics(labels, outputs),
-                      **common)
+                      target_unit=dataset.target_unit or '', **common)
   predicted = outputs.argmax(axis=1)
   confusion = evaluation.confusion_matrix(labels, predicted)
   return Evaluation(
@@ -442,6 +458,8 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
     base = run.base_config()
     for trial in run.trials:  # A filters<N> the network lacks fails here.
       trial.args(base)
+    print('Sweep: %d trials in %s; tensorboard --logdir %s'
+          % (len(run.trials), sweep_dir, run.logdir), flush=True)
     status = sweeps.run_sequentially(run, base)
     results, csv_path = run.report()
   table = (sweeps.table(results, list(run.trials[0].params), run.head)

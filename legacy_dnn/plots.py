@@ -179,13 +179,17 @@ def inputs(path, shown):
 
 
 def regression(path, labels, predicted, title, unit=''):
-  """Writes predicted against actual targets, with the diagonal a perfect
-  model would lie on.
+  """Writes regression_figure() to the PNG path; returns its (width,
+  height) in pixels."""
+  fig = regression_figure(labels, predicted, title, unit)
+  fig.savefig(path, dpi=DPI)
+  return fig.canvas.get_width_height()
 
-  Returns:
-    The (width, height) of the picture in pixels.
-  """
-  fig = Figure(figsize=(7, 7), dpi=DPI)
+
+def regression_figure(labels, predicted, title, unit=''):
+  """Predicted against actual targets, with the diagonal a perfect model
+  would lie on: a Picture."""
+  fig = Picture(figsize=(7, 7), dpi=DPI)
   ax = fig.add_subplot()
   ax.scatter(labels, predicted, s=4, alpha=0.3, edgecolors='none')
   low = float(min(np.min(labels), np.min(predicted)))
@@ -197,18 +201,21 @@ def regression(path, labels, predicted, title, unit=''):
   ax.set_ylabel('predicted' + suffix)
   ax.set_title(title)
   ax.legend(loc='upper left')
+  return fig
+
+
+def cosine_fit(path, t, y, fitted, n_train, title):
+  """Writes cosine_fit_figure() to the PNG path; returns its (width,
+  height) in pixels."""
+  fig = cosine_fit_figure(t, y, fitted, n_train, title)
   fig.savefig(path, dpi=DPI)
   return fig.canvas.get_width_height()
 
 
-def cosine_fit(path, t, y, fitted, n_train, title):
+def cosine_fit_figure(t, y, fitted, n_train, title):
   """The exam's picture: the series, the fitted curve over t, and the
-  boundary between the training and the validation points.
-
-  Returns:
-    The (width, height) of the picture in pixels.
-  """
-  fig = Figure(figsize=(10, 5), dpi=DPI)
+  boundary between the training and the validation points; a Picture."""
+  fig = Picture(figsize=(10, 5), dpi=DPI)
   ax = fig.add_subplot()
   ax.plot(t[:n_train], y[:n_train], '.', markersize=3, color='tab:blue',
           label='training points')
@@ -221,5 +228,4 @@ def cosine_fit(path, t, y, fitted, n_train, title):
   ax.set_ylabel('y')
   ax.set_title(title)
   ax.legend(loc='lower left')
-  fig.savefig(path, dpi=DPI)
-  return fig.canvas.get_width_height()
+  return fig

@@ -85,13 +85,15 @@ _process_threads = {}
 
 
 def _prepare_model_dir(config, now):
-  """Moves an old run aside for --restart; returns (run name, lock file)."""
+  """Moves an old run aside for --restart; returns (run name, lock file,
+  the epochs the run was last asked for, or None for a new run)."""
   if config.restart and os.path.isdir(config.model_dir) and os.listdir(
       config.model_dir):
     moved = checkpoints.move_aside(config.model_dir, now)
     say('--restart: moved the previous run in %s to %s'
         % (config.model_dir, moved))
   lock = checkpoints.lock(config.model_dir)
+  asked = None
   try:
     record = checkpoints.read_run_record(config.model_dir)
     settings = config.settings()
@@ -102,6 +104,7 @@ def _prepare_model_dir(config, now):
           config.model_dir, config_lib.complete_settings(record['settings']),
           settings)
       run_name = record['run_name']
+      asked = record['settings'].get('epochs')
     else:
       run_name = ((record or {}).get('run_name') or config.run_name or
                   summaries.run_name(
@@ -112,7 +115,7 @@ def _prepare_model_dir(config, now):
   except BaseException:
     lock.close()
     raise
-  return run_name, lock
+  return run_name, lock, asked
 
 
 def interrupted_line(result, config):
@@ -153,9 +156,9 @@ def train(config, interrupts=None, on_interrupt=interrupted_line):
   now = datetime.datetime.now(datetime.timezone.utc)
   cluster = config.cluster
   if cluster is None or cluster.is_chief:
-    run_name, lock = _prepare_model_dir(config, now)
+    run_name, lock, asked = _prepare_model_dir(config, now)
   else:  # Only the chief writes.
-    run_name, lock = None, contextlib.nullcontext()
+    run_name, lock, asked = None, contextlib.nullcontext(), None
   with lock:
     dataset = data.DATASETS[config.dataset]
     # The images stay bytes; each batch becomes float32 as it is fed.
@@ -167,7 +170,7 @@ def train(config, interrupts=None, on_interrupt=interrupted_line):
     timing = Timing(data_at=time.time())
     run_dir = run_name and os.path.join(config.logdir, run_name)
     try:
-      result = _run(config, splits, run_dir, timing, interrupts)
+      result = _run(config, splits, run_dir, timing, interrupts, asked)
     except distributed.LOST_TASK_ERRORS as e:
       if cluster is None:
         raise
@@ -253,9 +256,12 @@ def _build(config, splits):
   return graph, m, ckpt, histogram_op, init_op, replication
 
 
-def _run(config, splits, run_dir, timing, interrupts=None):
+def _run(config, splits, run_dir, timing, interrupts=None, asked=None):
   """Builds the graph and opens the session; then the loop of this
-  process's part: one process's, a cluster chief's, or a follower's."""
+  process's part: one process's, a cluster chief's, or a follower's.
+
+  asked: the epochs the run in model_dir was last asked for (None: new).
+  """
   cluster = config.cluster
   threads = use_threads(config)
   line = precision.notice(config.precision, precision.cpu_flags())
@@ -273,7 +279,7 @@ def _run(config, splits, run_dir, timing, interrupts=None):
         inter_op_parallelism_threads=threads[1]))
     with sess as sess:
       return _lead(dataclasses.replace(run, sess=sess), init_op, threads,
-                   interrupts)
+                   interrupts, asked)
   say(distributed.describe(cluster, run.n_batches))
   if not cluster.is_chief:
     with distributed.closing(replication.join(server, graph),
@@ -282,10 +288,10 @@ def _run(config, splits, run_dir, timing, interrupts=None):
   with distributed.closing(replication.session(server, graph),
                            cluster) as sess:
     return _lead(dataclasses.replace(run, sess=sess), init_op, threads,
-                 interrupts)
+                 interrupts, asked)
 
 
-def _lead(run, init_op, threads, interrupts):
+def _lead(run, init_op, threads, interrupts, asked=None):
   """One process's run, or a cluster chief's: restore or initialize (or
   rejoin the cluster), train, and score the best model on the test set."""
   sess, ckpt, config, replication = (run.sess, run.ckpt, run.config,
@@ -317,8 +323,11 @@ def _lead(run, init_op, threads, interrupts):
         'model. Pass --restart to train it again.' % state.epoch)
     return loop.finish(run, state)
   if not fresh and not rejoined:
-    say('Training was interrupted. Continuing at epoch %d' %
-        (state.epoch + 1))
+    extended = (asked is not None and state.epoch >= asked and
+                not should_stop_early(state.wait, config.patience))
+    say('%s. Continuing at epoch %d' % (
+        'The run finished its %d epochs; asked for %d' % (asked, config.epochs)
+        if extended else 'Training was interrupted', state.epoch + 1))
   writers = summaries.Writers(run.run_dir, state.epoch + 1,
                               sess.graph if fresh else None)
   say('Threads: intra-op %d, inter-op %d (0 is one per core)' % threads)
