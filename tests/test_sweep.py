@@ -260,7 +260,7 @@ def test_another_sweep_in_the_same_folder_is_refused(tmp_path, dataset_dir):
   assert error_lines(result.stderr) == [
       'sweep.py: error: --sweep_dir=%s holds another sweep (see %s); use '
       'another --sweep_dir' % (tmp_path / 'sweep',
-                               tmp_path / 'sweep' / 'sweeps.json')]
+                               tmp_path / 'sweep' / 'sweep.json')]
 
 
 def test_grid_and_random_together_is_a_usage_error(tmp_path):
