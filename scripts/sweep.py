@@ -29,8 +29,8 @@ from legacy_dnn import config
 
 FLAGS = flags.FLAGS
 config.define_flags(FLAGS)
-flags.adopt_module_key_flags(config)
 config.define_sweep_flags(FLAGS)
+flags.adopt_module_key_flags(config)  # So --help lists them.
 flags.DEFINE_string('run_trial', None, 'Internal: run this one trial.')
 
 
