@@ -373,10 +373,20 @@ def run_limit(cfg):
   forward pass, kernel gradient and (but for the first) input gradient, runs
   MATMUL_REPEATS times inside one graph-mode while loop, so no per-call
   overhead is counted. The limit is their FLOPs over their summed time.
+  They multiply in the dtype the run computes in: bfloat16 where a
+  --precision=bfloat16 run does (precision.computes_bfloat16), else float32;
+  against a float32 limit a bfloat16 run read 103-152% on an AMX Xeon.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  dtype = (tf.bfloat16 if precision_lib.computes_bfloat16(
+      cfg.precision, precision_lib.cpu_flags()) else tf.float32)
   rng = np.random.default_rng(0)
-  constant = lambda shape: tf.constant(rng.random(shape, np.float32))
+  constant = lambda shape: tf.constant(rng.random(shape, np.float32),
+                                       dtype=dtype)
+  # The loop's accumulator stays float32; it nudges each input so that
+  # nothing is hoisted out of the loop.
+  nudge = lambda acc: tf.cast(acc * 1e-30, dtype)
+  scalar = lambda value: tf.cast(value, tf.float32)
   total_flops = total_seconds = 0.0
   for m, k, n in shapes.gemm_shapes(cfg, cfg.batch_size,
                                    data.DATASETS[cfg.dataset].image_shape):
@@ -384,7 +394,8 @@ def run_limit(cfg):
     with graph.as_default():
       a, b = constant((m, k)), constant((k, n))
     total_seconds += _loop_seconds(
-        tf, graph, lambda acc, a=a, b=b: tf.matmul(a + acc * 1e-30, b)[0, 0])
+        tf, graph, lambda acc, a=a, b=b: scalar(
+            tf.matmul(a + nudge(acc), b)[0, 0]))
     total_flops += 2.0 * m * k * n * MATMUL_REPEATS
   for x_shape, w_shape, y_shape, padding, first in conv_ops(cfg,
                                                             cfg.batch_size):
@@ -392,21 +403,21 @@ def run_limit(cfg):
     with graph.as_default():
       x, w, dy = constant(x_shape), constant(w_shape), constant(y_shape)
     kernels = [
-        lambda acc: tf.nn.conv2d(x + acc * 1e-30, w, 1, padding),
+        lambda acc: tf.nn.conv2d(x + nudge(acc), w, 1, padding),
         lambda acc: tf.raw_ops.Conv2DBackpropFilter(
-            input=x + acc * 1e-30, filter_sizes=w_shape, out_backprop=dy,
+            input=x + nudge(acc), filter_sizes=w_shape, out_backprop=dy,
             strides=[1, 1, 1, 1], padding=padding)]
     if not first:
       kernels.append(lambda acc: tf.raw_ops.Conv2DBackpropInput(
-          input_sizes=x_shape, filter=w, out_backprop=dy + acc * 1e-30,
+          input_sizes=x_shape, filter=w, out_backprop=dy + nudge(acc),
           strides=[1, 1, 1, 1], padding=padding))
     for kernel in kernels:
       total_seconds += _loop_seconds(
-          tf, graph, lambda acc, kernel=kernel: tf.reshape(kernel(acc),
-                                                           [-1])[0])
+          tf, graph, lambda acc, kernel=kernel: scalar(
+              tf.reshape(kernel(acc), [-1])[0]))
       total_flops += 2.0 * np.prod(y_shape) * np.prod(w_shape[:3]) * (
           MATMUL_REPEATS)
-  return {'gflops': total_flops / total_seconds / 1e9}
+  return {'gflops': total_flops / total_seconds / 1e9, 'dtype': dtype.name}
 
 
 # Training loops that scripts/benchmark.py can time; 'limit' runs with them.

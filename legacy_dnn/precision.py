@@ -51,6 +51,19 @@ def session_config(precision, **fields):
   return proto
 
 
+def _onednn_off(environ):
+  return environ.get('TF_ENABLE_ONEDNN_OPTS', '').strip() in ('0', 'false')
+
+
+def computes_bfloat16(precision, flags, environ=None):
+  """Whether a run at precision really multiplies in bfloat16 here: asked
+  for, oneDNN on, and the CPU has its bfloat16 instructions (flags:
+  cpu_flags()). What scripts/benchmark.py's limit then measures too."""
+  environ = os.environ if environ is None else environ
+  return (precision == BFLOAT16 and not _onednn_off(environ) and
+          any(f in flags for f in BFLOAT16_CPU_FLAGS))
+
+
 def notice(precision, flags, environ=None):
   """The line a run at precision prints before its first epoch: what it
   will really compute. None for float32.
@@ -60,7 +73,7 @@ def notice(precision, flags, environ=None):
   if precision != BFLOAT16:
     return None
   environ = os.environ if environ is None else environ
-  if environ.get('TF_ENABLE_ONEDNN_OPTS', '').strip() in ('0', 'false'):
+  if _onednn_off(environ):
     return ('--precision=bfloat16: oneDNN is off (TF_ENABLE_ONEDNN_OPTS=%s), '
             'and the bfloat16 rewrite is oneDNN\'s: this run computes in '
             'float32' % environ['TF_ENABLE_ONEDNN_OPTS'])

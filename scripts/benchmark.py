@@ -127,6 +127,8 @@ def _summarize(preset, runs):
   flops = shapes.flops_per_example(cfg, runs['image_shape'])
   summary['gflop_per_example'] = flops / 1e9
   summary['limit_gflops'] = statistics.median(runs['limits'])
+  # bfloat16 where the bfloat16 run multiplies in it (bench.run_limit).
+  summary['limit_dtype'] = runs['limit_dtype']
   if 'ours' in epoch_s:
     ours = runs['reports']['ours']
     summary['ours_gflops'] = flops * examples / summary['ours_epoch_s'] / 1e9
@@ -163,7 +165,8 @@ def _table(summaries):
         cell(s, 'keras_epoch_s', '%.2f'), cell(s, 'torch_epoch_s', '%.2f'),
         cell(s, 'ours_over_keras', '%.2f'), cell(s, 'ours_over_torch', '%.2f'),
         cell(s, 'ours_over_ours_float32', '%.2f'),
-        cell(s, 'ours_gflops', '%.1f'), cell(s, 'limit_gflops', '%.1f'),
+        cell(s, 'ours_gflops', '%.1f'),
+        cell(s, 'limit_gflops', '%.1f') + ' ' + s['limit_dtype'],
         cell(s, 'limit_pct', '%.0f%%')))
   lines += [
       '',
@@ -270,10 +273,11 @@ def main():
           print('%s %s repetition %d: %.2f s/epoch' % (
               preset, contender, rep + 1, _steady(report)), flush=True)
         # The limit is as noisy as the loops, so it is timed beside them.
-        runs['limits'].append(
-            _spawn('limit', preset, epochs, data_dir, dataset)['gflops'])
-        print('%s limit repetition %d: %.1f GFLOP/s' % (
-            preset, rep + 1, runs['limits'][-1]), flush=True)
+        limit = _spawn('limit', preset, epochs, data_dir, dataset)
+        runs['limits'].append(limit['gflops'])
+        runs['limit_dtype'] = limit['dtype']
+        print('%s limit repetition %d: %.1f GFLOP/s (%s)' % (
+            preset, rep + 1, runs['limits'][-1], limit['dtype']), flush=True)
       summaries[preset] = _summarize(preset, runs)
   print()
   print(_table(summaries))

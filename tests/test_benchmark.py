@@ -28,8 +28,11 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path):
             and l.count('|') == 14]
   cells = [c.strip() for c in row.strip('|').split('|')]
   assert cells[1] == '50'
-  for cell in cells[2:3] + cells[5:9] + cells[10:12]:
+  for cell in cells[2:3] + cells[5:9] + cells[10:11]:
     assert re.fullmatch(r'\d+\.\d+', cell), row
+  # The limit says what it multiplies in: float32, as the run.
+  assert re.fullmatch(r'\d+\.\d+ float32', cells[11]), row
+  assert summary['limit_dtype'] == 'float32'
   # ours_nondeterministic and ours_float32 were not asked for.
   assert cells[3] == cells[4] == cells[9] == '—'
   assert re.fullmatch(r'\d+%', cells[12])
@@ -89,3 +92,11 @@ def test_bfloat16_races_keras_and_pytorch_in_bfloat16_and_ours_in_float32(
     assert summary[key] > 0, key
   assert summary['ours_over_ours_float32'] == (
       summary['ours_epoch_s'] / summary['ours_float32_epoch_s'])
+  # The "% of limit" roof multiplies as the bfloat16 run does: bfloat16
+  # where this CPU has its instructions, float32 where TensorFlow leaves the
+  # run float32 (an AMX Xeon read 103-152% against a float32 roof).
+  computes = precision.computes_bfloat16(precision.BFLOAT16,
+                                         precision.cpu_flags())
+  assert summary['limit_dtype'] == ('bfloat16' if computes else 'float32')
+  assert re.search(r'^small limit repetition 1: [\d.]+ GFLOP/s \(%s\)$'
+                   % summary['limit_dtype'], result.stdout, re.MULTILINE)

@@ -48,6 +48,18 @@ def test_onednn_turned_off_computes_float32_whatever_the_cpu():
   assert 'TF_ENABLE_ONEDNN_OPTS=0' in line and 'float32' in line
 
 
+@pytest.mark.parametrize('asked, flags, environ, computes', [
+    (precision.BFLOAT16, {'avx512_bf16'}, {}, True),
+    (precision.BFLOAT16, {'amx_bf16', 'amx_tile'}, {}, True),
+    (precision.BFLOAT16, {'avx2', 'avx512f'}, {}, False),
+    (precision.BFLOAT16, {'amx_bf16'}, {'TF_ENABLE_ONEDNN_OPTS': '0'}, False),
+    (precision.FLOAT32, {'amx_bf16'}, {}, False),
+])
+def test_what_a_run_really_multiplies_in(asked, flags, environ, computes):
+  # The benchmark's roof multiplies in it too (bench.run_limit).
+  assert precision.computes_bfloat16(asked, flags, environ) is computes
+
+
 @pytest.mark.slow
 def test_a_bfloat16_run_is_recorded_kept_apart_and_evaluated(
     tmp_path, dataset_dir):
