@@ -443,30 +443,16 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
                     'another in this process; scripts/sweep.py --parallel '
                     'runs them in processes of their own' % fv.parallel)
   with _output(verbose):
-    # pylint: disable=g-import-not-at-top
-    from legacy_dnn import checkpoints
-    from legacy_dnn import sweeps
-    trials = (sweeps.grid(fv.grid) if fv.grid is not None else
-              sweeps.random_trials(fv.ranges, fv.random, fv.seed))
-    base_args = [fv[name].serialize() for name in sorted(
-        config.train_flag_names()) if fv[name].present and
-                 name not in config.PER_RUN]
-    sweep_dir = fv.sweep_dir or os.path.join('sweeps', fv.variant)
-    run = sweeps.Sweep(sweep_dir, trials, base_args)
-    with checkpoints.lock(sweep_dir, 'sweep_dir', 'sweep', blocking=True):
-      run.prepare()
-    base = run.base_config()
-    for trial in run.trials:  # A filters<N> the network lacks fails here.
-      trial.args(base)
-    print('Sweep: %d trials in %s; tensorboard --logdir %s'
-          % (len(run.trials), sweep_dir, run.logdir), flush=True)
+    from legacy_dnn import sweeps  # pylint: disable=g-import-not-at-top
+    run = sweeps.from_flags(fv)
+    base = sweeps.start(run, 'sweep_dir')
     status = sweeps.run_sequentially(run, base)
     results, csv_path = run.report()
   table = (sweeps.table(results, list(run.trials[0].params), run.head)
            if csv_path else '')
   if table and verbose:
     print(table, flush=True)
-  return SweepResult(sweep_dir, results, table, bool(status))
+  return SweepResult(run.sweep_dir, results, table, bool(status))
 
 
 def load_data(dataset='mnist', data_dir=None, validation_size=None,

@@ -112,7 +112,8 @@ def progress_bar(epoch, total, done):
     done: those already trained on (by an interrupted run).
   """
   mode = progress.get()
-  bar, shown = _without_monitor(tqdm.tqdm), mode != NONE and sys.stdout.isatty()
+  bar = _without_monitor(tqdm.tqdm)
+  shown = mode != NONE and sys.stdout.isatty()
   if mode == KERNEL and in_kernel():
     bar, shown = _kernel_tqdm(), True
   return bar(total=total, initial=done, desc='Epoch %04d' % epoch,

@@ -430,6 +430,39 @@ def write_csv(path, results, param_names, head):
   checkpoints.atomic_write(path, text.getvalue())
 
 
+def from_flags(fv):
+  """The Sweep that sweep.py's flags (legacy_dnn.sweep's settings) describe:
+  its trials, and the train.py flags given here, for every trial."""
+  trials = (grid(fv.grid) if fv.grid is not None else
+            random_trials(fv.ranges, fv.random, fv.seed))
+  base_args = [fv[name].serialize() for name in sorted(
+      config_lib.train_flag_names()) if fv[name].present and
+               name not in config_lib.PER_RUN]
+  return Sweep(fv.sweep_dir or os.path.join('sweeps', fv.variant), trials,
+               base_args)
+
+
+def start(run, flag, say=loop.say):
+  """Records run in its folder (or checks that the folder holds it), checks
+  every trial's flags, and says where it runs.
+
+  flag: how the caller names the folder in an error (--sweep_dir).
+
+  Returns:
+    The run's base_config().
+  """
+  # Several sweep processes may share the folder: the lock is held only
+  # while the sweep is recorded, never while trials run.
+  with checkpoints.lock(run.sweep_dir, flag, 'sweep', blocking=True):
+    run.prepare()
+  base = run.base_config()
+  for trial in run.trials:  # A filters<N> the network lacks fails up front.
+    trial.args(base)
+  say('Sweep: %d trials in %s; tensorboard --logdir %s'
+      % (len(run.trials), run.sweep_dir, run.logdir))
+  return base
+
+
 def run_sequentially(run, base, say=loop.say):
   """Runs run's unclaimed, unfinished trials in this process, in order.
 

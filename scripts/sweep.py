@@ -40,30 +40,11 @@ CLAIMED_ELSEWHERE = 3
 
 
 def main():
-  # pylint: disable=g-import-not-at-top
-  from legacy_dnn import checkpoints
-  from legacy_dnn import sweeps
-  if FLAGS.grid is not None:
-    trials = sweeps.grid(FLAGS.grid)
-  else:
-    trials = sweeps.random_trials(FLAGS.ranges, FLAGS.random, FLAGS.seed)
-  # The train.py flags given here, for every trial.
-  base_args = [FLAGS[name].serialize() for name in sorted(
-      config.train_flag_names()) if FLAGS[name].present and
-               name not in config.PER_RUN]
-  sweep_dir = FLAGS.sweep_dir or os.path.join('sweeps', FLAGS.variant)
-  run = sweeps.Sweep(sweep_dir, trials, base_args)
+  from legacy_dnn import sweeps  # pylint: disable=g-import-not-at-top
+  run = sweeps.from_flags(FLAGS)
   if FLAGS.run_trial:
     return _run_one(run, FLAGS.run_trial)
-  # Several sweep processes may share the folder: the lock is held only
-  # while the sweep is recorded, never while trials run.
-  with checkpoints.lock(sweep_dir, '--sweep_dir', 'sweep', blocking=True):
-    run.prepare()
-  base = run.base_config()
-  for trial in run.trials:  # A filters<N> the network lacks fails up front.
-    trial.args(base)
-  print('Sweep: %d trials in %s; tensorboard --logdir %s'
-        % (len(run.trials), sweep_dir, run.logdir), flush=True)
+  base = sweeps.start(run, '--sweep_dir')
   if FLAGS.parallel > 1:
     status = _run_parallel(run, FLAGS.parallel)
   else:

@@ -19,20 +19,6 @@ from legacy_dnn import checkpoints
 from legacy_dnn import config
 
 
-def variables(model_dir, prefix=None):
-  """{name: value} of a checkpoint: the newest rolling one by default."""
-  reader = tf.train.load_checkpoint(
-      prefix or tf.train.latest_checkpoint(model_dir))
-  return {name: reader.get_tensor(name)
-          for name in reader.get_variable_to_shape_map()}
-
-
-def assert_same_variables(a, b):
-  assert sorted(a) == sorted(b)
-  for name in a:
-    np.testing.assert_array_equal(a[name], b[name], err_msg=name)
-
-
 SMALL = dict(dataset='mnist', validation_size=100, hidden_units=(64, 64),
              epochs=2, batch_size=50)
 

@@ -8,12 +8,12 @@ import os
 import textwrap
 import time
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
 from conftest import REPO, run_script, script_env, wait_until, write_dataset
 from legacy_dnn import checkpoints
+from test_training import assert_same_tensors, checkpoint_tensors
 
 # Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
 pytestmark = pytest.mark.slow
@@ -76,19 +76,6 @@ def values(outputs):
   """The text/plain results of the cell."""
   return [c['data']['text/plain'] for k, c in outputs
           if k == 'execute_result']
-
-
-def checkpoint_variables(model_dir, prefix=None):
-  reader = tf.train.load_checkpoint(
-      prefix or tf.train.latest_checkpoint(model_dir))
-  return {name: reader.get_tensor(name)
-          for name in reader.get_variable_to_shape_map()}
-
-
-def assert_same_bits(a, b):
-  assert sorted(a) == sorted(b)
-  for name in a:
-    np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
 def train_cell(folder, name, verbose=2):
@@ -176,9 +163,9 @@ def test_train_twice_and_an_interrupt_in_one_kernel(tmp_path):
                        '--model_dir=' + str(tmp_path / 'process'),
                        '--logdir=' + str(tmp_path / 'logs'))
   assert process.returncode == 0, process.stderr
-  reference = checkpoint_variables(str(tmp_path / 'process'))
+  reference = checkpoint_tensors(str(tmp_path / 'process'))
   for name in ('first', 'second', 'third'):
-    assert_same_bits(checkpoint_variables(str(tmp_path / name)), reference)
+    assert_same_tensors(checkpoint_tensors(str(tmp_path / name)), reference)
 
 
 def test_the_bar_falls_back_to_text_without_ipywidgets(tmp_path):
