@@ -5,6 +5,7 @@ import gzip
 import http.server
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from legacy_dnn import cli
 from legacy_dnn import data
 from legacy_dnn import tabular
+import zygote as zygote_lib
 
 # The tests import TensorFlow themselves, and run saved_model_cli: with the
 # numerics the scripts give it (oneDNN on), set before any test module
@@ -109,6 +111,40 @@ def matplotlib_cache(tmp_path_factory):
   return folder
 
 
+# The environment the scripts run in, but for what a test adds: set once the
+# session has begun. The zygote (zygote.py) imports TensorFlow in it.
+_BASE_ENV = None
+_zygote = None
+# Set (to anything), every script run gets a fresh interpreter: to see
+# whether the zygote is at fault.
+FRESH_VARIABLE = 'LEGACY_DNN_TESTS_FRESH'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def zygote_environment(request, matplotlib_cache):
+  """Fixes the environment this worker's zygote starts in, once
+  matplotlib's cache is set, and starts it in the background where slow
+  tests will run: the quick loop's few script runs (usage errors, mostly)
+  cost less than its TensorFlow import. Stops it at the end."""
+  global _BASE_ENV, _zygote
+  _BASE_ENV = script_env()
+  if (not os.environ.get(FRESH_VARIABLE) and
+      any(item.get_closest_marker('slow') for item in request.session.items)):
+    _zygote = zygote_lib.Zygote(_BASE_ENV)
+  yield
+  if _zygote is not None:
+    _zygote.close()
+
+
+def forked(env):
+  """This worker's zygote, once it listens, where there is one and a run in
+  env can be forked from it; else None."""
+  if _zygote is None or zygote_lib.differences(env, _BASE_ENV):
+    return None
+  _zygote.wait_until_ready()
+  return _zygote
+
+
 def serve_folder(folder):
   """A real HTTP server on 127.0.0.1 serving folder, in a daemon thread."""
   handler = functools.partial(http.server.SimpleHTTPRequestHandler,
@@ -144,10 +180,22 @@ def script_command(script, *args):
 def run_script(script, *args, timeout=300, env=None):
   """Runs one of scripts/ to completion; returns the CompletedProcess.
 
-  env: variables to add to its environment.
+  env: variables to add to its environment. The process is forked from a
+  zygote that has imported TensorFlow (zygote.py) where env lets it be.
   """
-  return subprocess.run(script_command(script, *args), env=script_env(env),
-                        capture_output=True, text=True, timeout=timeout)
+  return run_python(script_command(script, *args), timeout=timeout, env=env)
+
+
+def run_python(command, timeout=300, env=None, cwd=None):
+  """subprocess.run(command, ...) for command = [sys.executable, SCRIPT,
+  ARGS...] or [sys.executable, -m, MODULE, ARGS...], output captured as
+  text, in script_env(env): forked from the zygote where env lets it be."""
+  env = script_env(env)
+  zygote = forked(env)
+  if zygote is not None:
+    return zygote.run(command, env, timeout, cwd=cwd)
+  return subprocess.run(command, env=env, capture_output=True, text=True,
+                        timeout=timeout, cwd=cwd)
 
 
 def run_script_measured(script, *args, timeout=300):
@@ -182,16 +230,35 @@ class Proc:
   """A script running in its own process, its stdout read line by line.
 
   env: variables to add to its environment; prefix: a command that runs
-  the script (`ip netns exec NAME`, say).
+  the script (`ip netns exec NAME`, say). Without a prefix, the process is
+  forked from a zygote that has imported TensorFlow (zygote.py) where env
+  lets it be; popen is then the client that waits for it, which passes
+  signals on and exits as it does, and pid (which send_signal and kill
+  signal) is the script's own.
   """
 
   def __init__(self, script, *args, env=None, prefix=()):
     self.lines = []
     self._new_line = threading.Condition()
-    self.popen = subprocess.Popen(
-        list(prefix) + script_command(script, *args), env=script_env(env),
-        text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = list(prefix) + script_command(script, *args)
+    env = script_env(env)
+    zygote = None if prefix else forked(env)
+    if zygote is None:
+      self.popen = subprocess.Popen(
+          command, env=env, text=True,
+          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+      self.pid = self.popen.pid
+    else:
+      read, write = os.pipe()
+      self.popen = subprocess.Popen(
+          [sys.executable, '-S', zygote_lib.__file__, '--client',
+           zygote.socket, '--pid_fd=%d' % write] + command,
+          env=env, text=True, pass_fds=(write,),
+          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+      os.close(write)
+      with os.fdopen(read) as pid:
+        self.pid = int(pid.read() or -1)
+      assert self.pid > 0, 'the zygote started no %s' % script
     self._reader = threading.Thread(target=self._read, daemon=True)
     self._reader.start()
     self.stderr = ''
@@ -221,6 +288,19 @@ class Proc:
           raise AssertionError('no line %r; output so far:\n%s' % (
               prefix, '\n'.join(self.lines)))
         self._new_line.wait(min(left, 0.5))
+
+  def send_signal(self, signum):
+    """Popen.send_signal's, to the script: nothing once it has ended."""
+    if self.pid == self.popen.pid:
+      self.popen.send_signal(signum)
+      return
+    try:
+      os.kill(self.pid, signum)
+    except ProcessLookupError:
+      pass  # Ended, and reaped at once by the zygote's supervisor.
+
+  def kill(self):
+    self.send_signal(signal.SIGKILL)
 
   def wait(self, timeout=300):
     self.popen.wait(timeout)
@@ -404,3 +484,18 @@ def run_onnx_only(jobs, timeout=300):
   lines = _run_jobs(ONNX_ONLY, jobs, timeout)
   assert lines[-2:] == ['ran: %d' % len(jobs), 'modules: onnxruntime']
   return [dict(np.load(job['outputs'])) for job in jobs]
+
+
+# The modules whose tests take longest, longest first, as `--durations=0`
+# measured them (docs/testing.md): given to the two workers in this order
+# (--no-loadscope-reorder in setup.cfg), so that no long module starts last
+# while the other worker has nothing left to do. The rest follow, as
+# collected.
+LONGEST_FIRST = (
+)
+
+
+def pytest_collection_modifyitems(items):
+  rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+  items.sort(key=lambda item: rank.get(os.path.basename(item.fspath),
+                                       len(rank)))

@@ -172,12 +172,12 @@ def test_second_process_on_a_model_dir_fails_and_the_first_goes_on(
   lines = error_lines(second.stderr)
   assert lines == ['train.py: error: --model_dir=%s is in use by another '
                    'training process (pid %d)' % (tmp_path / 'm',
-                                                  first.popen.pid)]
+                                                  first.pid)]
   assert first.popen.poll() is None
   # The first trains on: two more epochs after the second gave up.
   done = len([l for l in first.lines if l.startswith('Epoch: ')])
   first.wait_for_line('Epoch: %04d' % (done + 2))
-  first.popen.send_signal(signal.SIGTERM)
+  first.send_signal(signal.SIGTERM)
   assert first.wait() == 128 + signal.SIGTERM, first.stderr
   assert first.stderr == ''
   assert 'Interrupted by SIGTERM' in first.output

@@ -84,7 +84,7 @@ def test_a_cluster_on_127_0_0_1_is_open_to_other_hosts_and_says_so(
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout.splitlines()[-1] == 'a file of the host that trains'
   finally:
-    ps.popen.send_signal(signal.SIGTERM)
+    ps.send_signal(signal.SIGTERM)
     assert ps.wait() == 0, ps.stderr
   assert warning == (
       'Warning: ps task 0 listens on port %d of every network interface, '

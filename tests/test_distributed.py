@@ -83,7 +83,7 @@ class Cluster:
 
   def stop_ps(self, ps):
     """SIGTERM, as a user's Ctrl-C would; the ps task must exit cleanly."""
-    ps.popen.send_signal(signal.SIGTERM)
+    ps.send_signal(signal.SIGTERM)
     assert ps.wait() == 0, ps.stderr
     assert ps.lines[-1] == 'ps task 0 stopped', ps.output
 
@@ -123,7 +123,7 @@ class TfConfigCluster(Cluster):
 
 def kill(*procs):
   for proc in procs:
-    proc.popen.kill()
+    proc.kill()
   for proc in procs:
     proc.wait()
 
@@ -307,12 +307,12 @@ def test_the_chief_takes_over_a_lost_workers_share(tmp_path, data_dir,
   # Back later, it joins at an epoch's start: the next one, or the one
   # after if the chief ended this one before it was held still until the
   # worker is back.
-  chief.popen.send_signal(signal.SIGSTOP)
+  chief.send_signal(signal.SIGSTOP)
   try:
     worker = cluster.worker(1)
     back = worker.wait_for_line('Worker 1: the chief gave up on me')
   finally:
-    chief.popen.send_signal(signal.SIGCONT)
+    chief.send_signal(signal.SIGCONT)
   joins = int(re.search(r'I join at epoch (\d+)', back).group(1))
   assert joins in (epoch + 1, epoch + 2)
   assert chief.wait() == 0, chief.stderr
@@ -350,7 +350,7 @@ def test_sigterm_to_the_chief_saves_inside_the_epoch(tmp_path, data_dir):
   ps, (chief, worker) = cluster.start()
   chief.wait_for_line('Epoch: 0002 ')
   wait_until(lambda: cluster.global_step() > MID_EPOCH_3, 'epoch 3 begin')
-  chief.popen.send_signal(signal.SIGTERM)
+  chief.send_signal(signal.SIGTERM)
   assert chief.wait() == 128 + signal.SIGTERM, chief.stderr
   assert ('stopped the workers and saved a checkpoint in %s'
           % cluster.model_dir) in chief.lines[-1]
@@ -585,7 +585,7 @@ def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
   probe.write_text(LOST_DURING_SAVE)
   try:
     result = subprocess.run(
-        [sys.executable, str(probe), str(ps.popen.pid), cluster.ps_host,
+        [sys.executable, str(probe), str(ps.pid), cluster.ps_host,
          cluster.worker_hosts[0], cluster.model_dir], env=script_env(),
         capture_output=True,
         text=True, timeout=120)

@@ -25,8 +25,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, script_env, write_dataset, write_housing
+from conftest import REPO, forked, script_env, write_dataset, write_housing
 from legacy_dnn import cifar
+import zygote
 
 PAGES = [os.path.join(REPO, 'README.md')] + sorted(
     glob.glob(os.path.join(REPO, 'docs', '*.md')))
@@ -106,10 +107,32 @@ def reader_folder(root):
   bin_dir = os.path.join(root, 'bin')
   os.makedirs(bin_dir)
   for name in ('python', 'python3'):
-    os.symlink(sys.executable, os.path.join(bin_dir, name))
+    with open(os.path.join(bin_dir, name), 'w') as f:
+      f.write(PYTHON % {'python': sys.executable,
+                        'zygote': os.path.abspath(zygote.__file__),
+                        'socket': zygote.SOCKET_VARIABLE})
+    os.chmod(os.path.join(bin_dir, name), 0o755)
   env = script_env({'XDG_CACHE_HOME': os.path.dirname(cache),
                     'PATH': bin_dir + os.pathsep + os.environ['PATH']})
+  served = forked(env)
+  if served is not None:
+    env[zygote.SOCKET_VARIABLE] = served.socket
   return work, env
+
+
+# The reader's python3: `python3 scripts/X.py ...` and `python3 -m
+# legacy_dnn.v1 ...` are forked from the test
+# worker's zygote, where there is one (zygote.py; it runs a fresh
+# interpreter itself where the command's environment asks for one); anything
+# else is the real interpreter.
+PYTHON = '''#!/bin/bash
+if [[ ($1 == scripts/*.py || "$1 $2" == "-m legacy_dnn.v1") &&
+      -n ${%(socket)s:-} ]]; then
+  exec %(python)s -S %(zygote)s --client "$%(socket)s" "$0" "$@"
+fi
+unset %(socket)s
+exec %(python)s "$@"
+'''
 
 
 def run_block(text, work, env, where):

@@ -81,7 +81,7 @@ class Runs:
     return Proc('train.py', *self.args(self.killed_dir))
 
   def interrupt(self, proc, signum):
-    proc.popen.send_signal(signum)
+    proc.send_signal(signum)
     self.interruptions.append((signum, proc.wait(), proc.output))
 
 

@@ -240,7 +240,7 @@ def test_interrupted_sweep_resumes_the_unfinished_trial(tmp_path,
   proc = Proc('sweep.py', *args)
   proc.wait_for_line('=== trial-001')
   proc.wait_for_line('Epoch: 0005')
-  proc.popen.send_signal(signal.SIGTERM)
+  proc.send_signal(signal.SIGTERM)
   assert proc.wait() == 128 + signal.SIGTERM
   assert 'Sweep interrupted in trial-001; run the same command again' in (
       proc.output)
@@ -386,7 +386,7 @@ def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
   try:
     for t in ('trial-000', 'trial-001'):
       pids.append(stop_at_epoch(trials / t, 5))
-    proc.popen.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)
     wait_until(lambda: all(stopped_with_sigterm_pending(p) for p in pids),
                'SIGTERM passed on to both trials')
   finally:  # A failed check leaves no stopped process behind.
@@ -413,7 +413,7 @@ def test_a_sigterm_while_trials_start_interrupts_them(tmp_path, dataset_dir):
            '--parallel=2']
   proc = Proc('sweep.py', *args)
   proc.wait_for_line('=== trial-001')
-  proc.popen.send_signal(signal.SIGTERM)
+  proc.send_signal(signal.SIGTERM)
   assert proc.wait() == 128 + signal.SIGTERM, proc.stderr
   for t in ('trial-000', 'trial-001'):
     assert '%s: interrupted; it resumes where it stopped' % t in proc.output

@@ -8,12 +8,11 @@ so each must learn to well above chance within its own epochs.
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, error_lines, script_env, write_dataset
+from conftest import REPO, error_lines, run_python, write_dataset
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +21,9 @@ SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith('.py'))
 
 
 def run_v1(*args, cwd, timeout=300):
-  return subprocess.run([sys.executable, '-m', 'legacy_dnn.v1'] + list(args),
-                        cwd=cwd, env=script_env(), capture_output=True,
-                        text=True, timeout=timeout)
+  """`python3 -m legacy_dnn.v1 ARGS...` in cwd, forked from the zygote."""
+  return run_python([sys.executable, '-m', 'legacy_dnn.v1'] + list(args),
+                    cwd=cwd, timeout=timeout)
 
 
 def reader_with(tmp_path_factory, n_train):
