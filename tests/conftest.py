@@ -492,7 +492,15 @@ def run_onnx_only(jobs, timeout=300):
 # while the other worker has nothing left to do. The rest follow, as
 # collected.
 LONGEST_FIRST = (
-)
+    'test_doc_commands.py', 'test_distributed.py', 'test_notebooks.py',
+    'test_benchmark.py', 'test_sweep.py', 'test_export.py', 'test_v1.py',
+    'test_keras_export.py', 'test_predict.py', 'test_resume.py',
+    'test_onnx.py', 'test_regression.py', 'test_model.py', 'test_inspect.py',
+    'test_resume_layers.py', 'test_foreign.py', 'test_checkpoints.py',
+    'test_cli.py', 'test_api.py', 'test_lite.py', 'test_resume_bfloat16.py',
+    'test_lean_import.py', 'test_training.py', 'test_kernel.py',
+    'test_multistep.py', 'test_tf1_layers.py', 'test_zygote.py',
+    'test_tracing.py', 'test_projector.py')
 
 
 def pytest_collection_modifyitems(items):
