@@ -1,4 +1,5 @@
-"""Every command in README.md and docs/*.md runs as written.
+"""Every command in README.md and docs/*.md runs as written (the sweeps on
+fewer epochs and smaller networks: SMALLER).
 
 A page's ```sh blocks run in order, each with bash, in a fresh folder that
 holds what a reader's would: `scripts/`, synthetic IDX files, a CIFAR-10
@@ -50,6 +51,44 @@ PREREQUISITES = {
 }
 
 
+# The pages' sweeps and grids, run on the fewest epochs and smallest
+# networks that still run every part of their commands (each flag, a grid of
+# the same shape, a random search of the same draws, --parallel): the
+# figures beside them were measured on the real data, with the commands as
+# written. {page: [(text as written, what the test runs instead)]}; each
+# text must be in the page once.
+SMALLER = {
+    'experiments.md': [
+        ('--random=8 --seed=1 \\\n', '--random=8 --seed=1 --epochs=1 \\\n'),
+        ("--epochs=3 \\\n    --grid='filters1=6,64,128;filters2=16,256' "
+         '--intra_op_threads=0',
+         "--epochs=1 \\\n    --grid='filters1=6,8,10;filters2=16,20' "
+         '--intra_op_threads=0'),
+        ("--grid='batch_size=100,5000' --variant=dropout",
+         "--grid='batch_size=100,5000' --epochs=1 --variant=dropout"),
+    ],
+    'regression.md': [
+        ('--random=10 ', '--random=4 '),
+        ('--epochs=100 --patience=10 --parallel=2',
+         '--epochs=5 --patience=10 --parallel=2'),
+    ],
+}
+
+
+def smaller(name, blocks):
+  """blocks, with SMALLER's changes for page name made."""
+  blocks = list(blocks)
+  for written, instead in SMALLER.get(name, []):
+    found = [i for i, (_, reason, text) in enumerate(blocks)
+             if reason is None and written in text]
+    assert len(found) == 1, '%s: %r is in %d blocks' % (name, written,
+                                                          len(found))
+    line, reason, text = blocks[found[0]]
+    assert text.count(written) == 1, '%s:%d: %r twice' % (name, line, written)
+    blocks[found[0]] = (line, reason, text.replace(written, instead))
+  return blocks
+
+
 def sh_blocks(path):
   """[(line number, reason it is not run or None, text)] of path's ```sh
   blocks."""
@@ -76,6 +115,7 @@ def test_every_sh_block_runs_or_says_why_not():
     markers = len(re.findall(r'^\s*<!-- not run by the tests', text, re.M))
     marked = [b for b in sh_blocks(path) if b[1]]
     assert markers == len(marked), '%s: a marker not right before ```sh' % path
+    smaller(os.path.basename(path), sh_blocks(path))  # Each change applies.
     for line, reason, block in sh_blocks(path):
       if reason is None:
         assert re.search(r'^\s*(python3? |saved_model_cli )', block, re.M), (
@@ -156,6 +196,6 @@ def test_the_pages_commands_run_on_synthetic_data(page, tmp_path):
   name = os.path.basename(page)
   for command in PREREQUISITES.get(name, []):
     run_block(command, work, env, 'before %s' % name)
-  for line, reason, text in sh_blocks(page):
+  for line, reason, text in smaller(name, sh_blocks(page)):
     if reason is None:
       run_block(text, work, env, '%s:%d' % (name, line))
