@@ -146,33 +146,17 @@ def reader_folder(root):
       f.write(encode(pixels).numpy())
   bin_dir = os.path.join(root, 'bin')
   os.makedirs(bin_dir)
-  for name in ('python', 'python3'):
-    with open(os.path.join(bin_dir, name), 'w') as f:
-      f.write(PYTHON % {'python': sys.executable,
-                        'zygote': os.path.abspath(zygote.__file__),
-                        'socket': zygote.SOCKET_VARIABLE})
-    os.chmod(os.path.join(bin_dir, name), 0o755)
   env = script_env({'XDG_CACHE_HOME': os.path.dirname(cache),
                     'PATH': bin_dir + os.pathsep + os.environ['PATH']})
+  # The reader's python3: the zygote's where there is one (it forks
+  # `python3 scripts/X.py ...` and `python3 -m legacy_dnn.v1 ...`, and runs
+  # anything else, or a command whose environment it cannot serve, in the
+  # real interpreter).
   served = forked(env)
-  if served is not None:
-    env[zygote.SOCKET_VARIABLE] = served.socket
+  for name in ('python', 'python3'):
+    os.symlink(sys.executable if served is None else
+               zygote.python_path(served.socket), os.path.join(bin_dir, name))
   return work, env
-
-
-# The reader's python3: `python3 scripts/X.py ...` and `python3 -m
-# legacy_dnn.v1 ...` are forked from the test
-# worker's zygote, where there is one (zygote.py; it runs a fresh
-# interpreter itself where the command's environment asks for one); anything
-# else is the real interpreter.
-PYTHON = '''#!/bin/bash
-if [[ ($1 == scripts/*.py || "$1 $2" == "-m legacy_dnn.v1") &&
-      -n ${%(socket)s:-} ]]; then
-  exec %(python)s -S %(zygote)s --client "$%(socket)s" "$0" "$@"
-fi
-unset %(socket)s
-exec %(python)s "$@"
-'''
 
 
 def run_block(text, work, env, where):

@@ -46,9 +46,6 @@ import traceback
 RUN_TIME_VARIABLES = frozenset((
     'XDG_CACHE_HOME', 'TF_CONFIG', 'PATH', 'PWD', 'OLDPWD', 'SHLVL', '_',
     'PYTEST_CURRENT_TEST'))
-# Where --client and a doc page's `python3` find the zygote; never passed on
-# to the script.
-SOCKET_VARIABLE = 'LEGACY_DNN_TEST_ZYGOTE'
 # The signals a --client passes on to the script it runs.
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
              signal.SIGUSR2)
@@ -79,15 +76,36 @@ def differences(env, zygote_env):
   """The variables, read while TensorFlow loads, whose values differ
   between env and zygote_env: a run in env can be forked where none do."""
   return sorted(name for name in set(env) | set(zygote_env)
-                if name not in RUN_TIME_VARIABLES and name != SOCKET_VARIABLE
-                and env.get(name) != zygote_env.get(name))
+                if name not in RUN_TIME_VARIABLES and
+                env.get(name) != zygote_env.get(name))
 
 
 # The zygote, its supervisors and children.
 
 
+# The zygote's python3, beside its socket: the sys.executable of the scripts
+# it forks, so that the processes they start (sweep.py's --parallel trials,
+# the benchmark's contenders) are forked here too; and the doc pages'
+# python3. Anything but a script or `-m legacy_dnn.v1` is the real one.
+PYTHON = '''#!/bin/bash
+if [[ $1 == *.py || "$1 $2" == "-m legacy_dnn.v1" ]]; then
+  exec %(python)s -S %(zygote)s --client %(socket)s "$0" "$@"
+fi
+exec %(python)s "$@"
+'''
+
+
+def python_path(path):
+  """The zygote at path's python3."""
+  return os.path.join(os.path.dirname(path), 'python3')
+
+
 def serve(path):
   started_in = dict(os.environ)
+  with open(python_path(path), 'w') as f:
+    f.write(PYTHON % {'python': sys.executable,
+                      'zygote': os.path.abspath(__file__), 'socket': path})
+  os.chmod(python_path(path), 0o755)
   from legacy_dnn import cli  # pylint: disable=g-import-not-at-top
   cli.import_tensorflow()
   # What most scripts import next; importing runs no op.
@@ -108,6 +126,7 @@ def serve(path):
     if request == 'stop':
       return
     refused = differences(request['env'], started_in)
+    request['python'] = python_path(path)
     if refused:
       _send(conn, {'refused': refused})
     elif os.fork() == 0:
@@ -169,6 +188,7 @@ def _become(request, fds):
     random.seed()
     import numpy as np  # pylint: disable=g-import-not-at-top
     np.random.seed()
+    sys.executable = request['python']
     code = _run_main(list(request['argv']))
     threading._shutdown()  # pylint: disable=protected-access
     atexit._run_exitfuncs()  # pylint: disable=protected-access
@@ -288,7 +308,6 @@ def start(path, argv, env, cwd, fds):
   sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
   with sock:
     sock.connect(path)
-    env = {k: v for k, v in env.items() if k != SOCKET_VARIABLE}
     _send(sock, {'argv': [str(a) for a in argv], 'env': env, 'cwd': str(cwd)},
           fds)
     reply = _receive(sock)[0]
@@ -315,7 +334,6 @@ def client(path, command, pid_fd=None):
   if pid is None:
     # A fresh interpreter, in this very process.
     pid = os.getpid()
-    os.environ.pop(SOCKET_VARIABLE, None)
   if pid_fd is not None:
     os.write(pid_fd, b'%d' % pid)
     os.close(pid_fd)
