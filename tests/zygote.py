@@ -31,6 +31,7 @@ import os
 import random
 import runpy
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -103,8 +104,9 @@ def python_path(path):
 def serve(path):
   started_in = dict(os.environ)
   with open(python_path(path), 'w') as f:
-    f.write(PYTHON % {'python': sys.executable,
-                      'zygote': os.path.abspath(__file__), 'socket': path})
+    f.write(PYTHON % {'python': shlex.quote(sys.executable),
+                      'zygote': shlex.quote(os.path.abspath(__file__)),
+                      'socket': shlex.quote(path)})
   os.chmod(python_path(path), 0o755)
   from legacy_dnn import cli  # pylint: disable=g-import-not-at-top
   cli.import_tensorflow()
@@ -158,9 +160,8 @@ def _supervise(conn, request, fds):
       if not _still_there(conn):
         os.kill(child, signal.SIGKILL)
         break
-    _, status, usage = os.wait4(child, 0)
-    _send(conn, {'status': status,
-                 'seconds': usage.ru_utime + usage.ru_stime})
+    _, status = os.waitpid(child, 0)
+    _send(conn, {'status': status})
   finally:
     os._exit(0)  # pylint: disable=protected-access
 
