@@ -139,7 +139,7 @@ def zygote_environment(request, matplotlib_cache):
 def forked(env):
   """This worker's zygote, once it listens, where there is one and a run in
   env can be forked from it; else None."""
-  if _zygote is None or zygote_lib.differences(env, _BASE_ENV):
+  if _zygote is None or not _zygote.serves(env):
     return None
   _zygote.wait_until_ready()
   return _zygote
