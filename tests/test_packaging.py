@@ -38,3 +38,49 @@ def test_the_wheel_holds_every_module_of_the_package(tmp_path):
   assert {'legacy_dnn/v1/__main__.py',
           'legacy_dnn/tf1/contrib/layers.py'} <= modules
   assert modules - shipped == set()
+
+
+def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):
+  # .ci/run builds two virtual environments in the background while the
+  # README's command runs. Here that command fails once both builds have
+  # started; the builds' stand-in python3 makes its venv folder, then blocks
+  # as a long pip install would. The run must end red, leave nothing in
+  # TMPDIR and stop the builds' processes.
+  repo = tmp_path / 'repo'
+  (repo / '.ci').mkdir(parents=True)
+  shutil.copy(os.path.join(REPO, '.ci', 'run'), repo / '.ci' / 'run')
+  shutil.copy(os.path.join(REPO, 'setup.py'), repo / 'setup.py')
+  started = tmp_path / 'started'
+  started.mkdir()
+  (repo / 'README.md').write_text(
+      '<!-- .ci/run runs the next command exactly as it stands here. -->\n'
+      '```sh\n'
+      f'until [ "$(ls {started} | wc -l)" = 2 ]; do sleep 0.1; done; exit 3\n'
+      '```\n')
+  bin_dir = tmp_path / 'bin'
+  bin_dir.mkdir()
+  python3 = bin_dir / 'python3'
+  python3.write_text(
+      '#!/bin/sh\n'
+      '# python3 -m venv DIR: makes DIR, says so, and blocks.\n'
+      'mkdir -p "$3/bin"\n'
+      f'echo $$ > {started}/$$\n'
+      'exec sleep 600\n')
+  python3.chmod(0o755)
+  scratch = tmp_path / 'tmp'
+  scratch.mkdir()
+  env = dict(os.environ, TMPDIR=str(scratch),
+             PATH=f'{bin_dir}:{os.environ["PATH"]}')
+  result = subprocess.run(['bash', '.ci/run'], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60)
+  assert result.returncode == 3, result.stderr
+  assert list(scratch.iterdir()) == []
+  pids = [int(p.read_text()) for p in started.iterdir()]
+  assert len(pids) == 2
+  for pid in pids:
+    # Gone, or a zombie nobody waits on any more.
+    try:
+      with open(f'/proc/{pid}/stat') as f:
+        assert f.read().split(') ')[1][0] == 'Z'
+    except FileNotFoundError:
+      pass
