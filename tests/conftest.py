@@ -226,6 +226,30 @@ def error_lines(stderr):
   return [line for line in stderr.splitlines() if line.strip()]
 
 
+def start_python(command, env, prefix=(), **popen_args):
+  """subprocess.Popen(prefix + command, env=env, **popen_args) for command =
+  [sys.executable, SCRIPT, ARGS...]: (the Popen, the script's pid).
+
+  Without a prefix, the script is forked from a zygote that has imported
+  TensorFlow (zygote.py) where env lets it be; the Popen is then a client
+  that waits for it, passes signals on and exits as it does.
+  """
+  zygote = None if prefix else forked(env)
+  if zygote is None:
+    popen = subprocess.Popen(list(prefix) + command, env=env, **popen_args)
+    return popen, popen.pid
+  read, write = os.pipe()
+  popen = subprocess.Popen(
+      [sys.executable, '-S', zygote_lib.__file__, '--client', zygote.socket,
+       '--pid_fd=%d' % write] + command,
+      env=env, pass_fds=(write,), **popen_args)
+  os.close(write)
+  with os.fdopen(read) as pid:
+    pid = int(pid.read() or -1)
+  assert pid > 0, 'the zygote started no %s' % command[1]
+  return popen, pid
+
+
 class Proc:
   """A script running in its own process, its stdout read line by line.
 
@@ -240,25 +264,9 @@ class Proc:
   def __init__(self, script, *args, env=None, prefix=()):
     self.lines = []
     self._new_line = threading.Condition()
-    command = list(prefix) + script_command(script, *args)
-    env = script_env(env)
-    zygote = None if prefix else forked(env)
-    if zygote is None:
-      self.popen = subprocess.Popen(
-          command, env=env, text=True,
-          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-      self.pid = self.popen.pid
-    else:
-      read, write = os.pipe()
-      self.popen = subprocess.Popen(
-          [sys.executable, '-S', zygote_lib.__file__, '--client',
-           zygote.socket, '--pid_fd=%d' % write] + command,
-          env=env, text=True, pass_fds=(write,),
-          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-      os.close(write)
-      with os.fdopen(read) as pid:
-        self.pid = int(pid.read() or -1)
-      assert self.pid > 0, 'the zygote started no %s' % script
+    self.popen, self.pid = start_python(
+        script_command(script, *args), script_env(env), prefix=prefix,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     self._reader = threading.Thread(target=self._read, daemon=True)
     self._reader.start()
     self.stderr = ''
@@ -330,10 +338,13 @@ class TensorBoard:
       s.bind(('127.0.0.1', 0))
       port = s.getsockname()[1]
     self.base = 'http://127.0.0.1:%d/data/' % port
-    self._popen = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), 'tensorboard'),
+    # TensorBoard's own program, forked from the zygote where there is one
+    # (it imports TensorFlow, as the zygote has).
+    self._popen, _ = start_python(
+        [sys.executable,
+         os.path.join(os.path.dirname(sys.executable), 'tensorboard'),
          '--logdir', logdir, '--host', '127.0.0.1', '--port', str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        script_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
   def __enter__(self):
     return self

@@ -17,6 +17,7 @@ before it, is in PREREQUISITES.
 import glob
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -156,6 +157,11 @@ def reader_folder(root):
   for name in ('python', 'python3'):
     os.symlink(sys.executable if served is None else
                zygote.python_path(served.socket), os.path.join(bin_dir, name))
+  # Its saved_model_cli: TensorFlow's, run by that python3.
+  real = os.path.join(os.path.dirname(sys.executable), 'saved_model_cli')
+  with open(os.path.join(bin_dir, 'saved_model_cli'), 'w') as f:
+    f.write('#!/bin/bash\nexec python3 %s "$@"\n' % shlex.quote(real))
+  os.chmod(os.path.join(bin_dir, 'saved_model_cli'), 0o755)
   return work, env
 
 

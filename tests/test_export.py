@@ -1,14 +1,14 @@
 """SavedModel export, checked with the real saved_model_cli and TF2 loading."""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import error_lines, run_script, write_dataset, write_housing
+from conftest import (error_lines, run_python, run_script, write_dataset,
+                      write_housing)
 from legacy_dnn import checkpoints
 from legacy_dnn import cifar
 from legacy_dnn import config
@@ -24,6 +24,13 @@ pytestmark = pytest.mark.slow
 
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable),
                                'saved_model_cli')
+
+
+def saved_model_cli(*args):
+  """The real saved_model_cli program, run to its end: TensorFlow's own
+  script, forked from the zygote (conftest.run_python), so that its process
+  does not import TensorFlow again."""
+  return run_python([sys.executable, SAVED_MODEL_CLI, *args])
 
 
 @pytest.fixture(scope='module')
@@ -81,12 +88,11 @@ def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
 
   # The real saved_model_cli, fed from a .npy file.
   np.save(str(tmp_path / 'images.npy'), images)
-  result = subprocess.run(
-      [SAVED_MODEL_CLI, 'run', '--dir', version, '--tag_set', 'serve',
-       '--signature_def', 'serving_default',
-       '--inputs', 'images=%s' % (tmp_path / 'images.npy'),
-       '--outdir', str(tmp_path / 'out')],
-      capture_output=True, text=True, timeout=300)
+  result = saved_model_cli(
+      'run', '--dir', version, '--tag_set', 'serve',
+      '--signature_def', 'serving_default',
+      '--inputs', 'images=%s' % (tmp_path / 'images.npy'),
+      '--outdir', str(tmp_path / 'out'))
   assert result.returncode == 0, result.stderr
   from_cli = np.load(str(tmp_path / 'out' / 'probabilities.npy'))
   np.testing.assert_allclose(from_cli, expected, rtol=1e-5, atol=1e-7)
@@ -127,12 +133,11 @@ def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
     feeds = {'features': rows}
   for name, value in feeds.items():
     np.save(str(tmp_path / (name + '.npy')), value)
-  result = subprocess.run(
-      [SAVED_MODEL_CLI, 'run', '--dir', version, '--tag_set', 'serve',
-       '--signature_def', 'serving_default', '--inputs',
-       ';'.join('%s=%s' % (n, tmp_path / (n + '.npy')) for n in feeds),
-       '--outdir', str(tmp_path / 'out')],
-      capture_output=True, text=True, timeout=300)
+  result = saved_model_cli(
+      'run', '--dir', version, '--tag_set', 'serve',
+      '--signature_def', 'serving_default', '--inputs',
+      ';'.join('%s=%s' % (n, tmp_path / (n + '.npy')) for n in feeds),
+      '--outdir', str(tmp_path / 'out'))
   assert result.returncode == 0, result.stderr
   from_cli = np.load(str(tmp_path / 'out' / 'predictions.npy'))
   assert from_cli.shape == (len(rows), 1) and from_cli.dtype == np.float32
@@ -193,9 +198,7 @@ def test_export_script_numbers_versions_and_never_overwrites(tmp_path,
   assert sorted(os.listdir(str(serving))) == ['.2.incomplete-999', '1', '2',
                                              '3']
 
-  shown = subprocess.run(
-      [SAVED_MODEL_CLI, 'show', '--dir', str(serving / '3'), '--all'],
-      capture_output=True, text=True, timeout=300)
+  shown = saved_model_cli('show', '--dir', str(serving / '3'), '--all')
   assert shown.returncode == 0, shown.stderr
   for line in ["signature_def['serving_default']:",
                "inputs['images'] tensor_info:", 'dtype: DT_FLOAT',

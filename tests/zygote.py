@@ -87,9 +87,11 @@ def differences(env, zygote_env):
 # The zygote's python3, beside its socket: the sys.executable of the scripts
 # it forks, so that the processes they start (sweep.py's --parallel trials,
 # the benchmark's contenders) are forked here too; and the doc pages'
-# python3. Anything but a script or `-m legacy_dnn.v1` is the real one.
+# python3 (and, through it, their saved_model_cli). Anything but a script,
+# TensorFlow's saved_model_cli or `-m legacy_dnn.v1` is the real one.
 PYTHON = '''#!/bin/bash
-if [[ $1 == *.py || "$1 $2" == "-m legacy_dnn.v1" ]]; then
+if [[ $1 == *.py || $1 == */saved_model_cli ||
+      "$1 $2" == "-m legacy_dnn.v1" ]]; then
   exec %(python)s -S %(zygote)s --client %(socket)s "$0" "$@"
 fi
 exec %(python)s "$@"
