@@ -187,6 +187,7 @@ LOST_TASK_CHATTER = [
 ]
 
 
+@pytest.mark.next_tensorflow
 @pytest.mark.slow
 def test_the_live_filter_drops_a_lost_tasks_chatter_as_it_comes():
   # A thread writes to fd 2, as TensorFlow's C++ threads do; what is not
@@ -231,6 +232,7 @@ def _short_run(tmp_path, dataset_dir, env):
       timeout=300)
 
 
+@pytest.mark.next_tensorflow
 @pytest.mark.slow
 def test_a_run_is_quiet_but_real_warnings_and_the_debug_switch_show(
     tmp_path, dataset_dir):
@@ -262,6 +264,7 @@ def test_a_bad_flag_is_one_line_without_tensorflow(tmp_path):
                            '(0, 1] (see --help)\n')
 
 
+@pytest.mark.next_tensorflow
 @pytest.mark.slow
 def test_progress_bar_on_a_terminal_only(tmp_path, dataset_dir):
   """A real pseudo-terminal of 100x40; the quiet run above had a pipe."""

@@ -599,6 +599,7 @@ def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
   assert tf.train.latest_checkpoint(cluster.model_dir).endswith('-1')
 
 
+@pytest.mark.next_tensorflow
 def test_a_worker_without_its_ps_stops_after_the_timeout(tmp_path, data_dir):
   (port,) = free_ports(1)
   result = run_script('train.py', *SMALL, '--data_dir=' + data_dir,
@@ -613,6 +614,7 @@ def test_a_worker_without_its_ps_stops_after_the_timeout(tmp_path, data_dir):
       ' or fix --ps_hosts' % port]
 
 
+@pytest.mark.next_tensorflow
 @pytest.mark.parametrize('flags, message', [
     (['--job_name=worker', '--ps_hosts=127.0.0.1:2222'],
      '--job_name=worker needs both --ps_hosts and --worker_hosts'),
@@ -639,6 +641,7 @@ def test_bad_cluster_flags_are_one_line_usage_errors(flags, message):
   assert line.startswith('train.py: error: ' + message), line
 
 
+@pytest.mark.next_tensorflow
 def test_a_port_in_use_is_one_line(tmp_path, data_dir):
   with socket.socket() as taken:
     taken.bind(('127.0.0.1', 0))

@@ -82,6 +82,7 @@ def assert_agrees(cfg, keras_outputs, expected, regression_atol=1e-7):
                                atol=regression_atol)
 
 
+@pytest.mark.next_tensorflow
 def test_every_presets_file_loads_without_legacy_dnn_and_predicts_as_ours(
     tmp_path):
   jobs, expected, cfgs = [], [], []
@@ -121,6 +122,7 @@ def test_every_presets_file_loads_without_legacy_dnn_and_predicts_as_ours(
       assert outputs['out1'].shape == (EXAMPLES, 1)
 
 
+@pytest.mark.next_tensorflow
 @pytest.mark.parametrize('variant, sizes', [
     ('xavier', ['--hidden_units=64,32']),
     ('lenet', ['--filters=4,8', '--hidden_units=32']),
@@ -206,6 +208,7 @@ def test_the_keras_file_predicts_and_trains_on_another_backend(tmp_path,
     assert after < before, (cfg.variant, before, after)
 
 
+@pytest.mark.next_tensorflow
 def test_bad_output_and_a_checkpoint_that_does_not_fit_are_one_line(
     tmp_path, dataset_dir):
   cfg = small_config(tmp_path / 'm', dataset_dir, epochs=1)

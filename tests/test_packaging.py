@@ -49,7 +49,9 @@ def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):
   repo = tmp_path / 'repo'
   (repo / '.ci').mkdir(parents=True)
   shutil.copy(os.path.join(REPO, '.ci', 'run'), repo / '.ci' / 'run')
-  shutil.copy(os.path.join(REPO, 'setup.py'), repo / 'setup.py')
+  for name in ('setup.py', 'setup.cfg'):
+    shutil.copy(os.path.join(REPO, name), repo / name)
+  (repo / 'legacy_dnn').mkdir()
   started = tmp_path / 'started'
   started.mkdir()
   (repo / 'README.md').write_text(
