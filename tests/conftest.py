@@ -127,10 +127,18 @@ def zygote_environment(request, matplotlib_cache):
   tests will run: the quick loop's few script runs (usage errors, mostly)
   cost less than its TensorFlow import. Stops it at the end."""
   global _BASE_ENV, _zygote
-  _BASE_ENV = script_env()
+  folder = None
   if (not os.environ.get(FRESH_VARIABLE) and
       any(item.get_closest_marker('slow') for item in request.session.items)):
-    _zygote = zygote_lib.Zygote(_BASE_ENV)
+    # Jupyter kernels too: the zygote's folder holds, once it listens, a
+    # python3 kernel spec that forks ipykernel (zygote.kernel_spec_path).
+    folder = tempfile.mkdtemp(prefix='zygote')
+    os.environ['JUPYTER_PATH'] = os.pathsep.join(
+        [folder] + os.environ.get('JUPYTER_PATH', '').split(os.pathsep)
+    ).rstrip(os.pathsep)
+  _BASE_ENV = script_env()
+  if folder is not None:
+    _zygote = zygote_lib.Zygote(_BASE_ENV, folder)
   yield
   if _zygote is not None:
     _zygote.close()

@@ -161,3 +161,36 @@ def test_a_forked_scripts_own_python_processes_are_forked_too(tmp_path):
   assert subprocess.run([sys.executable, str(probe)], env=script_env(),
                         capture_output=True, text=True,
                         timeout=300).stdout == line % False
+
+
+KERNEL_PROBE = "import sys; print('tensorflow' in sys.modules)"
+
+
+@pytest.mark.slow
+def test_a_jupyter_kernel_is_forked_and_is_ipykernel(tmp_path):
+  """jupyter_client finds the zygote's python3 kernel spec on JUPYTER_PATH:
+  its kernel is ipykernel, with TensorFlow loaded before the first cell;
+  the spec a machine without the zygote finds starts a fresh one."""
+  import jupyter_client  # pylint: disable=import-outside-toplevel
+  assert forked(script_env()) is not None
+  loaded = {}
+  for name in ('forked', 'fresh'):
+    manager = jupyter_client.KernelManager(kernel_name='python3')
+    if name == 'fresh':  # ipykernel's own spec: sys.executable.
+      manager.kernel_spec_manager = (
+          jupyter_client.kernelspec.KernelSpecManager(kernel_dirs=[]))
+    manager.start_kernel(cwd=str(tmp_path), env=script_env())
+    client = manager.client()
+    client.start_channels()
+    streams = []
+    try:
+      client.wait_for_ready(timeout=120)
+      reply = client.execute_interactive(
+          KERNEL_PROBE, timeout=60, output_hook=streams.append)
+      assert reply['content']['status'] == 'ok'
+    finally:
+      client.stop_channels()
+      manager.shutdown_kernel()
+    loaded[name] = ''.join(m['content']['text'] for m in streams
+                           if m['msg_type'] == 'stream').strip()
+  assert loaded == {'forked': 'True', 'fresh': 'False'}

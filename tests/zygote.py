@@ -1,4 +1,5 @@
-"""Runs scripts/ in processes forked from one that has imported TensorFlow.
+"""Runs scripts/ (and TensorFlow's saved_model_cli and tensorboard, and
+Jupyter kernels) in processes forked from one that has imported TensorFlow.
 
 Each script process the tests start would spend 3-6 s importing TensorFlow
 before it does what the test is about. A zygote imports it once (as
@@ -15,7 +16,9 @@ after start-up; anything else (TF_CPP_MIN_LOG_LEVEL=0, oneDNN off, an ISA
 cap, another Keras backend) gets a fresh interpreter. The start-up itself
 (its chatter hidden, --help without TensorFlow) is tested on fresh
 interpreters, in test_cli.py; test_zygote.py checks a forked run against a
-fresh one, output and checkpoint bits.
+fresh one, output and checkpoint bits, and that a kernel jupyter_client
+starts is forked (the zygote's folder is on JUPYTER_PATH, with a python3
+kernel spec that runs ipykernel through the zygote's python3).
 
   python3 tests/zygote.py SOCKET   serves SOCKET until told 'stop'
   python3 tests/zygote.py --client SOCKET [--pid_fd=N] python3 SCRIPT ARGS...
@@ -46,7 +49,14 @@ import traceback
 # shell's own bookkeeping is among them.
 RUN_TIME_VARIABLES = frozenset((
     'XDG_CACHE_HOME', 'TF_CONFIG', 'PATH', 'PWD', 'OLDPWD', 'SHLVL', '_',
-    'PYTEST_CURRENT_TEST'))
+    'PYTEST_CURRENT_TEST',
+    # What jupyter_client gives the kernels it starts, and what ipykernel
+    # sets for the processes a kernel starts (a sweep's trials): matplotlib's
+    # backend is read when matplotlib is imported, which the zygote has not,
+    # debugpy's variable when it is, the colours by what prints them.
+    'JPY_PARENT_PID', 'JPY_SESSION_NAME', 'MPLBACKEND', 'TERM', 'CLICOLOR',
+    'CLICOLOR_FORCE', 'FORCE_COLOR', 'PAGER', 'GIT_PAGER',
+    'PYDEVD_USE_FRAME_EVAL'))
 # The signals a --client passes on to the script it runs.
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
              signal.SIGUSR2)
@@ -86,16 +96,26 @@ def differences(env, zygote_env):
 
 # The zygote's python3, beside its socket: the sys.executable of the scripts
 # it forks, so that the processes they start (sweep.py's --parallel trials,
-# the benchmark's contenders) are forked here too; and the doc pages'
-# python3 (and, through it, their saved_model_cli). Anything but a script,
-# TensorFlow's saved_model_cli or `-m legacy_dnn.v1` is the real one.
+# the benchmark's contenders) are forked here too; the doc pages' python3
+# (and, through it, their saved_model_cli); and the Jupyter kernels' (the
+# kernel spec below). Anything but a script, TensorFlow's saved_model_cli,
+# `-m legacy_dnn.v1` or `-m ipykernel_launcher` is the real one.
 PYTHON = '''#!/bin/bash
 if [[ $1 == *.py || $1 == */saved_model_cli ||
-      "$1 $2" == "-m legacy_dnn.v1" ]]; then
+      "$1 $2" == "-m legacy_dnn.v1" || "$1 $2" == "-m ipykernel_launcher" ]]
+then
   exec %(python)s -S %(zygote)s --client %(socket)s "$0" "$@"
 fi
 exec %(python)s "$@"
 '''
+
+
+def kernel_spec_path(path):
+  """Where the zygote at path writes its Jupyter kernel spec, once it
+  listens: the folder beside its socket is a JUPYTER_PATH entry whose
+  python3 kernel is ipykernel's, run by the zygote's python3."""
+  return os.path.join(os.path.dirname(path), 'kernels', 'python3',
+                      'kernel.json')
 
 
 def python_path(path):
@@ -119,6 +139,16 @@ def serve(path):
   listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
   listener.bind(path)
   listener.listen(16)
+  # Written whole (a rename): a kernel started before it is there is a
+  # fresh one, jupyter_client's own python3 spec.
+  spec = kernel_spec_path(path)
+  os.makedirs(os.path.dirname(spec))
+  with open(spec + '.part', 'w') as f:
+    json.dump({'argv': [python_path(path), '-m', 'ipykernel_launcher', '-f',
+                        '{connection_file}'],
+               'display_name': 'Python 3 (ipykernel)', 'language': 'python',
+               'metadata': {'debugger': True}}, f)
+  os.rename(spec + '.part', spec)
   print('ready', flush=True)
   while True:
     conn, _ = listener.accept()
@@ -242,9 +272,11 @@ def _run_main(argv):
 class Zygote:
   """A zygote serving this process's script runs."""
 
-  def __init__(self, env):
+  def __init__(self, env, folder=None):
+    """Starts one in env, its socket in folder (a new one by default)."""
     self.env = dict(env)
-    self.socket = os.path.join(tempfile.mkdtemp(prefix='zygote'), 'socket')
+    self.socket = os.path.join(folder or tempfile.mkdtemp(prefix='zygote'),
+                               'socket')
     self._popen = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), self.socket],
         env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
