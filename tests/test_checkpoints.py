@@ -31,6 +31,28 @@ def two_runs(tmp_path, dataset_dir):
   return straight, small_config(tmp_path / 'stopped', dataset_dir, epochs=4)
 
 
+def test_each_kept_checkpoint_has_its_savers_meta_graph(two_runs):
+  """Every kept checkpoint has the .meta a tf Saver writes beside it: a
+  MetaGraphDef of the whole graph with that Saver's restore op. The rolling
+  checkpoints' are one graph's, byte for byte (written from the first
+  save's bytes while the graph, finalized, does not change)."""
+  from tensorflow.core.protobuf import meta_graph_pb2  # pylint: disable=g-import-not-at-top
+  straight, _ = two_runs
+  prefixes = sorted(p[:-len('.index')] for p in glob.glob(
+      os.path.join(straight.model_dir, '*.ckpt*.index')))
+  assert [os.path.basename(p) for p in prefixes] == [
+      'best.ckpt', 'model.ckpt-30', 'model.ckpt-40']
+  metas = {}
+  for prefix in prefixes:
+    with open(prefix + '.meta', 'rb') as f:
+      metas[prefix] = f.read()
+    meta = meta_graph_pb2.MetaGraphDef.FromString(metas[prefix])
+    nodes = {node.name for node in meta.graph_def.node}
+    assert {'hidden1/kernel', 'outputs/bias', 'global_step'} <= nodes
+    assert meta.saver_def.restore_op_name.split(':')[0] in nodes
+  assert metas[prefixes[1]] == metas[prefixes[2]] != metas[prefixes[0]]
+
+
 def test_truncated_latest_checkpoint_falls_back_to_the_previous(two_runs,
                                                                 capsys):
   straight, resumed = two_runs
