@@ -14,7 +14,8 @@ import pytest
 import tensorflow as tf
 
 import legacy_dnn
-from conftest import REPO, error_lines, run_script, script_env, write_dataset
+from conftest import (REPO, error_lines, run_python, run_script, script_env,
+                      write_dataset)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 
@@ -248,10 +249,9 @@ def test_the_scripts_need_only_the_model_dir_of_a_run_on_its_own_data(
   for script, args in (('evaluate.py', []),
                        ('export.py', ['--format=tflite', '--quantize=int8',
                                       '--calibration_examples=50'])):
-    result = subprocess.run(
+    result = run_python(
         [sys.executable, os.path.join(REPO, 'scripts', script),
-         '--model_dir=' + model_dir] + args, cwd=str(elsewhere),
-        env=script_env(env), capture_output=True, text=True, timeout=300)
+         '--model_dir=' + model_dir] + args, env=env, cwd=str(elsewhere))
     assert result.returncode == 0, result.stderr
     assert error_lines(result.stderr) == []
   assert (elsewhere / 'serving' / 'model-int8.tflite').exists()

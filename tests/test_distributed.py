@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_multiplexer
 
-from conftest import (Proc, TensorBoard, error_lines, run_script, script_env,
+from conftest import (Proc, TensorBoard, error_lines, run_python, run_script,
                       wait_until, write_dataset, write_housing)
 from legacy_dnn import checkpoints
 
@@ -584,11 +583,9 @@ def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
   probe = tmp_path / 'probe.py'
   probe.write_text(LOST_DURING_SAVE)
   try:
-    result = subprocess.run(
+    result = run_python(
         [sys.executable, str(probe), str(ps.pid), cluster.ps_host,
-         cluster.worker_hosts[0], cluster.model_dir], env=script_env(),
-        capture_output=True,
-        text=True, timeout=120)
+         cluster.worker_hosts[0], cluster.model_dir], timeout=120)
   finally:
     kill(ps)
   warning, *lines = result.stdout.splitlines()

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import (REPO, error_lines, run_keras_only, run_onnx_only,
-                      run_script, write_dataset)
+                      run_python, run_script, write_dataset)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import data
@@ -283,8 +283,9 @@ def test_the_guides_name_mapping_recipe_works(tmp_path, dataset_dir,
                                                monkeypatch):
   monkeypatch.chdir(tmp_path)
   lab10_checkpoint('lab10/model.ckpt')
-  subprocess.run([sys.executable, '-c', readme_recipe()], check=True,
-                 env=dict(os.environ, PYTHONPATH=REPO), timeout=300)
+  (tmp_path / 'recipe.py').write_text(readme_recipe())
+  recipe = run_python([sys.executable, str(tmp_path / 'recipe.py')])
+  assert recipe.returncode == 0, recipe.stderr
   reader = tf.train.load_checkpoint('lab10/model.ckpt')
   converted = tf.train.load_checkpoint('lab10/converted.ckpt')
   for old, new in (('W1', 'hidden1/kernel'), ('Variable', 'hidden1/bias'),
