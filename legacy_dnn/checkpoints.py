@@ -262,12 +262,12 @@ class Checkpointer:
     changed since."""
     path = saver.save(sess, prefix, write_meta_graph=False, **kwargs)
     meta = path + '.meta'
-    version, serialized = self._meta_graphs.get(id(saver), (None, None))
+    version, serialized = self._meta_graphs.get(saver, (None, None))
     if version != sess.graph.version:
       with sess.graph.as_default():
         saver.export_meta_graph(meta)
       with open(meta, 'rb') as f:
-        self._meta_graphs[id(saver)] = sess.graph.version, f.read()
+        self._meta_graphs[saver] = sess.graph.version, f.read()
       return
 
     # As tf.io writes it: <file>.tmp<uuid hex>, renamed; what a kill leaves
