@@ -139,9 +139,9 @@ def test_train_twice_and_an_interrupt_in_one_kernel(tmp_path):
     steps_per_epoch = (N_TRAIN - 100) // 10
     # Inside epoch 2: mid-epoch as a rule, but on a loaded machine the
     # interrupt can land before epoch 2's first step (history.json is
-    # written just before it; seen once in three loaded clean-clone runs), and the save is
-    # then at epoch 1's last step. What the interrupt must not do is finish
-    # epoch 2.
+    # written just before it; seen once in three loaded clean-clone runs),
+    # and the save is then at epoch 1's last step. What the interrupt must
+    # not do is finish epoch 2.
     assert steps_per_epoch <= step < 2 * steps_per_epoch
     # The kernel lives on, and the same cell continues the run.
     continued = kernel.run(train_cell(tmp_path, 'third'))
