@@ -53,8 +53,8 @@ def _lay_out_data(folder):
   write_dataset(str(folder / 'data' / 'fashion'), n_train=10000, n_test=300,
                 seed=1)
   write_housing(str(folder / 'housing'), n_rows=600)
-  os.makedirs(folder / 'cifar')
-  cifar.write_random(str(folder / 'cifar' / cifar.ARCHIVE), 5300, 100)
+  os.makedirs(folder / 'cifar')  # fashion_exam holds out 500 (SMALL).
+  cifar.write_random(str(folder / 'cifar' / cifar.ARCHIVE), 800, 100)
 
 
 SMALL = {
@@ -65,7 +65,8 @@ SMALL = {
                       housing_epochs=2, search_trials=2, search_epochs=1),
     'fashion_exam': dict(training_epochs=2, train_limit=1000,
                          data_dir='data/fashion', cifar_dir='cifar',
-                         grid='learning_rate=0.001,0.003', cosine_epochs=20),
+                         grid='learning_rate=0.001,0.003', cosine_epochs=20,
+                         validation_size=500),
 }
 # At least this many pictures each notebook draws: learning curves,
 # misclassified images with the confusion matrix, a regressor's fit.
@@ -148,5 +149,9 @@ def test_a_notebook_runs_top_to_bottom_in_a_real_kernel(name, tmp_path,
                           re.MULTILINE)) == 2, text
   if name == 'fashion_exam':
     assert 'CIFAR-10 skipped' not in text
+    # validation_size reaches the API's runs: 500 images held out, not the
+    # sources' 5,000 (of CIFAR-10's 800 here, all it has).
+    assert text.count(', 500 validation, ') == 4, text  # small, grid, CIFAR.
+    assert 'Data: cifar (300 train, 500 validation, 100 test images)' in text
   if name == 'homl_ch10':
     assert re.search(r'Test MSE: MLP [0-9.]+, wide & deep [0-9.]+', text)
