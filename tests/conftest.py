@@ -3,6 +3,7 @@
 import functools
 import gzip
 import http.server
+import importlib.metadata
 import json
 import os
 import signal
@@ -526,3 +527,14 @@ def pytest_collection_modifyitems(items):
   rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
   items.sort(key=lambda item: rank.get(os.path.basename(item.fspath),
                                        len(rank)))
+
+
+def pytest_report_header():
+  """Which TensorFlow the tests run on (.ci/run runs three), read from its
+  package's metadata: importing it here would cost seconds."""
+  for name in ('tensorflow', 'tf-nightly'):
+    try:
+      return 'TensorFlow %s (%s)' % (importlib.metadata.version(name), name)
+    except importlib.metadata.PackageNotFoundError:
+      pass
+  return 'TensorFlow: neither tensorflow nor tf-nightly is installed'
