@@ -6,8 +6,8 @@ import re
 from conftest import run_script
 import pytest
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 
 def quick_run(tmp_path, preset, *args):
@@ -22,6 +22,7 @@ def quick_run(tmp_path, preset, *args):
     return result, json.load(f)[preset]
 
 
+@pytest.mark.slow
 def test_quick_run_prints_a_table_and_writes_json(tmp_path):
   result, summary = quick_run(tmp_path, 'homl')
   (row,) = [l for l in result.stdout.splitlines() if l.startswith('| homl |')
@@ -44,6 +45,7 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path):
       'keras_epoch_s']
 
 
+@pytest.mark.slow
 def test_a_conv_network_races_its_keras_and_pytorch_twins(tmp_path):
   """lenet in all three, and the limit with convolutions in it."""
   _, summary = quick_run(tmp_path, 'lenet')
@@ -54,6 +56,7 @@ def test_a_conv_network_races_its_keras_and_pytorch_twins(tmp_path):
   assert summary['gflop_per_example'] > 1e-3  # The dense layers: 0.19e-3.
 
 
+@pytest.mark.slow
 def test_the_regressors_race_the_books_keras_code_and_a_pytorch_twin(
     tmp_path):
   """wide_deep's two inputs and heads in all three, on random housing rows,
@@ -77,6 +80,7 @@ def test_cifar_cnn_is_not_offered(tmp_path):
       result.stderr.split('must be among')[1])
 
 
+@pytest.mark.slow
 def test_bfloat16_races_keras_and_pytorch_in_bfloat16_and_ours_in_float32(
     tmp_path):
   """--precision=bfloat16: every contender in its own bfloat16, and ours

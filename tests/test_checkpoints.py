@@ -17,8 +17,8 @@ from legacy_dnn.errors import CheckpointError
 from test_training import (assert_same_tensors, checkpoint_tensors,
                            small_config)
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def two_runs(tmp_path, dataset_dir):
   return straight, small_config(tmp_path / 'stopped', dataset_dir, epochs=4)
 
 
+@pytest.mark.slow
 def test_each_kept_checkpoint_has_its_savers_meta_graph(two_runs):
   """Every kept checkpoint has the .meta a tf Saver writes beside it: a
   MetaGraphDef of the whole graph with that Saver's restore op. The rolling
@@ -53,6 +54,7 @@ def test_each_kept_checkpoint_has_its_savers_meta_graph(two_runs):
   assert metas[prefixes[1]] == metas[prefixes[2]] != metas[prefixes[0]]
 
 
+@pytest.mark.slow
 def test_truncated_latest_checkpoint_falls_back_to_the_previous(two_runs,
                                                                 capsys):
   straight, resumed = two_runs
@@ -76,6 +78,7 @@ def test_truncated_latest_checkpoint_falls_back_to_the_previous(two_runs,
                       checkpoint_tensors(resumed.model_dir))
 
 
+@pytest.mark.slow
 def test_files_of_killed_saves_are_never_restored_and_then_removed(
     two_runs, capsys):
   """The names are those TensorFlow 2.21's Saver and tf.io write (strace)."""
@@ -119,6 +122,7 @@ def test_files_of_killed_saves_are_never_restored_and_then_removed(
   assert set(users) <= left
 
 
+@pytest.mark.slow
 def test_checkpoint_index_naming_a_missing_file(two_runs, capsys):
   straight, resumed = two_runs
   with open(os.path.join(resumed.model_dir, 'checkpoint'), 'w') as f:
@@ -130,6 +134,7 @@ def test_checkpoint_index_naming_a_missing_file(two_runs, capsys):
                       checkpoint_tensors(resumed.model_dir))
 
 
+@pytest.mark.slow
 def test_garbage_epoch_file_is_reported_and_ignored(two_runs, capsys):
   straight, resumed = two_runs
   epoch_file = os.path.join(resumed.model_dir, checkpoints.EPOCH_FILE)
@@ -146,6 +151,7 @@ def test_garbage_epoch_file_is_reported_and_ignored(two_runs, capsys):
                       checkpoint_tensors(resumed.model_dir))
 
 
+@pytest.mark.slow
 def test_no_readable_checkpoint_is_an_error_that_deletes_nothing(two_runs):
   _, resumed = two_runs
   for path in glob.glob(os.path.join(resumed.model_dir, 'model.ckpt-*.data-*')):
@@ -158,6 +164,7 @@ def test_no_readable_checkpoint_is_an_error_that_deletes_nothing(two_runs):
   assert sorted(os.listdir(resumed.model_dir)) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('content', [b'{not json', b'\xff\xfe\x00binary'])
 def test_unreadable_run_record(two_runs, content):
   _, resumed = two_runs
@@ -182,6 +189,7 @@ def script_args(data_dir, model_dir, logdir, *extra):
           '--logdir=' + logdir) + extra
 
 
+@pytest.mark.slow
 def test_second_process_on_a_model_dir_fails_and_the_first_goes_on(
     tmp_path, dataset_dir):
   # Far more epochs than the test waits for; it ends the run with SIGTERM.
@@ -205,6 +213,7 @@ def test_second_process_on_a_model_dir_fails_and_the_first_goes_on(
   assert 'Interrupted by SIGTERM' in first.output
 
 
+@pytest.mark.slow
 def test_read_only_model_dir_is_one_clear_line(tmp_path, dataset_dir):
   """The directory is made read-only by a bind mount, since root ignores
   permission bits; unshare gives the process a mount namespace of its own."""
@@ -233,6 +242,7 @@ def epoch_lines(output):
           if line.startswith('Epoch: ')]
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_the_run_resumes_once_there_is_room(
     tmp_path, dataset_dir):
   """model_dir on a 9 MB tmpfs, which root can mount: a checkpoint of this

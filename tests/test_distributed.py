@@ -22,8 +22,8 @@ from conftest import (Proc, TensorBoard, error_lines, run_python, run_script,
                       wait_until, write_dataset, write_housing)
 from legacy_dnn import checkpoints
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 EPOCHS = 8
 # 1,800 training images in batches of 5: 360 batches an epoch, 180 a worker,
@@ -179,6 +179,7 @@ def async_cluster(tmp_path_factory, data_dir):
   return cluster, seen
 
 
+@pytest.mark.slow
 def test_async_workers_go_on_without_a_killed_worker_that_rejoins(
     async_cluster):
   _, seen = async_cluster
@@ -187,6 +188,7 @@ def test_async_workers_go_on_without_a_killed_worker_that_rejoins(
   assert int(re.search(r'epoch (\d+) done', seen['rejoined']).group(1)) >= 3
 
 
+@pytest.mark.slow
 def test_a_killed_cluster_continues_from_the_chiefs_checkpoint(async_cluster):
   _, seen = async_cluster
   continued = int(re.search(r'Continuing at epoch (\d+)',
@@ -199,6 +201,7 @@ def test_a_killed_cluster_continues_from_the_chiefs_checkpoint(async_cluster):
       seen['worker'])
 
 
+@pytest.mark.slow
 def test_async_cluster_checkpoints_epoch_file_and_accuracy(async_cluster):
   cluster, seen = async_cluster
   assert accuracy(seen['chief']) >= 0.9
@@ -219,6 +222,7 @@ def test_async_cluster_checkpoints_epoch_file_and_accuracy(async_cluster):
   assert reader.get_tensor('global_step') == EPOCHS * 360
 
 
+@pytest.mark.slow
 def test_tensorboard_shows_each_epoch_of_a_killed_cluster_once(async_cluster):
   cluster, _ = async_cluster
   with open(os.path.join(cluster.model_dir, checkpoints.RUN_FILE)) as f:
@@ -290,6 +294,7 @@ def undisturbed(tmp_path_factory, data_dir):
   return accuracy(workers[0].output)
 
 
+@pytest.mark.slow
 def test_the_chief_takes_over_a_lost_workers_share(tmp_path, data_dir,
                                                    undisturbed):
   cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % EPOCHS,
@@ -324,6 +329,7 @@ def test_the_chief_takes_over_a_lost_workers_share(tmp_path, data_dir,
   assert trained == list(range(joins, EPOCHS + 1)), worker.output
 
 
+@pytest.mark.slow
 def test_a_restarted_chief_rejoins_the_running_cluster(tmp_path, data_dir):
   cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % EPOCHS)
   ps, (chief, worker) = cluster.start()
@@ -344,6 +350,7 @@ def test_a_restarted_chief_rejoins_the_running_cluster(tmp_path, data_dir):
   assert accuracy(chief.output) >= 0.9
 
 
+@pytest.mark.slow
 def test_sigterm_to_the_chief_saves_inside_the_epoch(tmp_path, data_dir):
   cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % EPOCHS)
   ps, (chief, worker) = cluster.start()
@@ -376,6 +383,7 @@ def test_sigterm_to_the_chief_saves_inside_the_epoch(tmp_path, data_dir):
   assert accuracy(chief.output) >= 0.9
 
 
+@pytest.mark.slow
 def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
   epochs = 3
   cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=%d' % epochs,
@@ -401,6 +409,7 @@ def test_sync_replicas_aggregate_the_workers_gradients(tmp_path, data_dir):
       for tag in ('loss', 'accuracy')}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant, described_by', [
     ('dropout', 'flags'), ('wide_deep', 'flags'), ('dropout', 'TF_CONFIG')])
 def test_one_worker_with_one_ps_ends_equal_to_one_process(
@@ -445,6 +454,7 @@ def test_one_worker_with_one_ps_ends_equal_to_one_process(
     assert accuracy(worker.output) == accuracy(single.stdout)
 
 
+@pytest.mark.slow
 def test_a_kubeflow_cluster_finishes_without_a_worker_killed_for_good(
     tmp_path, data_dir):
   """1 ps + a chief + 1 worker, as Kubeflow's TFJob describes them."""
@@ -465,6 +475,7 @@ def test_a_kubeflow_cluster_finishes_without_a_worker_killed_for_good(
   assert accuracy(chief.output) >= 0.9
 
 
+@pytest.mark.slow
 def test_a_worker_with_other_settings_is_told_which(tmp_path, data_dir):
   cluster = Cluster(tmp_path, data_dir, 2, *SMALL, '--epochs=3',
                     '--worker_timeout=2')
@@ -488,6 +499,7 @@ def test_a_worker_with_other_settings_is_told_which(tmp_path, data_dir):
   assert_whole_run(cluster, chief.output, 3)
 
 
+@pytest.mark.slow
 def test_a_chief_restarted_with_other_settings_is_told_which(tmp_path,
                                                             data_dir):
   cluster = Cluster(tmp_path, data_dir, 1, *SMALL, '--epochs=%d' % EPOCHS)
@@ -508,6 +520,7 @@ def test_a_chief_restarted_with_other_settings_is_told_which(tmp_path,
       'flags the cluster runs with, or stop every task to change them']
 
 
+@pytest.mark.slow
 def test_a_lost_ps_stops_workers_with_one_line_and_a_restart_resumes(
     tmp_path, data_dir):
   cluster = Cluster(tmp_path, data_dir, 1, *SMALL, '--epochs=%d' % EPOCHS)
@@ -573,6 +586,7 @@ os._exit(0)
 """
 
 
+@pytest.mark.slow
 def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
     tmp_path, data_dir):
   # A CI run lost its ps task in the middle of the chief's save: the save's
@@ -596,6 +610,7 @@ def test_a_ps_lost_during_a_save_is_a_lost_task_and_nothing_waits_for_it(
   assert tf.train.latest_checkpoint(cluster.model_dir).endswith('-1')
 
 
+@pytest.mark.slow
 @pytest.mark.next_tensorflow
 def test_a_worker_without_its_ps_stops_after_the_timeout(tmp_path, data_dir):
   (port,) = free_ports(1)
@@ -638,6 +653,7 @@ def test_bad_cluster_flags_are_one_line_usage_errors(flags, message):
   assert line.startswith('train.py: error: ' + message), line
 
 
+@pytest.mark.slow
 @pytest.mark.next_tensorflow
 def test_a_port_in_use_is_one_line(tmp_path, data_dir):
   with socket.socket() as taken:

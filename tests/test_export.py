@@ -19,8 +19,8 @@ from legacy_dnn import presets
 from legacy_dnn import training
 from legacy_dnn.errors import CheckpointError
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable),
                                'saved_model_cli')
@@ -75,6 +75,7 @@ CLASSIFIERS = sorted(v for v, p in presets.PRESETS.items()
                      if p.head == presets.CLASSES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant', CLASSIFIERS)
 def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
     tmp_path, data_dir, cifar_dir, variant):
@@ -109,6 +110,7 @@ def test_export_agrees_with_evaluate_in_saved_model_cli_and_tf2(
                                 expected.argmax(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant', ['regression', 'wide_deep'])
 def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
                                                                 variant):
@@ -162,6 +164,7 @@ def test_a_regressor_takes_raw_features_and_returns_predictions(tmp_path,
                              rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_the_export_holds_an_inference_graph_only(tmp_path, data_dir):
   cfg = trained(tmp_path, data_dir, 'dropout')
   version = savedmodel.export(cfg, checkpoints.best_model(cfg.model_dir),
@@ -178,6 +181,7 @@ def test_the_export_holds_an_inference_graph_only(tmp_path, data_dir):
                          'ResourceApplyAdam'}, op_types
 
 
+@pytest.mark.slow
 def test_export_script_numbers_versions_and_never_overwrites(tmp_path,
                                                             data_dir):
   cfg = trained(tmp_path, data_dir, 'homl')
@@ -209,6 +213,7 @@ def test_export_script_numbers_versions_and_never_overwrites(tmp_path,
     assert line in shown.stdout, line
 
 
+@pytest.mark.slow
 def test_unusable_export_dir_is_one_line(tmp_path, data_dir):
   cfg = trained(tmp_path, data_dir, 'homl')
   (tmp_path / 'file').write_text('')
@@ -221,6 +226,7 @@ def test_unusable_export_dir_is_one_line(tmp_path, data_dir):
   assert (tmp_path / 'file').read_text() == ''
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_does_not_fit_writes_nothing(tmp_path, data_dir):
   cfg = trained(tmp_path, data_dir, 'homl')
   other = config.for_variant('homl', hidden_units=(4, 4),

@@ -20,8 +20,8 @@ from legacy_dnn import evaluation
 from legacy_dnn import training
 from test_transfer import warm_started
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 # Hands-On ML (1st edition), chapter 10, "Training a DNN Using Plain
 # TensorFlow", as the notebook writes it; data from our IDX reader, which
@@ -136,6 +136,7 @@ def accuracy_line(stdout):
   return re.search(r'^Accuracy: \d\.\d{4}$', stdout, re.M).group(0)
 
 
+@pytest.mark.slow
 def test_evaluate_scores_the_notebooks_checkpoint_as_the_notebook_did(
     notebook):
   data_dir, prefix, accuracy = notebook
@@ -151,6 +152,7 @@ def test_evaluate_scores_the_notebooks_checkpoint_as_the_notebook_did(
   assert accuracy_line(result.stdout) == 'Accuracy: %.4f' % accuracy
 
 
+@pytest.mark.slow
 def test_the_notebooks_checkpoint_becomes_a_keras_model_that_scores_alike(
     notebook, tmp_path):
   data_dir, prefix, accuracy = notebook
@@ -181,6 +183,7 @@ def test_the_notebooks_checkpoint_becomes_a_keras_model_that_scores_alike(
     saved.close()
 
 
+@pytest.mark.slow
 def test_the_notebooks_checkpoint_becomes_an_onnx_file_that_scores_alike(
     notebook, tmp_path):
   data_dir, prefix, accuracy = notebook
@@ -202,6 +205,7 @@ def test_the_notebooks_checkpoint_becomes_an_onnx_file_that_scores_alike(
                                                                 abs=1e-6)
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_notebooks_weights(notebook, tmp_path):
   data_dir, prefix, _ = notebook
   cfg = config.for_variant(
@@ -228,6 +232,7 @@ def test_fine_tuning_starts_from_the_notebooks_weights(notebook, tmp_path):
   assert 'Warm start: hidden1,hidden2 from %s' % prefix in result.stdout
 
 
+@pytest.mark.slow
 def test_our_best_model_restores_into_the_notebook_graph(notebook, tmp_path):
   data_dir = notebook[0]
   cfg = config.for_variant('homl', epochs=2, validation_size=100,
@@ -279,6 +284,7 @@ def readme_recipe():
                    r'(.*?)```', text, re.S).group(1)
 
 
+@pytest.mark.slow
 def test_the_guides_name_mapping_recipe_works(tmp_path, dataset_dir,
                                                monkeypatch):
   monkeypatch.chdir(tmp_path)

@@ -22,8 +22,8 @@ from test_keras_export import ours, random_checkpoint, random_rows
 from test_images import stroke
 from test_predict import render
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 
 @pytest.fixture(scope='module')
@@ -50,6 +50,7 @@ def export_tflite(model_dir, path, quantize, *extra):
   return result.stdout
 
 
+@pytest.mark.slow
 def test_each_quantization_runs_in_litert_as_our_graph_does(trained,
                                                             tmp_path):
   data_dir, model_dir = trained
@@ -84,6 +85,7 @@ def test_each_quantization_runs_in_litert_as_our_graph_does(trained,
   assert sizes['float16'] < 0.55 * sizes['none']
 
 
+@pytest.mark.slow
 def test_the_script_calibrates_on_the_examples_its_seed_draws(trained,
                                                               tmp_path):
   data_dir, model_dir = trained
@@ -107,6 +109,7 @@ def test_the_script_calibrates_on_the_examples_its_seed_draws(trained,
   assert convert(2, 50) != convert(3, 50)  # and another draw another.
 
 
+@pytest.mark.slow
 def test_evaluate_scores_a_tflite_file_against_the_float_model(trained,
                                                                tmp_path):
   data_dir, model_dir = trained
@@ -138,6 +141,7 @@ def assert_file_report(data_dir, model_dir, flag, path, kind, runtime):
                       % runtime, lines[4]), lines[4]
 
 
+@pytest.mark.slow
 def test_a_regressor_with_two_inputs_converts_and_reports_its_mse(tmp_path):
   cfg = config.for_variant('wide_deep', model_dir=str(tmp_path))
   checkpoint = random_checkpoint(cfg, str(tmp_path))
@@ -161,6 +165,7 @@ def test_a_regressor_with_two_inputs_converts_and_reports_its_mse(tmp_path):
                         r'\)', lines[0]), lines[0]
 
 
+@pytest.mark.slow
 def test_predict_with_a_tflite_file_names_the_classes_our_graph_does(
     trained, tmp_path):
   data_dir, model_dir = trained
@@ -180,6 +185,7 @@ def test_predict_with_a_tflite_file_names_the_classes_our_graph_does(
   assert strip(from_lite.stdout) == strip(from_dir.stdout)
 
 
+@pytest.mark.slow
 def test_without_litert_installed_the_line_names_the_extra(trained, tmp_path):
   data_dir, model_dir = trained
   path = str(tmp_path / 'm.tflite')

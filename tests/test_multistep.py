@@ -11,8 +11,8 @@ from conftest import run_script, write_housing
 from legacy_dnn import config
 from legacy_dnn import multistep
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 
 def test_calls_hold_k_consecutive_batches_and_the_rest():
@@ -77,6 +77,7 @@ NETWORKS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant', sorted(NETWORKS))
 def test_every_call_size_trains_the_same_bits_as_one_step_a_call(
     tmp_path, variant):

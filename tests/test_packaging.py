@@ -13,9 +13,11 @@ import pytest
 
 from conftest import REPO
 
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_every_module_of_the_package(tmp_path):
   # Built from a copy of what a build reads: a build/ folder left in the
   # checkout by an earlier build would lend the wheel its files.

@@ -18,8 +18,8 @@ from legacy_dnn import images
 from legacy_dnn import training
 from test_images import bmp, bombs
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 FASHION = data.DATASETS['fashion_mnist']
 RENDERED = 60  # Test images rendered per dataset.
@@ -127,6 +127,7 @@ def predicted(stdout, class_names):
   return result
 
 
+@pytest.mark.slow
 def test_rendered_test_images_are_read_as_evaluate_reads_the_originals(
     model, tmp_path):
   cfg, test_images, classes = model
@@ -145,6 +146,7 @@ def test_rendered_test_images_are_read_as_evaluate_reads_the_originals(
   assert tf.io.decode_png(open(shown, 'rb').read()).shape[0] > 28 * len(paths)
 
 
+@pytest.mark.slow
 def test_an_export_predicts_as_its_model_dir(model, tmp_path):
   cfg, test_images, _ = model
   paths = [render(image, k, str(tmp_path)) for k, image in
@@ -188,6 +190,7 @@ def write_bad_files(folder):
           os.path.join(folder, 'good.png'))
 
 
+@pytest.mark.slow
 def test_each_bad_file_gets_one_line_and_the_others_are_predicted(
     mnist_model, tmp_path):
   cfg = mnist_model[0]
@@ -213,6 +216,7 @@ def cpu_seconds(usage):
   return usage.ru_utime + usage.ru_stime
 
 
+@pytest.mark.slow
 def test_image_bombs_are_refused_from_their_headers_and_cost_nothing(
     mnist_model, tmp_path):
   # Each bomb is at most 400 KB: the PNG is a real one that decodes to
@@ -246,6 +250,7 @@ def test_image_bombs_are_refused_from_their_headers_and_cost_nothing(
       cpu_seconds(usage), cpu_seconds(alone_usage))
 
 
+@pytest.mark.slow
 def test_max_pixels_sets_the_budget(mnist_model, tmp_path):
   _, good = write_bad_files(str(tmp_path))  # 20 x 26 pixels.
   result = run_script('predict.py', '--model_dir=' + mnist_model[0].model_dir,
@@ -280,6 +285,7 @@ def test_no_files_or_two_models_is_a_usage_error(tmp_path):
       'numbered version folder' % tmp_path]
 
 
+@pytest.mark.slow
 def test_a_regressor_is_not_asked_for_images(tmp_path):
   cfg = config.for_variant('cosine', epochs=1, model_dir=str(tmp_path / 'm'),
                            logdir=str(tmp_path / 'logs'))

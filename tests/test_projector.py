@@ -16,8 +16,8 @@ from legacy_dnn import evaluation
 from legacy_dnn import projector
 from legacy_dnn import training
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 PROJECTED = 150
 
@@ -62,6 +62,7 @@ def test_sprite_tiles_the_images_row_by_row():
     projector.sprite(np.zeros((300 * 300, 28, 28, 1), np.float32))
 
 
+@pytest.mark.slow
 def test_tensorboard_shows_the_activations_labels_and_sprites(runs):
   mlp, cnn = runs['mlp'], runs['cnn']
   result, mlp_run = project(mlp)
@@ -124,6 +125,7 @@ def test_fashion_class_names_go_into_the_metadata(tmp_path):
                         '3\tDress\n')
 
 
+@pytest.mark.slow
 def test_an_unknown_layer_or_too_many_images_is_one_line(runs):
   mlp = runs['mlp']
   result = run_script('evaluate.py', '--model_dir=' + mlp.model_dir,
@@ -142,6 +144,7 @@ def test_an_unknown_layer_or_too_many_images_is_one_line(runs):
       'in the range [0, 10000] (see --help)']
 
 
+@pytest.mark.slow
 def test_an_unwritable_logdir_is_one_line(runs, tmp_path):
   mlp = runs['mlp']
   blocked = tmp_path / 'file'

@@ -21,8 +21,8 @@ from legacy_dnn import loop
 from legacy_dnn import sweeps
 from legacy_dnn import training
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 
 def test_grid_is_every_combination_in_order():
@@ -97,6 +97,7 @@ def common_args(tmp_path, data_dir):
               tmp_path / 'sweep')]
 
 
+@pytest.mark.slow
 def test_a_regression_sweep_ranks_by_test_mse_lowest_first(tmp_path):
   folder = write_housing(str(tmp_path / 'housing'))
   # depth=0 is linear regression: no hidden layer at all.
@@ -129,6 +130,7 @@ def test_a_regression_sweep_ranks_by_test_mse_lowest_first(tmp_path):
     assert json.load(f)['settings']['hidden_units'] == []
 
 
+@pytest.mark.slow
 def test_two_by_two_grid(tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir) + [
       '--grid=batch_size=25,50;learning_rate=0.01,0.1']
@@ -199,6 +201,7 @@ def test_two_by_two_grid(tmp_path, dataset_dir):
   assert again.stdout.count('finished already') == 4
 
 
+@pytest.mark.slow
 def test_random_sweep_of_three(tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir) + [
       '--random=3', '--seed=4',
@@ -215,6 +218,7 @@ def test_random_sweep_of_three(tmp_path, dataset_dir):
     assert len(list(csv.DictReader(f))) == 3
 
 
+@pytest.mark.slow
 def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path,
                                                           dataset_dir):
   args = common_args(tmp_path, dataset_dir) + [
@@ -232,6 +236,7 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path,
   assert rows[('1', '1e30')]['status'] == 'failed'
 
 
+@pytest.mark.slow
 def test_interrupted_sweep_resumes_the_unfinished_trial(tmp_path,
                                                         dataset_dir):
   args = common_args(tmp_path, dataset_dir)
@@ -252,6 +257,7 @@ def test_interrupted_sweep_resumes_the_unfinished_trial(tmp_path,
   assert '(resumed)' in again.stdout
 
 
+@pytest.mark.slow
 def test_another_sweep_in_the_same_folder_is_refused(tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir)
   assert run_script('sweep.py', *args, '--grid=epochs=1').returncode == 0
@@ -277,6 +283,7 @@ def _rows(sweep_dir):
     return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_a_claimed_trial_is_left_to_its_process(tmp_path, dataset_dir):
   """Another process (here, this test) holds trial-001's claim: the sweep
   runs the others, and leaves the ranked results to whoever ends the last."""
@@ -298,6 +305,7 @@ def test_a_claimed_trial_is_left_to_its_process(tmp_path, dataset_dir):
   assert len(_rows(tmp_path / 'sweep')) == 3
 
 
+@pytest.mark.slow
 def test_two_sweep_processes_divide_one_folder(tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir) + [
       '--grid=learning_rate=0.01,0.02;batch_size=25,50']
@@ -313,6 +321,7 @@ def test_two_sweep_processes_divide_one_folder(tmp_path, dataset_dir):
              for p in procs)
 
 
+@pytest.mark.slow
 def test_parallel_trials_in_their_own_processes_match_one_by_one(
     tmp_path, dataset_dir):
   grid = '--grid=learning_rate=0.01,0.1;batch_size=25,50'
@@ -366,6 +375,7 @@ def stopped_with_sigterm_pending(pid):
           int(status['ShdPnd'], 16) & (1 << (signal.SIGTERM - 1)) != 0)
 
 
+@pytest.mark.slow
 def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
     tmp_path, dataset_dir):
   args = common_args(tmp_path, dataset_dir)
@@ -405,6 +415,7 @@ def test_an_interrupted_parallel_sweep_resumes_every_unfinished_trial(
   assert len(rows) == 2 and {r['status'] for r in rows} == {'finished'}
 
 
+@pytest.mark.slow
 def test_a_sigterm_while_trials_start_interrupts_them(tmp_path, dataset_dir):
   """The signal comes while the trial processes start, before they could
   have installed their handlers: none of them may go on to train."""
@@ -436,6 +447,7 @@ def in_process_sweep(tmp_path, dataset_dir):
   return run, trials[0]
 
 
+@pytest.mark.slow
 def test_a_signal_before_training_stops_the_trial_after_one_step(
     tmp_path, dataset_dir, monkeypatch, capsys):
   """A SIGTERM while the trial loads its data is kept for the loop."""
@@ -458,6 +470,7 @@ def test_a_signal_before_training_stops_the_trial_after_one_step(
       capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_a_signal_after_training_lets_the_trial_record_its_result(
     tmp_path, dataset_dir, monkeypatch):
   """A SIGTERM while the trial scores its test set: the run is over, so it
@@ -484,6 +497,7 @@ def test_hparams_values_are_numbers_where_every_trial_has_one():
           ] == ['16,16', '8']
 
 
+@pytest.mark.slow
 def test_bad_grid_on_the_command_line_is_one_line(tmp_path):
   result = run_script('sweep.py', '--grid=layers=1,2',
                       '--sweep_dir=%s' % (tmp_path / 's'))

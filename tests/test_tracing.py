@@ -17,8 +17,8 @@ from legacy_dnn import summaries
 from legacy_dnn import training
 from test_training import assert_same_tensors, checkpoint_tensors, small_config
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 TRACE_EVERY = 7
 
@@ -47,6 +47,7 @@ def traced_and_plain(tmp_path_factory):
   return runs
 
 
+@pytest.mark.slow
 def test_traced_steps_change_no_bit(traced_and_plain):
   (traced, _, traced_lines), (plain, _, plain_lines) = (
       traced_and_plain['traced'], traced_and_plain['plain'])
@@ -56,6 +57,7 @@ def test_traced_steps_change_no_bit(traced_and_plain):
   assert len(epoch_lines(traced_lines)) == 6  # 2 epochs, the final lines.
 
 
+@pytest.mark.slow
 def test_tensorboard_lists_the_traced_steps_with_their_kernels(
     traced_and_plain):
   cfg, result, _ = traced_and_plain['traced']

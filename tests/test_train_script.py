@@ -11,12 +11,13 @@ from test_data import _closed_port
 from test_training import assert_same_tensors, checkpoint_tensors
 import pytest
 
-# Starts processes, clusters or tensorboard, or trains for long (setup.cfg).
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 FASHION = data.DATASETS['fashion_mnist'].system_dirs[0]
 
 
+@pytest.mark.slow
 def test_one_epoch_on_real_fashion_mnist(tmp_path):
   assert os.path.isdir(FASHION), (
       '%s is missing: apt-get install dataset-fashion-mnist' % FASHION)
@@ -36,6 +37,7 @@ def test_one_epoch_on_real_fashion_mnist(tmp_path):
   assert re.search(r'^Label: \[\d\]\nPrediction: \[\d\]$', out, re.M)
 
 
+@pytest.mark.slow
 def test_thread_counts_change_the_speed_not_the_results(tmp_path,
                                                        dataset_dir):
   # TensorFlow keeps a process's first thread pools, so one process each.
@@ -73,6 +75,7 @@ def cpu_has(flag):
                for line in f)
 
 
+@pytest.mark.slow
 def test_diverging_loss_is_one_line_and_non_zero(tmp_path, dataset_dir):
   result = run_script('train.py', '--variant=homl', '--learning_rate=1e4',
                       '--data_dir=' + dataset_dir, '--validation_size=100',
@@ -96,6 +99,7 @@ def test_no_data_and_no_network_is_one_line(tmp_path):
   assert 'download failed' in line and 'pass --data_dir' in line
 
 
+@pytest.mark.slow
 def test_download_with_the_wrong_checksum_is_one_line(tmp_path,
                                                       dataset_dir):
   server = serve_folder(dataset_dir)
@@ -115,6 +119,7 @@ def test_download_with_the_wrong_checksum_is_one_line(tmp_path,
   assert os.listdir(cache) == []
 
 
+@pytest.mark.slow
 def test_bad_data_file_is_one_line_naming_it(tmp_path, dataset_dir):
   path = os.path.join(dataset_dir, 't10k-labels-idx1-ubyte.gz')
   with open(path, 'wb') as f:

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import REPO, error_lines, run_python, write_dataset
 
-pytestmark = pytest.mark.slow
+# The tests that start processes, clusters or tensorboard, or train for
+# long are marked slow (setup.cfg); the others are in the quick loop.
 
 EXAMPLES = os.path.join(REPO, 'examples', 'tf1')
 SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith('.py'))
@@ -53,6 +54,7 @@ def test_every_example_is_listed():
                      'nn.py', 'softmax.py', 'xavier.py']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('script', SCRIPTS)
 def test_an_unmodified_tf1_script_runs_and_learns(request, script):
   folder = request.getfixturevalue(
@@ -72,6 +74,7 @@ def test_an_unmodified_tf1_script_runs_and_learns(request, script):
   assert accuracy > 0.9, lines[-5:]
 
 
+@pytest.mark.slow
 def test_flags_reach_a_script_through_tf_app_run(reader):
   result = run_v1(os.path.join(EXAMPLES, 'deep_dropout.py'), '--epochs=1',
                   '--keep_prob=1', cwd=reader)
@@ -92,6 +95,7 @@ def write(folder, name, source):
   return str(path)
 
 
+@pytest.mark.slow
 def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
   helper = write(tmp_path, 'helper.py', 'import tensorflow\n'
                  'NAME = tensorflow.__name__\n')
@@ -119,6 +123,7 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
       str([script, 'a', '--b=1'])]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('source, message', [
     ('import tensorflow as tf\nx = 1\ntf.estimator.Estimator\n',
      r'probe\.py:3: error: tf\.estimator is not available on TensorFlow 2 '
@@ -149,6 +154,7 @@ def test_a_removed_api_or_missing_data_is_one_line(tmp_path, source,
   assert sorted(os.listdir(tmp_path)) in (['probe.py'], ['cache', 'probe.py'])
 
 
+@pytest.mark.slow
 def test_a_scripts_own_error_keeps_its_own_traceback(tmp_path):
   script = write(tmp_path, 'probe.py', 'import tensorflow as tf\n\n'
                  'def f():\n  return 1 / 0\n\nf()\n')
@@ -174,6 +180,7 @@ def test_the_runners_own_usage_errors(tmp_path):
   assert helped.returncode == 0 and 'docs/tf1-code.md' in helped.stdout
 
 
+@pytest.mark.slow
 def test_load_ext_runs_tf1_cells_in_a_real_kernel(reader):
   # Here, not at the top: the quick tests on other TensorFlows collect this
   # module without the test extra's notebook packages.
