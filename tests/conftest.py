@@ -122,15 +122,15 @@ FRESH_VARIABLE = 'LEGACY_DNN_TESTS_FRESH'
 
 
 @pytest.fixture(scope='session', autouse=True)
-def zygote_environment(request, matplotlib_cache):
+def zygote_environment(matplotlib_cache):
   """Fixes the environment this worker's zygote starts in, once
-  matplotlib's cache is set, and starts it in the background where slow
-  tests will run: the quick loop's few script runs (usage errors, mostly)
-  cost less than its TensorFlow import. Stops it at the end."""
+  matplotlib's cache is set, and starts it in the background, the quick
+  loop's too: its script runs that import TensorFlow (usage errors found
+  after the import, a model file checked) cost more than the zygote's one
+  import. Stops it at the end."""
   global _BASE_ENV, _zygote
   folder = None
-  if (not os.environ.get(FRESH_VARIABLE) and
-      any(item.get_closest_marker('slow') for item in request.session.items)):
+  if not os.environ.get(FRESH_VARIABLE):
     # Jupyter kernels too: the zygote's folder holds, once it listens, a
     # python3 kernel spec that forks ipykernel (zygote.kernel_spec_path).
     folder = tempfile.mkdtemp(prefix='zygote')
