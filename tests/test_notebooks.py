@@ -149,9 +149,9 @@ def test_a_notebook_runs_top_to_bottom_in_a_real_kernel(name, tmp_path,
                           re.MULTILINE)) == 2, text
   if name == 'fashion_exam':
     assert 'CIFAR-10 skipped' not in text
-    # validation_size reaches the API's runs: 500 images held out, not the
-    # sources' 5,000 (of CIFAR-10's 800 here, all it has).
-    assert text.count(', 500 validation, ') == 4, text  # small, grid, CIFAR.
+    # validation_size reaches the API's four runs (small, the grid's two
+    # trials, CIFAR-10): 500 images held out, not the sources' 5,000.
+    assert text.count(', 500 validation, ') == 4, text
     assert 'Data: cifar (300 train, 500 validation, 100 test images)' in text
   if name == 'homl_ch10':
     assert re.search(r'Test MSE: MLP [0-9.]+, wide & deep [0-9.]+', text)
