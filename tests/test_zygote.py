@@ -8,6 +8,7 @@ The rest of the suite relies on it: run_script() and the doc pages'
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 
@@ -44,6 +45,24 @@ def test_only_what_is_read_after_start_up_may_differ():
   # A variable the zygote had and the run has not counts too.
   assert zygote.differences({'PATH': '/bin'}, base) == [
       'HOME', 'TF_ENABLE_ONEDNN_OPTS']
+
+
+def test_messages_that_arrive_in_one_read_are_read_one_by_one():
+  # A script that exits at once (--help): the zygote's two lines, its pid
+  # and its status, reached the client in one read, which took them for one
+  # message (a red .ci/run, 2026-12-07). Then one split over two reads.
+  ours, zygotes = socket.socketpair()
+  with ours, zygotes:
+    zygotes.sendall(b'{"pid": 7}\n{"status": 0}\n{"pid":')
+    buffer = bytearray()
+    assert zygote._receive(ours, buffer=buffer)[0] == {'pid': 7}
+    assert zygote._receive(ours, buffer=buffer)[0] == {'status': 0}
+    zygotes.sendall(b' 8}\n')
+    assert zygote._receive(ours, buffer=buffer)[0] == {'pid': 8}
+    assert buffer == b''
+    zygotes.close()
+    with pytest.raises(EOFError):
+      zygote._receive(ours, buffer=buffer)
 
 
 @pytest.mark.slow

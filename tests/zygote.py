@@ -67,20 +67,24 @@ def _send(sock, message, fds=()):
   socket.send_fds(sock, [payload], list(fds))
 
 
-def _receive(sock, want_fds=0):
-  """One JSON line from sock, with up to want_fds file descriptors."""
-  if want_fds:
-    data, fds, _, _ = socket.recv_fds(sock, 1 << 16, want_fds)
-  else:
-    data, fds = sock.recv(1 << 16), []
-  while data and not data.endswith(b'\n'):
-    more = sock.recv(1 << 16)
-    if not more:
-      break
-    data += more
-  if not data:
-    raise EOFError('the zygote closed the connection')
-  return json.loads(data), fds
+def _receive(sock, want_fds=0, buffer=None):
+  """One JSON line from sock, with up to want_fds file descriptors. buffer,
+  a bytearray, keeps what came after that line for the next call on the
+  same connection: a script that exits at once sends its pid and its status
+  in one read."""
+  buffer = bytearray() if buffer is None else buffer
+  fds = []
+  while b'\n' not in buffer:
+    if want_fds and not fds:
+      data, fds, _, _ = socket.recv_fds(sock, 1 << 16, want_fds)
+    else:
+      data = sock.recv(1 << 16)
+    if not data:
+      raise EOFError('the zygote closed the connection')
+    buffer += data
+  line, _, rest = bytes(buffer).partition(b'\n')
+  buffer[:] = rest
+  return json.loads(line), fds
 
 
 def differences(env, zygote_env):
@@ -345,14 +349,15 @@ def start(path, argv, env, cwd, fds):
     sock.connect(path)
     _send(sock, {'argv': [str(a) for a in argv], 'env': env, 'cwd': str(cwd)},
           fds)
-    reply = _receive(sock)[0]
+    buffer = bytearray()
+    reply = _receive(sock, buffer=buffer)[0]
     if 'refused' in reply:
       yield None
       return
     timeout = yield reply['pid']
     sock.settimeout(timeout)
     try:
-      status = _receive(sock)[0]['status']
+      status = _receive(sock, buffer=buffer)[0]['status']
     except socket.timeout:
       raise subprocess.TimeoutExpired(argv, timeout) from None
     yield os.waitstatus_to_exitcode(status)
