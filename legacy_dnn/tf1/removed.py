@@ -11,8 +11,9 @@ GUIDE = 'docs/tf1-code.md'
 TOP_LEVEL = {
     'estimator': 'a session loop (see ' + GUIDE + '), or Keras 3\'s '
                  'Model.fit; tf.estimator left TensorFlow in 2.16',
-    'contrib': 'legacy_dnn.v1 provides tf.contrib.layers and '
-               'tf.contrib.framework.arg_scope',
+    'contrib': 'the parts legacy_dnn.v1 provides: tf.contrib.layers, '
+               'tf.contrib.framework.arg_scope, tf.contrib.rnn and '
+               'tf.contrib.seq2seq.sequence_loss',
 }
 # tf.contrib.<name> -> what replaced it.
 CONTRIB = {
@@ -21,8 +22,6 @@ CONTRIB = {
             'dropout and flatten (tf-slim 1.1 fails on TensorFlow 2.21)',
     'learn': 'a session loop with input_data.read_data_sets (see ' + GUIDE +
              ')',
-    'rnn': 'tf.nn.rnn_cell (tf.compat.v1.nn.rnn_cell)',
-    'seq2seq': 'Keras 3\'s layers',
     'keras': 'Keras 3 (import keras)',
     'data': 'tf.data',
     'distribute': 'tf.distribute',

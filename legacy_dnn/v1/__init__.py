@@ -9,6 +9,10 @@ away, rebuilt with TF 1.15's semantics (legacy_dnn.tf1):
 - tf.contrib.layers (xavier_initializer, variance_scaling_initializer,
   l1/l2_regularizer, fully_connected, batch_norm, dropout, flatten) and
   tf.contrib.framework.arg_scope;
+- tf.nn.rnn_cell and tf.contrib.rnn (BasicRNNCell, BasicLSTMCell, LSTMCell,
+  GRUCell, MultiRNNCell, DropoutWrapper, ResidualWrapper, DeviceWrapper,
+  LSTMStateTuple), which TensorFlow's own tf.nn.dynamic_rnn and its kin
+  run, and tf.contrib.seq2seq.sequence_loss;
 - tf.examples.tutorials.mnist.input_data.read_data_sets.
 
 A removed API not provided here (tf.estimator, tf.contrib.slim, ...) is a
@@ -35,6 +39,7 @@ from legacy_dnn.tf1 import contrib
 from legacy_dnn.tf1 import input_data
 from legacy_dnn.tf1 import layers
 from legacy_dnn.tf1 import removed
+from legacy_dnn.tf1 import rnn_cell
 from legacy_dnn.v1.runner import load_ipython_extension
 from legacy_dnn.v1.runner import unload_ipython_extension
 
@@ -56,6 +61,15 @@ examples = _module(
         __name__ + '.examples.tutorials', None,
         mnist=_module(__name__ + '.examples.tutorials.mnist', None,
                       input_data=input_data)))
+
+
+def _nn_getattr(name):
+  return getattr(_tf.compat.v1.nn, name)
+
+
+# tf.nn is TensorFlow's, but for its cells (Keras 3 took TensorFlow's away).
+nn = _module(__name__ + '.nn', 'tf.nn of TensorFlow 1.15.',
+             rnn_cell=rnn_cell, __getattr__=_nn_getattr)
 
 
 def _compat_getattr(name):
@@ -81,3 +95,6 @@ def __getattr__(name):
 
 def __dir__():
   return sorted(set(dir(_tf.compat.v1)) | set(globals()))
+
+
+nn.__dir__ = lambda: sorted(set(dir(_tf.compat.v1.nn)) | {'rnn_cell'})

@@ -4,7 +4,9 @@ or a notebook's cells (`%load_ext legacy_dnn.v1`).
 Inside that code, and only there, `import tensorflow as tf` gives
 legacy_dnn.v1, and the TF1 modules TensorFlow 2 removed resolve:
 tensorflow.examples.tutorials.mnist.input_data, tensorflow.contrib.layers,
-tensorflow.contrib.framework. The redirection is an __import__ that looks at
+tensorflow.contrib.framework, tensorflow.contrib.rnn,
+tensorflow.contrib.seq2seq and tensorflow.nn.rnn_cell. The redirection is an
+__import__ that looks at
 who imports: the script's (or the notebook's) own namespace, functions
 defined there included. TensorFlow's own modules, and every other module,
 import the real TensorFlow.
@@ -27,6 +29,10 @@ SHIMS = {
     'tensorflow.contrib': 'legacy_dnn.tf1.contrib',
     'tensorflow.contrib.layers': 'legacy_dnn.tf1.contrib.layers',
     'tensorflow.contrib.framework': 'legacy_dnn.tf1.contrib.framework',
+    'tensorflow.contrib.rnn': 'legacy_dnn.tf1.contrib.rnn',
+    'tensorflow.contrib.seq2seq': 'legacy_dnn.tf1.contrib.seq2seq',
+    'tensorflow.nn': 'legacy_dnn.v1:nn',
+    'tensorflow.nn.rnn_cell': 'legacy_dnn.tf1.rnn_cell',
     'tensorflow.examples': 'legacy_dnn.v1:examples',
     'tensorflow.examples.tutorials': 'legacy_dnn.v1:examples.tutorials',
     'tensorflow.examples.tutorials.mnist':
@@ -115,7 +121,7 @@ def load_ipython_extension(ipython):
   _install(ipython.user_global_ns)
   print('TF1 code runs here: `import tensorflow as tf` gives legacy_dnn.v1 '
         '(tf.compat.v1, v2 behaviour off, tf.layers, tf.contrib.layers, '
-        'input_data)')
+        'tf.nn.rnn_cell, input_data)')
 
 
 def unload_ipython_extension(ipython):

@@ -1,12 +1,15 @@
 """tf.contrib of TensorFlow 1.15, as far as the teaching networks used it:
 tf.contrib.layers (initializers, regularizers, fully_connected, batch_norm,
-dropout, flatten) and tf.contrib.framework.arg_scope. Any other part of
+dropout, flatten), tf.contrib.framework.arg_scope, tf.contrib.rnn's cells
+and static RNNs, and tf.contrib.seq2seq.sequence_loss. Any other part of
 tf.contrib is a one-line NotProvidedError naming what replaced it.
 """
 
 from legacy_dnn.tf1 import removed
 from legacy_dnn.tf1.contrib import framework
 from legacy_dnn.tf1.contrib import layers
+from legacy_dnn.tf1.contrib import rnn
+from legacy_dnn.tf1.contrib import seq2seq
 
 
 def __getattr__(name):

@@ -1,0 +1,36 @@
+"""tf.contrib.rnn of TensorFlow 1.15: the core cells (legacy_dnn.tf1.rnn_cell,
+the same classes as tf.nn.rnn_cell) and the static RNN functions, which are
+TensorFlow's own. The rest of contrib.rnn (LayerNormBasicLSTMCell,
+AttentionCellWrapper, the fused and cuDNN cells, ...) is a one-line
+NotProvidedError.
+"""
+
+import tensorflow as tf
+
+from legacy_dnn.tf1 import removed
+# pylint: disable=unused-import
+from legacy_dnn.tf1.rnn_cell import BasicLSTMCell
+from legacy_dnn.tf1.rnn_cell import BasicRNNCell
+from legacy_dnn.tf1.rnn_cell import DeviceWrapper
+from legacy_dnn.tf1.rnn_cell import DropoutWrapper
+from legacy_dnn.tf1.rnn_cell import GRUCell
+from legacy_dnn.tf1.rnn_cell import LayerRNNCell
+from legacy_dnn.tf1.rnn_cell import LSTMCell
+from legacy_dnn.tf1.rnn_cell import LSTMStateTuple
+from legacy_dnn.tf1.rnn_cell import MultiRNNCell
+from legacy_dnn.tf1.rnn_cell import ResidualWrapper
+from legacy_dnn.tf1.rnn_cell import RNNCell
+# pylint: enable=unused-import
+
+static_rnn = tf.compat.v1.nn.static_rnn
+static_bidirectional_rnn = tf.compat.v1.nn.static_bidirectional_rnn
+static_state_saving_rnn = tf.compat.v1.nn.static_state_saving_rnn
+
+
+def __getattr__(name):
+  raise removed.attribute(
+      'tf.contrib.rnn', {}, name,
+      'the cells legacy_dnn.v1 provides in tf.nn.rnn_cell and '
+      'tf.contrib.rnn (BasicRNNCell, BasicLSTMCell, LSTMCell, GRUCell, '
+      'MultiRNNCell, DropoutWrapper, ResidualWrapper), or Keras 3\'s RNN '
+      'layers')
