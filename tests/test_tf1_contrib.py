@@ -1,10 +1,11 @@
-"""tf.contrib.layers and arg_scope of TF 1.15 (legacy_dnn.tf1.contrib).
+"""tf.contrib.layers, arg_scope and seq2seq.sequence_loss of TF 1.15
+(legacy_dnn.tf1.contrib).
 
 No TensorFlow that runs tf.contrib installs on today's Python, and tf-slim
 fails on TensorFlow 2.21, so these check TF 1.15's documented behaviour:
 variable names and collections, the initializers' ranges, the regularizers'
-values, batch_norm's moving averages in both of its update modes, and
-arg_scope's defaults. Each graph is built in a tf.Graph of its own, seeded:
+values, batch_norm's moving averages in both of its update modes,
+arg_scope's defaults, and sequence_loss's reductions against numpy. Each graph is built in a tf.Graph of its own, seeded:
 op determinism, which any test that trains in this process turns on, refuses
 a random op with no seed.
 """
@@ -180,3 +181,66 @@ def test_contrib_parts_not_provided_name_their_replacement():
                            r'conv2d$'):
     layers.conv2d  # pylint: disable=pointless-statement
   assert not hasattr(contrib, 'learn')  # An AttributeError, for hasattr.
+
+
+def _sequence_loss_by_hand(logits, targets, weights):
+  """Each step's softmax cross-entropy times its weight, [batch, time]."""
+  shifted = logits - logits.max(axis=2, keepdims=True)
+  log_softmax = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+  picked = np.take_along_axis(log_softmax, targets[..., None], 2)[..., 0]
+  return -picked * weights
+
+
+@pytest.mark.parametrize('options, reduce', [
+    ({}, lambda c, w: c.sum() / w.sum()),
+    ({'average_across_batch': False}, lambda c, w: c.sum(1) / w.sum(1)),
+    ({'average_across_timesteps': False}, lambda c, w: c.sum(0) / w.sum(0)),
+    ({'average_across_timesteps': False, 'average_across_batch': False},
+     lambda c, w: c),
+    ({'average_across_timesteps': False, 'average_across_batch': False,
+      'sum_over_timesteps': True, 'sum_over_batch': True},
+     lambda c, w: c.sum() / (w != 0).sum()),
+    ({'average_across_timesteps': False, 'sum_over_timesteps': True},
+     lambda c, w: c.sum(0) / w.sum(0)),
+    ({'average_across_batch': False, 'average_across_timesteps': False,
+      'sum_over_batch': True}, lambda c, w: c.sum(0) / (w != 0).sum(0)),
+])
+def test_sequence_loss_reduces_as_tf_1_15_documents(options, reduce):
+  # tf.contrib.seq2seq.sequence_loss of TF 1.15: weighted cross-entropy,
+  # averaged over the weights' sum, or summed over the count of non-zero
+  # weights.
+  from legacy_dnn.tf1.contrib import seq2seq  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(3)
+  logits = rng.normal(size=(3, 4, 5)).astype(np.float32)
+  targets = rng.integers(0, 5, (3, 4)).astype(np.int32)
+  weights = rng.integers(0, 3, (3, 4)).astype(np.float32)
+  weights[:, 0] = 1  # No step of all-zero weights (div_no_nan aside).
+  with graph():
+    loss = seq2seq.sequence_loss(tf.constant(logits), tf.constant(targets),
+                                 tf.constant(weights), **options)
+    with v1.Session() as sess:
+      value = sess.run(loss)
+  expected = reduce(_sequence_loss_by_hand(logits, targets, weights),
+                    weights)
+  np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
+def test_sequence_loss_refuses_what_tf_1_15_refused():
+  from legacy_dnn.tf1.contrib import seq2seq  # pylint: disable=g-import-not-at-top
+  with graph():
+    logits = tf.zeros([2, 3, 4])
+    targets = tf.zeros([2, 3], tf.int32)
+    weights = tf.ones([2, 3])
+    with pytest.raises(ValueError, match=r'Logits must be a \[batch_size x '
+                       r'sequence_length x logits\] tensor'):
+      seq2seq.sequence_loss(logits[0], targets, weights)
+    with pytest.raises(ValueError, match='Targets must be'):
+      seq2seq.sequence_loss(logits, targets[0], weights)
+    with pytest.raises(ValueError, match='average_across_timesteps and '
+                       'sum_over_timesteps cannot be set to True'):
+      seq2seq.sequence_loss(logits, targets, weights,
+                            sum_over_timesteps=True)
+    # All weights zero: 0, not NaN (div_no_nan).
+    with v1.Session() as sess:
+      assert sess.run(seq2seq.sequence_loss(logits, targets,
+                                            tf.zeros([2, 3]))) == 0

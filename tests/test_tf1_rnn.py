@@ -13,6 +13,7 @@ the checkpoint the other wrote.
 """
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -248,3 +249,82 @@ def test_a_checkpoint_restores_into_the_other_implementation(built):
   _, theirs = built['tf']
   np.testing.assert_array_equal(theirs['restored'],
                                 ours['restored_from_self'])
+
+
+def run_v1(*args, cwd):
+  """`python3 -m legacy_dnn.v1 ARGS...` in cwd, forked from the zygote."""
+  return run_python([sys.executable, '-m', 'legacy_dnn.v1'] + list(args),
+                    cwd=cwd)
+
+
+def test_tf1_imports_of_the_cells_find_ours(tmp_path):
+  script = tmp_path / 'probe.py'
+  script.write_text(
+      'import tensorflow as tf\n'
+      'from tensorflow.contrib import rnn\n'
+      'import tensorflow.contrib.rnn as contrib_rnn\n'
+      'from tensorflow.nn import rnn_cell\n'
+      'from tensorflow.contrib.seq2seq import sequence_loss\n'
+      'from tensorflow.contrib.rnn import static_rnn\n'
+      'print(tf.nn.rnn_cell.BasicLSTMCell is rnn.BasicLSTMCell is\n'
+      '      contrib_rnn.BasicLSTMCell is rnn_cell.BasicLSTMCell,\n'
+      '      tf.compat.v1.nn.rnn_cell is rnn_cell,\n'
+      '      static_rnn is tf.nn.static_rnn,\n'
+      '      sequence_loss is tf.contrib.seq2seq.sequence_loss)\n'
+      'print(tf.nn.rnn_cell.BasicLSTMCell.__module__, tf.nn.relu.__name__)\n'
+      'for module, name in ((tf.nn.rnn_cell, "BasicLSTMcell"),\n'
+      '                     (rnn, "GRUcell")):\n'
+      '  try:\n'
+      '    getattr(module, name)\n'
+      '  except AttributeError as e:\n'
+      '    print(type(e).__name__, e)\n')
+  result = run_v1(str(script), cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.splitlines() == [
+      'True True True True',
+      'legacy_dnn.tf1.rnn_cell relu',
+      "AttributeError module 'tf.nn.rnn_cell' has no attribute "
+      "'BasicLSTMcell'; did you mean 'BasicLSTMCell'?",
+      "AttributeError module 'tf.contrib.rnn' has no attribute 'GRUcell'; "
+      "did you mean 'GRUCell'?"]
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'examples', 'tf1')
+
+
+def test_the_char_rnn_example_writes_its_paragraph_back(tmp_path):
+  text = 'every window of ten letters tells the next one.'
+  result = run_v1(os.path.join(EXAMPLES, 'char_rnn.py'), '--text=' + text,
+                  '--steps=200', cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.splitlines()
+  (written,) = [l[len('Written: '):] for l in lines
+                if l.startswith('Written: ')]
+  (accuracy,) = [float(l.split()[-1]) for l in lines
+                 if l.startswith('Accuracy:')]
+  # The first character of each window is the text's own; after it, all but
+  # at most two of 46 are the network's right guesses.
+  assert accuracy >= 0.95, lines
+  assert len(written) == len(text)
+  assert sum(a != b for a, b in zip(written, text)) <= 2, written
+
+
+def test_the_lstm_series_example_learns_the_price(tmp_path):
+  # A CSV as lab 12-5 read it, oldest day first: a generated series.
+  days = np.arange(300)
+  close = 50 + 3 * np.sin(days / 5.0) + 0.02 * days
+  rows = np.stack([close - 0.5, close + 1, close - 1,
+                   1000 + 10 * np.cos(days / 5.0), close], axis=1)
+  np.savetxt(tmp_path / 'prices.csv', rows, delimiter=',')
+  result = run_v1(os.path.join(EXAMPLES, 'lstm_series.py'),
+                  '--csv=prices.csv', '--steps=300', cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.splitlines()
+  (rmse,) = [float(l.split()[-1]) for l in lines
+             if l.startswith('Test RMSE:')]
+  (baseline,) = [float(l.split()[-1]) for l in lines
+                 if l.startswith('Mean-price RMSE:')]
+  # Scaled to [0, 1]: always guessing the mean is off by about 0.3.
+  assert baseline > 0.2
+  assert rmse < baseline / 4, lines

@@ -19,6 +19,9 @@ from conftest import REPO, error_lines, run_python, write_dataset
 
 EXAMPLES = os.path.join(REPO, 'examples', 'tf1')
 SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith('.py'))
+# Those that read MNIST_data/ (test_tf1_rnn.py runs the recurrent ones).
+RNN_SCRIPTS = ['char_rnn.py', 'lstm_series.py']
+MNIST_SCRIPTS = [f for f in SCRIPTS if f not in RNN_SCRIPTS]
 
 
 def run_v1(*args, cwd, timeout=300):
@@ -49,13 +52,14 @@ def large_reader(tmp_path_factory):
 
 
 def test_every_example_is_listed():
-  assert SCRIPTS == ['batch_norm.py', 'cnn.py', 'cnn_layers.py',
-                     'deep_dropout.py', 'ensemble.py', 'homl_ch10.py',
-                     'nn.py', 'softmax.py', 'xavier.py']
+  assert SCRIPTS == ['batch_norm.py', 'char_rnn.py', 'cnn.py',
+                     'cnn_layers.py', 'deep_dropout.py', 'ensemble.py',
+                     'homl_ch10.py', 'lstm_series.py', 'nn.py', 'softmax.py',
+                     'xavier.py']
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('script', SCRIPTS)
+@pytest.mark.parametrize('script', MNIST_SCRIPTS)
 def test_an_unmodified_tf1_script_runs_and_learns(request, script):
   folder = request.getfixturevalue(
       'large_reader' if script == 'softmax.py' else 'reader')
@@ -134,6 +138,14 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
     ('import tensorflow.contrib.learn as learn\n',
      r'probe\.py:1: error: tf\.contrib\.learn is not available .*; use a '
      r'session loop with input_data'),
+    ('import tensorflow as tf\ntf.contrib.rnn.LayerNormBasicLSTMCell(4)\n',
+     r'probe\.py:2: error: tf\.contrib\.rnn\.LayerNormBasicLSTMCell is not '
+     r'available .*; use the cells legacy_dnn\.v1 provides in '
+     r'tf\.nn\.rnn_cell and tf\.contrib\.rnn'),
+    ('from tensorflow.contrib.seq2seq import BasicDecoder\n',
+     r'probe\.py:1: error: tf\.contrib\.seq2seq\.BasicDecoder is not '
+     r'available .*; use Keras 3\'s layers \(legacy_dnn\.v1 provides '
+     r'tf\.contrib\.seq2seq\'s sequence_loss only\)$'),
     ('from tensorflow.contrib.layers import conv2d\n',
      r'probe\.py:1: error: tf\.contrib\.layers\.conv2d is not available '
      r'.*; use tf\.layers\.conv2d$'),

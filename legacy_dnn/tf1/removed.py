@@ -2,6 +2,8 @@
 line that names the API and what replaced it, never a deep AttributeError.
 """
 
+import difflib
+
 from legacy_dnn import errors
 
 # Where to read what is and is not provided.
@@ -50,12 +52,22 @@ class NotProvidedError(errors.UserError, AttributeError):
                      'does not provide it; use %s' % (api, replacement))
 
 
-def attribute(module_name, table, name, provided):
+def attribute(module_name, table, name, provided, tf1_names=None):
   """NotProvidedError for <module_name>.<name>, or AttributeError when
-  name is no TF1 API of that module (a typo, say)."""
+  name is no TF1 API of that module (a typo, say).
+
+  tf1_names, where given, is every name the module had in TF 1.15 besides
+  table's: any other name is an AttributeError that offers the closest of
+  those, as Python offers one for a typo.
+  """
   if name.startswith('__'):
     # Python's own probes (__path__, __wrapped__, ...) get the usual answer.
     return AttributeError('module %r has no attribute %r'
                           % (module_name, name))
+  if tf1_names is not None and name not in table and name not in tf1_names:
+    close = difflib.get_close_matches(name, sorted(set(tf1_names) |
+                                                   set(table)), n=1)
+    return AttributeError('module %r has no attribute %r%s' % (
+        module_name, name, '; did you mean %r?' % close[0] if close else ''))
   return NotProvidedError('%s.%s' % (module_name, name),
                           table.get(name, provided))

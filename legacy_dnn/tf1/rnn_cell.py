@@ -18,6 +18,7 @@ no eager mode; op names inside a cell's scope may differ.
 """
 
 import collections
+import difflib
 import hashlib
 import numbers
 
@@ -680,3 +681,16 @@ class DeviceWrapper(_Wrapper):
   def _call_wrapped_cell(self, inputs, state, cell_call_fn, **kwargs):
     with tf.device(self._device):
       return cell_call_fn(inputs, state, **kwargs)
+
+
+# Every name tf.nn.rnn_cell had in TF 1.15.
+TF1_NAMES = ('BasicLSTMCell', 'BasicRNNCell', 'DeviceWrapper', 'DropoutWrapper',
+             'GRUCell', 'LSTMCell', 'LSTMStateTuple', 'MultiRNNCell',
+             'RNNCell', 'ResidualWrapper')
+
+
+def __getattr__(name):
+  # A typo gets Python's answer under TF1's name, not this module's.
+  close = difflib.get_close_matches(name, TF1_NAMES, n=1)
+  raise AttributeError("module 'tf.nn.rnn_cell' has no attribute %r%s" % (
+      name, '; did you mean %r?' % close[0] if close else ''))

@@ -27,10 +27,29 @@ static_bidirectional_rnn = tf.compat.v1.nn.static_bidirectional_rnn
 static_state_saving_rnn = tf.compat.v1.nn.static_state_saving_rnn
 
 
+# What else tf.contrib.rnn held in TF 1.15: each a NotProvidedError; any other
+# name an AttributeError offering the closest.
+TF1_NAMES = (
+    'AttentionCellWrapper', 'BidirectionalGridLSTMCell', 'CompiledWrapper',
+    'Conv1DLSTMCell', 'Conv2DLSTMCell', 'Conv3DLSTMCell', 'ConvLSTMCell',
+    'CoupledInputForgetGateLSTMCell', 'CudnnCompatibleGRUCell',
+    'CudnnCompatibleLSTMCell', 'EmbeddingWrapper', 'FusedRNNCell',
+    'FusedRNNCellAdaptor', 'GLSTMCell', 'GRUBlockCell', 'GRUBlockCellV2',
+    'GridLSTMCell', 'HighwayWrapper', 'IndRNNCell', 'IndyGRUCell',
+    'IndyLSTMCell', 'InputProjectionWrapper', 'IntersectionRNNCell',
+    'LayerNormBasicLSTMCell', 'LayerNormLSTMCell', 'LSTMBlockCell',
+    'LSTMBlockFusedCell', 'LSTMBlockWrapper', 'MinimalRNNCell', 'NASCell',
+    'NTMCell', 'OutputProjectionWrapper', 'PhasedLSTMCell', 'SRUCell',
+    'TimeFreqLSTMCell', 'TimeReversedFusedRNN', 'UGRNNCell',
+    'best_effort_input_batch_size', 'stack_bidirectional_dynamic_rnn',
+    'stack_bidirectional_rnn', 'transpose_batch_time')
+
+
 def __getattr__(name):
   raise removed.attribute(
       'tf.contrib.rnn', {}, name,
       'the cells legacy_dnn.v1 provides in tf.nn.rnn_cell and '
       'tf.contrib.rnn (BasicRNNCell, BasicLSTMCell, LSTMCell, GRUCell, '
       'MultiRNNCell, DropoutWrapper, ResidualWrapper), or Keras 3\'s RNN '
-      'layers')
+      'layers',
+      TF1_NAMES + tuple(n for n in globals() if not n.startswith('_')))

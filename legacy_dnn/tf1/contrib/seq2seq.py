@@ -75,8 +75,23 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True,
     return crossent
 
 
+# What else tf.contrib.seq2seq held in TF 1.15: each a NotProvidedError;
+# any other name an AttributeError offering the closest.
+TF1_NAMES = (
+    'AttentionMechanism', 'AttentionWrapper', 'AttentionWrapperState',
+    'BahdanauAttention', 'BahdanauMonotonicAttention', 'BasicDecoder',
+    'BasicDecoderOutput', 'BeamSearchDecoder', 'BeamSearchDecoderOutput',
+    'BeamSearchDecoderState', 'CustomHelper', 'Decoder',
+    'FinalBeamSearchDecoderOutput', 'GreedyEmbeddingHelper', 'Helper',
+    'InferenceHelper', 'LuongAttention', 'LuongMonotonicAttention',
+    'SampleEmbeddingHelper', 'ScheduledEmbeddingTrainingHelper',
+    'ScheduledOutputTrainingHelper', 'SequenceLoss', 'TrainingHelper',
+    'dynamic_decode', 'gather_tree', 'hardmax', 'monotonic_attention',
+    'safe_cumprod', 'sequence_loss', 'tile_batch')
+
+
 def __getattr__(name):
   raise removed.attribute(
       'tf.contrib.seq2seq', {}, name,
       'Keras 3\'s layers (legacy_dnn.v1 provides tf.contrib.seq2seq\'s '
-      'sequence_loss only)')
+      'sequence_loss only)', TF1_NAMES)
