@@ -114,6 +114,22 @@ def test_a_fashion_folder_without_files_reads_debians_fashion_mnist(
   assert (sets.train.num_examples, sets.test.num_examples) == (55000, 10000)
 
 
+def test_only_the_folders_own_name_says_fashion(tmp_path):
+  # pylint: disable=protected-access
+  def dataset(path):
+    return input_data._dataset_for(str(path)).name
+  project = tmp_path / 'fashion-project'
+  assert dataset(project / 'MNIST_data') == 'mnist'
+  assert dataset(project / 'MNIST_data' / '') == 'mnist'
+  assert dataset(tmp_path / 'data' / 'fashion') == 'fashion_mnist'
+  assert dataset(tmp_path / 'Fashion_MNIST') == 'fashion_mnist'
+  # A link named MNIST_data to a Fashion-MNIST folder, as docs/tf1-code.md
+  # makes one to Debian's.
+  (tmp_path / 'fashion-mnist').mkdir()
+  (tmp_path / 'MNIST_data').symlink_to(tmp_path / 'fashion-mnist')
+  assert dataset(tmp_path / 'MNIST_data') == 'fashion_mnist'
+
+
 def test_a_train_dir_without_the_files_is_one_line(tmp_path):
   empty = tmp_path / 'served'
   empty.mkdir()

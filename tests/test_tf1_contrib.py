@@ -244,3 +244,26 @@ def test_sequence_loss_refuses_what_tf_1_15_refused():
     with v1.Session() as sess:
       assert sess.run(seq2seq.sequence_loss(logits, targets,
                                             tf.zeros([2, 3]))) == 0
+
+
+def test_batch_normalization_fused_falls_back_where_the_kernel_cannot_run():
+  # TF 1.15's tf.layers.batch_normalization(fused=True) on a 2-D input, or on
+  # a 4-D one normalized along a non-channel axis, used the unfused ops.
+  from legacy_dnn.tf1 import layers as core  # pylint: disable=g-import-not-at-top
+  with graph():
+    flat = v1.placeholder(tf.float32, [None, 4])
+    image = v1.placeholder(tf.float32, [None, 5, 5, 3])
+    ops = lambda: {op.type for op in v1.get_default_graph().get_operations()}
+    core.batch_normalization(flat, fused=True, training=True)
+    core.batch_normalization(image, axis=2, fused=True, training=True)
+    assert not {t for t in ops() if t.startswith('FusedBatchNorm')}
+    core.batch_normalization(image, fused=True, training=True)
+    assert {t for t in ops() if t.startswith('FusedBatchNorm')}
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    out = core.batch_normalization(flat, fused=True, training=True,
+                                   name='again')
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      np.testing.assert_allclose(sess.run(out, {flat: x}),
+                                 (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3),
+                                 rtol=1e-5)

@@ -235,3 +235,52 @@ def test_load_ext_runs_tf1_cells_in_a_real_kernel(reader):
                  if l.startswith('Accuracy:')]
   assert accuracy > 0.9
   assert outputs[2] == 'True tensorflow\n'
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_script_is_130_and_one_line(tmp_path):
+  # A real SIGINT, sent by the script to itself once it is running: Python
+  # turns it into a KeyboardInterrupt where the script is.
+  script = write(tmp_path, 'probe.py',
+                 'import os, signal, time\n'
+                 'import tensorflow as tf\n'
+                 'print("running", flush=True)\n'
+                 'os.kill(os.getpid(), signal.SIGINT)\n'
+                 'time.sleep(60)\n')
+  result = run_v1(script, cwd=tmp_path)
+  assert result.returncode == 130, result.stderr[-3000:]
+  assert result.stdout == 'running\n'
+  # Python runs the handler at the kill's line, or at the next one's start.
+  (line,) = error_lines(result.stderr)
+  assert re.fullmatch(re.escape(script) + ':[45]: interrupted', line), line
+
+
+@pytest.mark.slow
+def test_a_tf1_name_we_lack_is_one_line_and_a_typo_is_pythons_error(
+    tmp_path):
+  script = write(tmp_path, 'probe.py',
+                 'import tensorflow as tf\n'
+                 'for module, name in ((tf.layers, "denze"),\n'
+                 '                     (tf.contrib.layers, "fully_conected"),\n'
+                 '                     (tf.contrib.layers, "conv2d")):\n'
+                 '  try:\n'
+                 '    getattr(module, name)\n'
+                 '  except AttributeError as e:\n'
+                 '    print(type(e).__name__, e)\n'
+                 'x = tf.placeholder(tf.float32, [None, 8, 8, 1])\n'
+                 'tf.layers.conv2d_transpose(x, 4, 3)\n')
+  result = run_v1(script, cwd=tmp_path)
+  assert result.returncode == 1
+  assert result.stdout.splitlines() == [
+      "AttributeError module 'tf.layers' has no attribute 'denze'; did you "
+      "mean 'dense'?",
+      "AttributeError module 'tf.contrib.layers' has no attribute "
+      "'fully_conected'; did you mean 'fully_connected'?",
+      'NotProvidedError tf.contrib.layers.conv2d is not available on '
+      'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '
+      'tf.layers.conv2d']
+  assert error_lines(result.stderr) == [
+      '%s:10: error: tf.layers.conv2d_transpose is not available on '
+      'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '
+      'tf.nn.conv2d_transpose with variables of your own (tf.get_variable), '
+      'or Keras 3\'s layer' % script]

@@ -133,9 +133,13 @@ class DataSet:
 
 def _dataset_for(train_dir):
   """Fashion-MNIST for a folder named for it (TF1 users pointed the MNIST
-  reader at 'data/fashion'), else MNIST."""
-  return data.DATASETS['fashion_mnist' if 'fashion' in os.path.abspath(
-      train_dir).lower() else 'mnist']
+  reader at 'data/fashion'; a link named MNIST_data to Debian's
+  fashion-mnist folder counts too), else MNIST. The folder's own name
+  only: 'fashion' in a parent's name ('~/fashion-project/MNIST_data') says
+  nothing of what the folder is for."""
+  name = os.path.basename(os.path.realpath(train_dir))
+  return data.DATASETS['fashion_mnist' if 'fashion' in name.lower()
+                       else 'mnist']
 
 
 def _locate(train_dir, source_url):

@@ -288,10 +288,11 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3,
   moving averages' updates into UPDATE_OPS, which the caller runs with its
   train op, as TF1 required; otherwise the moving averages normalize.
 
-  fused=None uses the fused kernel for 4-D inputs normalized along their
-  channels, as TF1 did (its moving variance then follows the batch's
+  fused=None or True uses the fused kernel for 4-D inputs normalized along
+  their channels, as TF1 did (its moving variance then follows the batch's
   variance with Bessel's correction, the unfused path's without), and the
-  unfused ops otherwise.
+  unfused ops otherwise: TF 1.15's tf.layers fell back where the fused
+  kernel could not be used, even when asked for it.
   """
   del renorm_clipping, renorm_momentum
   for argument, value in (('renorm', renorm),
@@ -325,11 +326,7 @@ def batch_normalization_here(inputs, axis=-1, momentum=0.99, epsilon=1e-3,
   rank = inputs.shape.rank
   axis = axis % rank
   fmt = {3: 'NHWC', 1: 'NCHW'}.get(axis) if rank == 4 else None
-  if fused and fmt is None:
-    raise ValueError('fused batch normalization needs 4-D inputs normalized '
-                     'along axis 1 or 3; this is %d-D along axis %d'
-                     % (rank, axis))
-  fused = fmt is not None if fused is None else bool(fused)
+  fused = fmt is not None and fused is not False
   dtype = _dtype(inputs)
   n = inputs.shape[axis]
   gamma = (_get('gamma', [n], dtype, gamma_initializer, gamma_regularizer,
@@ -412,3 +409,38 @@ def _batch_norm(inputs, axis, gamma, beta, moving_mean, moving_variance,
       inputs, broadcast(tf.convert_to_tensor(mean)),
       broadcast(tf.convert_to_tensor(variance)), broadcast(beta),
       broadcast(gamma), epsilon)
+
+
+# tf.layers of TF 1.15 that this module does not provide -> what to use.
+NOT_PROVIDED = {
+    name: 'tf.nn.%s%s, or Keras 3\'s layer' % (
+        op, ' with variables of your own (tf.get_variable)'
+        if 'conv' in op else '') for name, op in (
+            ('conv1d', 'conv1d'), ('conv2d_transpose', 'conv2d_transpose'),
+            ('conv3d', 'conv3d'), ('conv3d_transpose', 'conv3d_transpose'),
+            ('separable_conv1d', 'separable_conv2d'),
+            ('separable_conv2d', 'separable_conv2d'),
+            ('max_pooling1d', 'max_pool1d'), ('max_pooling3d', 'max_pool3d'),
+            ('average_pooling1d', 'avg_pool1d'),
+            ('average_pooling3d', 'avg_pool3d'))}
+NOT_PROVIDED.update({
+    name: replacement for names, replacement in (
+        (('Layer', 'Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose',
+          'Conv3DTranspose', 'SeparableConv1D', 'SeparableConv2D',
+          'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D',
+          'AveragePooling2D', 'AveragePooling3D', 'Dropout', 'Flatten',
+          'BatchNormalization', 'InputSpec'),
+         'the tf.layers function of the same name (tf.layers.dense for '
+         'Dense), called again with name= and reuse=True to share its '
+         'variables'),
+        (('experimental',), 'Keras 3'))
+    for name in names})
+
+
+def __getattr__(name):
+  # What TF 1.15's tf.layers had: one line naming it; a typo: Python's
+  # answer, under TF1's name, with the closest name there is.
+  provided = ('average_pooling2d', 'batch_normalization', 'conv2d', 'dense',
+              'dropout', 'flatten', 'max_pooling2d')
+  raise removed.attribute('tf.layers', NOT_PROVIDED, name, '',
+                          tf1_names=provided)

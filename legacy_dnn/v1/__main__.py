@@ -11,7 +11,8 @@ USAGE = ('usage: python -m legacy_dnn.v1 SCRIPT.py [ARGS...]\n\n'
          'Runs a TensorFlow 1.x script as written: inside it, `import '
          'tensorflow as tf`\ngives tf.compat.v1 with TensorFlow 2\'s '
          'behaviour off, plus tf.layers,\ntf.contrib.layers, '
-         'tf.contrib.framework.arg_scope and\n'
+         'tf.contrib.framework.arg_scope, the RNN cells of\ntf.nn.rnn_cell '
+         'and tf.contrib.rnn, tf.contrib.seq2seq.sequence_loss and\n'
          'tensorflow.examples.tutorials.mnist.input_data (docs/tf1-code.md). '
          'ARGS go to\nthe script (sys.argv[1:], tf.app.flags).\n')
 PROG = 'python -m legacy_dnn.v1'
@@ -25,12 +26,15 @@ def main(argv):
   if not os.path.isfile(path):
     print('%s: error: %s: no such file' % (PROG, path), file=sys.stderr)
     return 2
-  from legacy_dnn.v1 import runner  # pylint: disable=g-import-not-at-top
   try:
+    from legacy_dnn.v1 import runner  # pylint: disable=g-import-not-at-top
     return runner.run_script(path, argv[2:])
   except errors.UserError as e:
     print('%s: error: %s' % (PROG, e), file=sys.stderr)
     return 1
+  except KeyboardInterrupt:  # While TensorFlow loads, before the script.
+    print('%s: interrupted' % PROG, file=sys.stderr)
+    return 130
 
 
 if __name__ == '__main__':

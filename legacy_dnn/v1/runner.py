@@ -152,7 +152,7 @@ def run_script(path, args):
     Its exit status: 0, the status it exits with, or 1 for an exception,
     which is printed as Python would print it from the script's first frame
     on; a UserError (a removed API, a data file) as one line naming the
-    script's line.
+    script's line. Ctrl-C (KeyboardInterrupt) is 130 and one line.
   """
   try:
     with open(path, 'rb') as f:
@@ -184,6 +184,11 @@ def run_script(path, args):
     print('%s: error: %s' % (_where(e.__traceback__, path), e),
           file=sys.stderr)
     return 1
+  except KeyboardInterrupt as e:
+    # Ctrl-C is the user's own doing: where it stopped, and a shell's status
+    # for SIGINT, not a traceback.
+    print('%s: interrupted' % _where(e.__traceback__, path), file=sys.stderr)
+    return 130
   except BaseException as e:  # pylint: disable=broad-except
     traceback.print_exception(type(e), e, _script_frames(e.__traceback__,
                                                          path))

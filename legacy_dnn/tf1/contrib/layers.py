@@ -30,7 +30,15 @@ REPLACEMENTS = {
     'optimize_loss': 'a tf.train optimizer\'s minimize()',
     'embed_sequence': 'tf.nn.embedding_lookup',
     'layer_norm': 'Keras 3\'s LayerNormalization',
+    'apply_regularization': 'tf.add_n of the regularizers\' values, or of '
+                            'tf.get_collection(tf.GraphKeys.'
+                            'REGULARIZATION_LOSSES)',
 }
+REPLACEMENTS.update(
+    (name, 'tf.summary.histogram and tf.summary.scalar')
+    for name in ('summarize_activation', 'summarize_activations',
+                 'summarize_collection', 'summarize_tensor',
+                 'summarize_tensors'))
 
 
 def variance_scaling_initializer(factor=2.0, mode='FAN_IN', uniform=False,
@@ -322,7 +330,40 @@ def flatten(inputs, outputs_collections=None, scope=None):
     return _named_outputs(outputs_collections, core.flatten_here(inputs))
 
 
+# What else tf.contrib.layers held in TF 1.15: each a NotProvidedError; any
+# other name an AttributeError offering the closest.
+TF1_NAMES = (
+    'GDN', 'OPTIMIZER_CLS_NAMES', 'OPTIMIZER_SUMMARIES', 'RevBlock',
+    'apply_regularization', 'avg_pool3d', 'bias_add', 'bow_encoder',
+    'bucketized_column', 'check_feature_columns', 'conv1d', 'conv2d_in_plane',
+    'conv2d_transpose', 'conv3d', 'conv3d_transpose', 'convolution',
+    'convolution1d', 'convolution2d_in_plane', 'convolution2d_transpose',
+    'convolution3d', 'convolution3d_transpose',
+    'create_feature_spec_for_parsing', 'crossed_column', 'dense_to_sparse',
+    'elu', 'embedding_column', 'embedding_lookup_unique', 'gdn',
+    'group_norm', 'images_to_sequence', 'infer_real_valued_columns',
+    'input_from_feature_columns', 'instance_norm',
+    'joint_weighted_sum_from_feature_columns', 'l1_l2_regularizer',
+    'legacy_fully_connected', 'legacy_linear', 'legacy_relu',
+    'make_place_holder_tensors_for_base_features', 'max_pool3d', 'maxout',
+    'multi_class_target', 'one_hot_column', 'one_hot_encoding',
+    'parse_feature_columns_from_examples',
+    'parse_feature_columns_from_sequence_examples', 'real_valued_column',
+    'recompute_grad', 'regression_target', 'relu', 'relu6', 'repeat',
+    'rev_block', 'safe_embedding_lookup_sparse', 'scale_gradient',
+    'scattered_embedding_column', 'separable_conv2d',
+    'separable_convolution2d', 'sequence_input_from_feature_columns',
+    'sequence_to_images', 'shared_embedding_columns', 'softmax',
+    'sparse_column_with_hash_bucket', 'sparse_column_with_integerized_feature',
+    'sparse_column_with_keys', 'sparse_column_with_vocabulary_file',
+    'spatial_softmax', 'stack', 'sum_regularizer', 'summarize_activation',
+    'summarize_activations', 'summarize_collection', 'summarize_tensor',
+    'summarize_tensors', 'transform_features', 'unit_norm',
+    'weighted_sparse_column', 'weighted_sum_from_feature_columns')
+
+
 def __getattr__(name):
   raise removed.attribute(
       'tf.contrib.layers', REPLACEMENTS, name,
-      'the tf.layers functions, which legacy_dnn.v1 provides')
+      'the tf.layers functions, which legacy_dnn.v1 provides',
+      TF1_NAMES + tuple(n for n in globals() if not n.startswith('_')))
