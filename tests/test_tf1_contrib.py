@@ -267,3 +267,28 @@ def test_batch_normalization_fused_falls_back_where_the_kernel_cannot_run():
       np.testing.assert_allclose(sess.run(out, {flat: x}),
                                  (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3),
                                  rtol=1e-5)
+
+
+@pytest.mark.parametrize('fused, updates_collections, rank', [
+    (True, None, 4), (True, UPDATE_OPS, 2), (False, None, 2),
+    (True, UPDATE_OPS, 4)])
+def test_batch_norm_puts_param_regularizers_losses_on_every_path(
+    fused, updates_collections, rank):
+  # TF 1.15's contrib batch_norm: param_regularizers={'beta': f, 'gamma': g}
+  # adds f(beta) and g(gamma) to REGULARIZATION_LOSSES, fused or not.
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 3] if rank == 2 else
+                       [None, 2, 2, 3])
+    layers.batch_norm(
+        x, scale=True, fused=fused, updates_collections=updates_collections,
+        param_initializers={'beta': v1.constant_initializer(2.0),
+                            'gamma': v1.constant_initializer(3.0)},
+        param_regularizers={'beta': layers.l2_regularizer(0.5),
+                            'gamma': layers.l1_regularizer(0.25)})
+    losses = v1.get_collection(v1.GraphKeys.REGULARIZATION_LOSSES)
+    assert len(losses) == 2
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      # l2: 0.5 * sum(beta^2) / 2; l1: 0.25 * sum(|gamma|).
+      assert sorted(sess.run(losses)) == pytest.approx(
+          sorted([0.5 * 3 * 4.0 / 2, 0.25 * 3 * 3.0]))

@@ -216,8 +216,8 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
     if fused and rank in (2, 4) and (rank == 2 or
                                      updates_collections is not UPDATE_OPS):
       outputs = _fused(inputs, decay, center, scale, epsilon, initializers,
-                       updates_collections, is_training, trainable,
-                       data_format)
+                       regularizers, updates_collections, is_training,
+                       trainable, data_format)
     elif updates_collections is UPDATE_OPS:
       outputs = core.batch_normalization_here(
           inputs, axis=1 if data_format == NCHW else -1, momentum=decay,
@@ -230,22 +230,26 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
           trainable=trainable, fused=None if fused and rank == 4 else False)
     else:
       outputs = _unfused(inputs, decay, center, scale, epsilon, initializers,
-                         updates_collections, is_training, trainable,
-                         data_format)
+                         regularizers, updates_collections, is_training,
+                         trainable, data_format)
     if activation_fn is not None:
       outputs = activation_fn(outputs)
     return _named_outputs(outputs_collections, outputs)
 
 
-def _parameters(n, dtype, center, scale, initializers, trainable):
-  """beta and gamma (constants where not learned), then the moving
-  statistics, created in that order as contrib created them."""
+def _parameters(n, dtype, center, scale, initializers, regularizers,
+                trainable):
+  """beta and gamma (constants where not learned; their regularizers'
+  losses into REGULARIZATION_LOSSES), then the moving statistics, created
+  in that order as contrib created them."""
   beta = (tf.compat.v1.get_variable(
       'beta', [n], dtype, initializers.get('beta', tf.zeros_initializer()),
-      trainable=trainable) if center else tf.constant(0.0, dtype, [n]))
+      regularizer=regularizers.get('beta'), trainable=trainable)
+          if center else tf.constant(0.0, dtype, [n]))
   gamma = (tf.compat.v1.get_variable(
       'gamma', [n], dtype, initializers.get('gamma', tf.ones_initializer()),
-      trainable=trainable) if scale else tf.constant(1.0, dtype, [n]))
+      regularizer=regularizers.get('gamma'), trainable=trainable)
+           if scale else tf.constant(1.0, dtype, [n]))
   moving = core.moving_statistics(
       n, dtype, initializers.get('moving_mean', tf.zeros_initializer()),
       initializers.get('moving_variance', tf.ones_initializer()))
@@ -273,7 +277,7 @@ def _updated(outputs, moving, batch, decay, updates_collections,
   return outputs
 
 
-def _fused(inputs, decay, center, scale, epsilon, initializers,
+def _fused(inputs, decay, center, scale, epsilon, initializers, regularizers,
            updates_collections, is_training, trainable, data_format):
   original = inputs
   if inputs.shape.rank == 2:
@@ -282,7 +286,8 @@ def _fused(inputs, decay, center, scale, epsilon, initializers,
                         else [-1, channels, 1, 1])
   n = inputs.shape[-1 if data_format == NHWC else 1]
   beta, gamma, moving_mean, moving_variance = _parameters(
-      n, inputs.dtype.base_dtype, center, scale, initializers, trainable)
+      n, inputs.dtype.base_dtype, center, scale, initializers, regularizers,
+      trainable)
   outputs, mean, variance = core.fused_normalize(
       inputs, gamma, beta, moving_mean, moving_variance, epsilon,
       is_training, data_format)
@@ -296,12 +301,13 @@ def _fused(inputs, decay, center, scale, epsilon, initializers,
 
 
 def _unfused(inputs, decay, center, scale, epsilon, initializers,
-             updates_collections, is_training, trainable, data_format):
+             regularizers, updates_collections, is_training, trainable,
+             data_format):
   rank = inputs.shape.rank
   axis = 1 if data_format == NCHW and rank > 2 else rank - 1
   beta, gamma, moving_mean, moving_variance = _parameters(
       inputs.shape[axis], inputs.dtype.base_dtype, center, scale,
-      initializers, trainable)
+      initializers, regularizers, trainable)
   batch = tf.nn.moments(inputs, [i for i in range(rank) if i != axis])
   mean, variance = core.smart_cond(is_training, lambda: batch,
                                    lambda: (moving_mean, moving_variance))
