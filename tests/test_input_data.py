@@ -160,3 +160,48 @@ def test_a_corrupt_file_and_a_bad_validation_size_are_one_line(tmp_path):
   with pytest.raises(DataError, match='t10k-labels-idx1-ubyte.gz: named .gz '
                                       'but is not gzip data'):
     input_data.read_data_sets(folder)
+
+
+def test_the_mechanics_101_model_is_tf_1_15s():
+  # tensorflow.examples.tutorials.mnist.mnist of TF 1.15: its variables'
+  # names, shapes and initial values, its loss, train op and hit count.
+  from legacy_dnn.tf1 import mnist_tutorial as mnist  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  with tf.Graph().as_default():
+    v1.set_random_seed(0)
+    images = v1.placeholder(tf.float32, [None, mnist.IMAGE_PIXELS])
+    labels = v1.placeholder(tf.int32, [None])
+    logits = mnist.inference(images, 40, 20)
+    loss = mnist.loss(logits, labels)
+    train_op = mnist.training(loss, 0.05)
+    hits = mnist.evaluation(logits, labels)
+    assert [(v.op.name, v.shape.as_list()) for v in v1.global_variables()] == [
+        ('hidden1/weights', [784, 40]), ('hidden1/biases', [40]),
+        ('hidden2/weights', [40, 20]), ('hidden2/biases', [20]),
+        ('softmax_linear/weights', [20, 10]), ('softmax_linear/biases', [10]),
+        ('global_step', [])]
+    assert [s.op.name for s in v1.get_collection(v1.GraphKeys.SUMMARIES)
+            ] == ['loss']
+    rng = np.random.default_rng(0)
+    x = rng.random((50, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 50).astype(np.int32)
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      variables = sess.run(v1.trainable_variables())
+      for weights, fan_in in zip(variables[::2], (784, 40, 20)):
+        # Truncated normal: within two standard deviations of 0.
+        stddev = 1 / np.sqrt(fan_in)
+        assert np.abs(weights).max() <= 2 * stddev
+        assert weights.std() == pytest.approx(0.88 * stddev, rel=0.1)
+      assert all((b == 0).all() for b in variables[1::2])
+      value, count, out = sess.run([loss, hits, logits],
+                                   {images: x, labels: y})
+      shifted = out - out.max(1, keepdims=True)
+      log_softmax = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+      assert value == pytest.approx(-log_softmax[np.arange(50), y].mean(),
+                                    rel=1e-5)
+      assert count == (out.argmax(1) == y).sum()
+      for _ in range(3):
+        sess.run(train_op, {images: x, labels: y})
+      assert sess.run(v1.global_variables()[-1]) == 3  # global_step.
+      assert sess.run(loss, {images: x, labels: y}) < value

@@ -101,30 +101,68 @@ def write(folder, name, source):
 
 @pytest.mark.slow
 def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
-  helper = write(tmp_path, 'helper.py', 'import tensorflow\n'
-                 'NAME = tensorflow.__name__\n')
-  del helper
+  # The program's own modules and packages, in the script's folder, see
+  # TF1; a module from elsewhere, or an environment kept in that folder,
+  # TensorFlow 2.
+  source = 'import tensorflow\nNAME = tensorflow.__name__\n'
+  write(tmp_path, 'helper.py', source)
+  (tmp_path / 'nets').mkdir()
+  write(tmp_path / 'nets', '__init__.py', '')
+  write(tmp_path / 'nets', 'deep.py',
+        source + 'from tensorflow.examples.tutorials.mnist import mnist\n'
+        'from tensorflow.contrib import rnn\n'
+        'NAME += " " + mnist.__name__ + " " + rnn.__name__\n')
+  elsewhere = tmp_path.parent / (tmp_path.name + '_lib')
+  elsewhere.mkdir()
+  write(elsewhere, 'library.py', source)
+  site = tmp_path / '.venv' / 'lib' / 'site-packages'
+  site.mkdir(parents=True)
+  write(site, 'installed.py', source)
   script = write(
       tmp_path, 'probe.py',
       'import sys\n'
+      'sys.path[1:1] = [%r, %r]\n'
       'import tensorflow as tf\n'
       'import tensorflow.compat.v1 as v1\n'
       'from tensorflow.contrib.layers import fully_connected\n'
       'from tensorflow.examples.tutorials.mnist import input_data\n'
-      'import helper\n'
+      'import helper, library, installed\n'
+      'from nets import deep\n'
       'print(tf.__name__, v1.__name__, fully_connected.__module__,\n'
-      '      input_data.__name__, helper.NAME)\n'
+      '      input_data.__name__)\n'
+      'print(helper.NAME, "|", deep.NAME)\n'
+      'print(library.NAME, installed.NAME)\n'
       'print(sys.modules["tensorflow"].__name__, tf.executing_eagerly())\n'
       'print(tf.layers.dense.__module__, tf.compat.v1.layers is tf.layers)\n'
-      'print(sys.argv)\n')
+      'print(sys.argv)\n' % (str(elsewhere), str(site)))
   result = run_v1(script, 'a', '--b=1', cwd=tmp_path)
   assert result.returncode == 0, result.stderr
   assert result.stdout.splitlines() == [
       'legacy_dnn.v1 legacy_dnn.v1 legacy_dnn.tf1.contrib.layers '
-      'legacy_dnn.tf1.input_data tensorflow',
+      'legacy_dnn.tf1.input_data',
+      'legacy_dnn.v1 | legacy_dnn.v1 legacy_dnn.tf1.mnist_tutorial '
+      'legacy_dnn.tf1.contrib.rnn',
+      'tensorflow tensorflow',
       'tensorflow False',
       'legacy_dnn.tf1.layers True',
       str([script, 'a', '--b=1'])]
+
+
+@pytest.mark.slow
+def test_a_program_of_two_files_runs_and_learns(reader):
+  # examples/tf1/feed: train.py imports model.py beside it, which builds
+  # the graph on tensorflow.examples.tutorials.mnist.mnist.
+  result = run_v1(os.path.join(EXAMPLES, 'feed', 'train.py'),
+                  '--max_steps=300', '--log_dir=feed_logs', cwd=reader)
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.splitlines()
+  assert 'Step 200: loss = ' in '\n'.join(lines)
+  (precision,) = [float(l.split()[-1]) for l in lines
+                  if l.startswith('Test precision @ 1:')]
+  assert precision > 0.9, lines[-5:]
+  logs = sorted(os.listdir(os.path.join(reader, 'feed_logs')))
+  assert 'model.ckpt-300.index' in logs
+  assert any(name.startswith('events.out.tfevents.') for name in logs)
 
 
 @pytest.mark.slow

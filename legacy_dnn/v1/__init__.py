@@ -13,7 +13,9 @@ away, rebuilt with TF 1.15's semantics (legacy_dnn.tf1):
   GRUCell, MultiRNNCell, DropoutWrapper, ResidualWrapper, DeviceWrapper,
   LSTMStateTuple), which TensorFlow's own tf.nn.dynamic_rnn and its kin
   run, and tf.contrib.seq2seq.sequence_loss;
-- tf.examples.tutorials.mnist.input_data.read_data_sets.
+- tf.examples.tutorials.mnist: input_data.read_data_sets, and mnist, the
+  model of TF 1's "Mechanics 101" tutorial (inference, loss, training,
+  evaluation).
 
 A removed API not provided here (tf.estimator, tf.contrib.slim, ...) is a
 NotProvidedError of one line naming it and what replaced it.
@@ -38,6 +40,7 @@ _tf = cli.import_tensorflow()
 from legacy_dnn.tf1 import contrib
 from legacy_dnn.tf1 import input_data
 from legacy_dnn.tf1 import layers
+from legacy_dnn.tf1 import mnist_tutorial
 from legacy_dnn.tf1 import removed
 from legacy_dnn.tf1 import rnn_cell
 from legacy_dnn.v1.runner import load_ipython_extension
@@ -54,13 +57,13 @@ def _module(name, doc, **attributes):
   return module
 
 
-# tf.examples.tutorials.mnist.input_data, as TF1 reached it.
+# tf.examples.tutorials.mnist's input_data and mnist, as TF1 reached them.
 examples = _module(
     __name__ + '.examples', 'tensorflow.examples of TensorFlow 1.15.',
     tutorials=_module(
         __name__ + '.examples.tutorials', None,
         mnist=_module(__name__ + '.examples.tutorials.mnist', None,
-                      input_data=input_data)))
+                      input_data=input_data, mnist=mnist_tutorial)))
 
 
 def _nn_getattr(name):

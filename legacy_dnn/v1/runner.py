@@ -3,13 +3,13 @@ or a notebook's cells (`%load_ext legacy_dnn.v1`).
 
 Inside that code, and only there, `import tensorflow as tf` gives
 legacy_dnn.v1, and the TF1 modules TensorFlow 2 removed resolve:
-tensorflow.examples.tutorials.mnist.input_data, tensorflow.contrib.layers,
-tensorflow.contrib.framework, tensorflow.contrib.rnn,
-tensorflow.contrib.seq2seq and tensorflow.nn.rnn_cell. The redirection is an
-__import__ that looks at
-who imports: the script's (or the notebook's) own namespace, functions
-defined there included. TensorFlow's own modules, and every other module,
-import the real TensorFlow.
+tensorflow.examples.tutorials.mnist.input_data and .mnist,
+tensorflow.contrib.layers, .framework, .rnn and .seq2seq, and
+tensorflow.nn.rnn_cell. A script's code is its own namespace and every
+module or package in its folder or below (a program of several files); a
+notebook's, its cells. The redirection is an __import__ that looks at who
+imports. TensorFlow's own modules, and every other module, import the real
+TensorFlow.
 """
 
 import builtins
@@ -39,6 +39,8 @@ SHIMS = {
         'legacy_dnn.v1:examples.tutorials.mnist',
     'tensorflow.examples.tutorials.mnist.input_data':
         'legacy_dnn.tf1.input_data',
+    'tensorflow.examples.tutorials.mnist.mnist':
+        'legacy_dnn.tf1.mnist_tutorial',
 }
 # Modules TensorFlow 2 removed that are not provided: <module> -> the table
 # of removed.py that says what replaced its parts.
@@ -70,17 +72,39 @@ def _removed_module(name):
 
 
 class _TF1Import:
-  """builtins.__import__ for one namespace's TF1 imports; any other import
-  goes to the __import__ that was there before."""
+  """builtins.__import__ for the TF1 imports of one namespace and, where
+  folder is given, of every module whose file is in that folder or below
+  it (a program's other files and packages); any other import goes to the
+  __import__ that was there before."""
 
-  def __init__(self, namespace, previous):
+  def __init__(self, namespace, previous, folder=None):
     self.namespace = namespace
     self.previous = previous
+    self.folder = folder and os.path.join(os.path.realpath(folder), '')
+    self._ours = {}  # A module's __file__ -> whether it is TF1 code.
+
+  def _is_tf1_code(self, globals):
+    # pylint: disable=redefined-builtin
+    if globals is self.namespace:
+      return True
+    path = globals.get('__file__') if self.folder and globals else None
+    if not path:
+      return False
+    if path not in self._ours:
+      real = os.path.realpath(path)
+      # An environment or installed package kept in the program's folder
+      # (.venv/lib/.../site-packages) is not the program's: TensorFlow's
+      # own modules there must see TensorFlow.
+      self._ours[path] = real.startswith(self.folder) and not any(
+          part in ('site-packages', 'dist-packages')
+          for part in real[len(self.folder):].split(os.sep))
+    return self._ours[path]
 
   def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
     # pylint: disable=redefined-builtin
-    if (level or globals is not self.namespace or
-        not (name == 'tensorflow' or name.startswith('tensorflow.'))):
+    if (level or
+        not (name == 'tensorflow' or name.startswith('tensorflow.')) or
+        not self._is_tf1_code(globals)):
       return self.previous(name, globals, locals, fromlist, level)
     error = _removed_module(name)
     if error is not None:
@@ -105,9 +129,10 @@ class _TF1Import:
     return module
 
 
-def _install(namespace):
-  """Makes TF1 imports from namespace (a module's globals) resolve."""
-  builtins.__import__ = _TF1Import(namespace, builtins.__import__)
+def _install(namespace, folder=None):
+  """Makes TF1 imports from namespace (a module's globals), and from the
+  modules in folder, resolve."""
+  builtins.__import__ = _TF1Import(namespace, builtins.__import__, folder)
 
 
 def _uninstall(namespace):
@@ -171,7 +196,7 @@ def run_script(path, args):
   sys.modules['__main__'] = module
   sys.argv = [path] + list(args)
   sys.path[0] = os.path.dirname(os.path.abspath(path))
-  _install(module.__dict__)
+  _install(module.__dict__, sys.path[0])
   try:
     exec(code, module.__dict__)  # pylint: disable=exec-used
     return 0
