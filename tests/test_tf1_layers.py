@@ -56,7 +56,17 @@ with tf.variable_scope('block'):
   d = L.dense(d, 6)
 with tf.variable_scope('block', reuse=True):
   again = L.dense(h, 6, activation=tf.nn.relu, name='dense')
-logits = L.dense(d, 3, name='out', use_bias=False) + tf.reduce_sum(again)
+# The classes: a layer object called twice shares its variables.
+shared = L.Dense(5, activation=tf.nn.tanh, name='shared')
+twice = shared(h) + shared(h * 0.5)
+conv = L.Conv2D(2, 3, padding='same', name='conv_layer')
+c = L.MaxPooling2D(2, 2)(conv(images))
+c = L.AveragePooling2D(2, 2, padding='same')(c)
+c = L.Dropout(0.5)(L.Flatten()(c), training=False)
+normalize = L.BatchNormalization(momentum=0.8)
+c = normalize(L.Dense(5)(c), training=training)
+logits = (L.dense(d, 3, name='out', use_bias=False) + tf.reduce_sum(again)
+          + tf.reduce_sum(twice) + tf.reduce_sum(c))
 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
     labels=labels, logits=logits)) + tf.add_n(
         tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES))
@@ -74,6 +84,17 @@ report = {
     'regularization_losses': len(tf.get_collection(
         tf.GraphKeys.REGULARIZATION_LOSSES)),
     'update_ops': len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)),
+    'objects': {
+        # An unnamed layer object's .name is unique among Keras's layer
+        # objects in TF1, which ours do not count: its scope is compared.
+        'names': [shared.name, conv.name, normalize.scope_name],
+        'shared': [v.op.name for v in shared.trainable_weights],
+        'kernels': [shared.kernel.op.name, conv.kernel.op.name],
+        'normalize': [v.op.name for v in normalize.non_trainable_weights],
+        'statistics': [normalize.moving_mean.op.name,
+                       normalize.moving_variance.op.name],
+        'updates': len(normalize.updates),
+    },
 }
 rng = np.random.default_rng(0)
 x = rng.normal(size=(16, 8, 8, 3)).astype(np.float32)
@@ -139,8 +160,18 @@ def test_variables_and_collections_are_tensorflows(built, impl):
   # What the comparison covers, as TensorFlow made it.
   assert ['batch_normalization/moving_mean', [4]] in theirs['variables']
   assert ['block/dense_1/kernel', [6, 6]] in theirs['variables']
+  assert ['conv_layer/kernel', [3, 3, 3, 2]] in theirs['variables']
   assert theirs['regularization_losses'] == 1
-  assert theirs['update_ops'] == 4
+  assert theirs['update_ops'] == 6
+  assert theirs['objects'] == {
+      'names': ['shared', 'conv_layer', 'batch_normalization_1'],
+      'shared': ['shared/kernel', 'shared/bias'],
+      'kernels': ['shared/kernel', 'conv_layer/kernel'],
+      'normalize': ['batch_normalization_1/moving_mean',
+                    'batch_normalization_1/moving_variance'],
+      'statistics': ['batch_normalization_1/moving_mean',
+                     'batch_normalization_1/moving_variance'],
+      'updates': 2}
 
 
 @pytest.mark.parametrize('impl', ['ours', 'ours_v2'])
@@ -149,8 +180,8 @@ def test_outputs_gradients_and_moving_statistics_are_tensorflows(built,
   _, theirs = built['tf']
   _, ours = built[impl]
   compared = [k for k in theirs if not k.startswith('restored/')]
-  # Logits before and after, 12 gradients, 16 variables after.
-  assert len(compared) == 3 + 12 + 16
+  # Logits before and after, 20 gradients, 26 variables after.
+  assert len(compared) == 3 + 20 + 26
   for key in compared:
     np.testing.assert_array_equal(ours[key], theirs[key],
                                   err_msg=key)

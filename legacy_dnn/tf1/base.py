@@ -18,6 +18,8 @@ import re
 
 import tensorflow as tf
 
+_UPDATE_OPS = tf.compat.v1.GraphKeys.UPDATE_OPS
+
 
 def snake_case(name):
   """A class name as TF1 named a layer after it: 'BasicLSTMCell' ->
@@ -52,6 +54,7 @@ class Layer:
         self._scope = captured
     self._trainable_weights = []
     self._non_trainable_weights = []
+    self._updates = []
 
   @property
   def name(self):
@@ -90,7 +93,7 @@ class Layer:
 
   @property
   def updates(self):
-    return []
+    return list(self._updates)
 
   def _set_scope(self, scope=None):
     """Captures the layer's variable scope at its first call (TF1's
@@ -118,9 +121,12 @@ class Layer:
   def __call__(self, inputs, *args, **kwargs):
     scope = kwargs.pop('scope', None)
     self._set_scope(scope)
+    # Every variable made in a call counts among the layer's weights, made
+    # with add_weight in build() or with tf.get_variable in call().
     with tf.compat.v1.variable_scope(
         self._scope, reuse=True if self.built else self._reuse,
-        auxiliary_name_scope=False) as captured:
+        auxiliary_name_scope=False,
+        custom_getter=self._tracking_getter) as captured:
       with tf.name_scope(captured.original_name_scope):
         if not self.built:
           if self._dtype is None:
@@ -134,7 +140,19 @@ class Layer:
           self.built = True
         if 'scope' in inspect.signature(self.call).parameters:
           kwargs['scope'] = captured
-        return self.call(inputs, *args, **kwargs)
+        updates = tf.compat.v1.get_collection(_UPDATE_OPS)
+        outputs = self.call(inputs, *args, **kwargs)
+        # What the call put into UPDATE_OPS (a batch norm's moving
+        # averages) is the layer's updates, as TF1's layers added theirs
+        # there.
+        self._updates.extend(
+            tf.compat.v1.get_collection(_UPDATE_OPS)[len(updates):])
+        return outputs
+
+  def _tracking_getter(self, getter, *args, **kwargs):
+    variable = getter(*args, **kwargs)
+    self._track(variable)
+    return variable
 
   def add_weight(self, name, shape, dtype=None, initializer=None,
                  regularizer=None, trainable=True, constraint=None,

@@ -2,22 +2,24 @@
 
 Keras 3 took tf.compat.v1.layers away (each call raises "not available with
 Keras 3" unless tf-keras is installed and TF_USE_LEGACY_KERAS set). These
-functions build the same variables, under the same names and in the same
+functions, and the classes that call them in a scope of their own (Dense,
+Conv2D, ..., on legacy_dnn.tf1.base.Layer: an object called twice shares its
+variables), build the same variables, under the same names and in the same
 collections, and compute the same values: tests/test_tf1_layers.py builds
 each graph with TensorFlow's own layers (tf-keras, in a subprocess) and
 compares names, shapes, collections, outputs, gradients and moving
 statistics, and restores one's checkpoint into the other.
 
 What differs from TF 1.15 (docs/tf1-code.md):
-- Functions only: no Dense, Conv2D, ... classes, and no layer objects to call
-  twice (build a second layer with name= and reuse=True instead).
 - batch_normalization has no renorm, virtual_batch_size or adjustment.
-- Op names inside a layer's scope may differ; variable names do not.
+- Op names inside a layer's scope may differ; variable names do not. An
+  unnamed layer object's .name is its scope's last part.
 """
 
 import numpy as np
 import tensorflow as tf
 
+from legacy_dnn.tf1 import base
 from legacy_dnn.tf1 import removed
 
 _ZEROS = tf.compat.v1.zeros_initializer()
@@ -153,27 +155,44 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding='valid',
   Variables <scope>/kernel [kh, kw, in_channels, filters] and <scope>/bias
   [filters]. padding: 'valid' or 'same', in either case.
   """
+  _data_format(data_format)
+  with layer_scope(name, 'conv2d', reuse):
+    return conv2d_here(inputs, filters, kernel_size, strides, padding,
+                       data_format, dilation_rate, activation, use_bias,
+                       kernel_initializer, bias_initializer,
+                       kernel_regularizer, bias_regularizer,
+                       activity_regularizer, kernel_constraint,
+                       bias_constraint, trainable)
+
+
+def conv2d_here(inputs, filters, kernel_size, strides=(1, 1),
+                padding='valid', data_format='channels_last',
+                dilation_rate=(1, 1), activation=None, use_bias=True,
+                kernel_initializer=None, bias_initializer=_ZEROS,
+                kernel_regularizer=None, bias_regularizer=None,
+                activity_regularizer=None, kernel_constraint=None,
+                bias_constraint=None, trainable=True):
+  """conv2d() with its variables in the current variable scope."""
   inputs = tf.convert_to_tensor(inputs)
   fmt = _data_format(data_format)
-  with layer_scope(name, 'conv2d', reuse):
-    dtype = _dtype(inputs)
-    inputs = tf.cast(inputs, dtype)
-    channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
-    kernel = _get('kernel', list(_pair(kernel_size, 'kernel_size')) +
-                  [channels, filters], dtype, kernel_initializer,
-                  kernel_regularizer, trainable, kernel_constraint)
-    outputs = tf.nn.convolution(
-        inputs, kernel, strides=list(_pair(strides, 'strides')),
-        padding=padding.upper(),
-        dilations=list(_pair(dilation_rate, 'dilation_rate')),
-        data_format=fmt)
-    if use_bias:
-      bias = _get('bias', [filters], dtype, bias_initializer,
-                  bias_regularizer, trainable, bias_constraint)
-      outputs = tf.nn.bias_add(outputs, bias, data_format=fmt)
-    if activation is not None:
-      outputs = activation(outputs)
-    return _activity(outputs, activity_regularizer)
+  dtype = _dtype(inputs)
+  inputs = tf.cast(inputs, dtype)
+  channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
+  kernel = _get('kernel', list(_pair(kernel_size, 'kernel_size')) +
+                [channels, filters], dtype, kernel_initializer,
+                kernel_regularizer, trainable, kernel_constraint)
+  outputs = tf.nn.convolution(
+      inputs, kernel, strides=list(_pair(strides, 'strides')),
+      padding=padding.upper(),
+      dilations=list(_pair(dilation_rate, 'dilation_rate')),
+      data_format=fmt)
+  if use_bias:
+    bias = _get('bias', [filters], dtype, bias_initializer,
+                bias_regularizer, trainable, bias_constraint)
+    outputs = tf.nn.bias_add(outputs, bias, data_format=fmt)
+  if activation is not None:
+    outputs = activation(outputs)
+  return _activity(outputs, activity_regularizer)
 
 
 def _pool(op, default_name, inputs, pool_size, strides, padding, data_format,
@@ -295,6 +314,17 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3,
   kernel could not be used, even when asked for it.
   """
   del renorm_clipping, renorm_momentum
+  _refuse_batch_normalization_extras(renorm, virtual_batch_size, adjustment)
+  with layer_scope(name, 'batch_normalization', reuse):
+    return batch_normalization_here(
+        inputs, axis, momentum, epsilon, center, scale, beta_initializer,
+        gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer, beta_regularizer, gamma_regularizer,
+        beta_constraint, gamma_constraint, training, trainable, fused)
+
+
+def _refuse_batch_normalization_extras(renorm, virtual_batch_size,
+                                       adjustment):
   for argument, value in (('renorm', renorm),
                           ('virtual_batch_size', virtual_batch_size),
                           ('adjustment', adjustment)):
@@ -303,12 +333,6 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3,
           'tf.layers.batch_normalization(%s=...)' % argument,
           'batch_normalization without it, or tf.keras.layers.'
           'BatchNormalization in Keras 3')
-  with layer_scope(name, 'batch_normalization', reuse):
-    return batch_normalization_here(
-        inputs, axis, momentum, epsilon, center, scale, beta_initializer,
-        gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer, beta_regularizer, gamma_regularizer,
-        beta_constraint, gamma_constraint, training, trainable, fused)
 
 
 def batch_normalization_here(inputs, axis=-1, momentum=0.99, epsilon=1e-3,
@@ -411,6 +435,165 @@ def _batch_norm(inputs, axis, gamma, beta, moving_mean, moving_variance,
       broadcast(gamma), epsilon)
 
 
+
+Layer = base.Layer
+
+
+class _Weights:
+  """A layer's variables by their last name, as TF1's layers kept them in
+  attributes (layer.kernel, layer.moving_mean, ...): None before the first
+  call."""
+
+  def _weight(self, name):
+    for variable in self.weights:
+      if variable.op.name.rsplit('/', 1)[-1] == name:
+        return variable
+    return None
+
+
+class Dense(base.Layer, _Weights):
+  """tf.layers.Dense of TF 1.15: dense() as an object; called again, it
+  uses the same kernel and bias."""
+
+  def __init__(self, units, activation=None, use_bias=True,
+               kernel_initializer=None, bias_initializer=_ZEROS,
+               kernel_regularizer=None, bias_regularizer=None,
+               activity_regularizer=None, kernel_constraint=None,
+               bias_constraint=None, trainable=True, name=None, **kwargs):
+    super().__init__(trainable=trainable, name=name, **kwargs)
+    self.units = units
+    self.activation = activation
+    self.use_bias = use_bias
+    self._arguments = (kernel_initializer, bias_initializer,
+                       kernel_regularizer, bias_regularizer,
+                       activity_regularizer, kernel_constraint,
+                       bias_constraint)
+
+  kernel = property(lambda self: self._weight('kernel'))
+  bias = property(lambda self: self._weight('bias'))
+
+  def call(self, inputs):
+    return dense_here(inputs, self.units, self.activation, self.use_bias,
+                      *self._arguments, trainable=self.trainable)
+
+
+class Conv2D(base.Layer, _Weights):
+  """tf.layers.Conv2D of TF 1.15: conv2d() as an object; called again, it
+  uses the same kernel and bias."""
+
+  def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid',
+               data_format='channels_last', dilation_rate=(1, 1),
+               activation=None, use_bias=True, kernel_initializer=None,
+               bias_initializer=_ZEROS, kernel_regularizer=None,
+               bias_regularizer=None, activity_regularizer=None,
+               kernel_constraint=None, bias_constraint=None, trainable=True,
+               name=None, **kwargs):
+    super().__init__(trainable=trainable, name=name, **kwargs)
+    _data_format(data_format)
+    self.filters = filters
+    self._arguments = (kernel_size, strides, padding, data_format,
+                       dilation_rate, activation, use_bias,
+                       kernel_initializer, bias_initializer,
+                       kernel_regularizer, bias_regularizer,
+                       activity_regularizer, kernel_constraint,
+                       bias_constraint)
+
+  kernel = property(lambda self: self._weight('kernel'))
+  bias = property(lambda self: self._weight('bias'))
+
+  def call(self, inputs):
+    return conv2d_here(inputs, self.filters, *self._arguments,
+                       trainable=self.trainable)
+
+
+class _Pooling2D(base.Layer):
+  _op = None
+
+  def __init__(self, pool_size, strides, padding='valid',
+               data_format='channels_last', name=None, **kwargs):
+    super().__init__(name=name, **kwargs)
+    self._arguments = (_pair(pool_size, 'pool_size'),
+                       _pair(strides, 'strides'), padding.upper())
+    self._format = _data_format(data_format)
+
+  def call(self, inputs):
+    return type(self)._op(inputs, *self._arguments, data_format=self._format)
+
+
+class MaxPooling2D(_Pooling2D):
+  """tf.layers.MaxPooling2D of TF 1.15."""
+  _op = tf.nn.max_pool2d
+
+
+class AveragePooling2D(_Pooling2D):
+  """tf.layers.AveragePooling2D of TF 1.15."""
+  _op = tf.nn.avg_pool2d
+
+
+class Dropout(base.Layer):
+  """tf.layers.Dropout of TF 1.15: called with training=True (a bool or a
+  bool tensor) it drops rate of its inputs; otherwise it passes them."""
+
+  def __init__(self, rate=0.5, noise_shape=None, seed=None, name=None,
+               **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.rate = rate
+    self.noise_shape = noise_shape
+    self.seed = seed
+
+  def call(self, inputs, training=False):
+    return dropout_here(inputs, self.rate, self.noise_shape, self.seed,
+                        training)
+
+
+class Flatten(base.Layer):
+  """tf.layers.Flatten of TF 1.15."""
+
+  def __init__(self, data_format='channels_last', name=None, **kwargs):
+    super().__init__(name=name, **kwargs)
+    _data_format(data_format)
+    self.data_format = data_format
+
+  def call(self, inputs):
+    return flatten_here(inputs, self.data_format)
+
+
+class BatchNormalization(base.Layer, _Weights):
+  """tf.layers.BatchNormalization of TF 1.15: batch_normalization() as an
+  object, whose moving averages' updates are also its `updates`."""
+
+  def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True,
+               scale=True, beta_initializer=_ZEROS, gamma_initializer=_ONES,
+               moving_mean_initializer=_ZEROS,
+               moving_variance_initializer=_ONES, beta_regularizer=None,
+               gamma_regularizer=None, beta_constraint=None,
+               gamma_constraint=None, renorm=False, renorm_clipping=None,
+               renorm_momentum=0.99, fused=None, trainable=True,
+               virtual_batch_size=None, adjustment=None, name=None,
+               **kwargs):
+    super().__init__(trainable=trainable, name=name, **kwargs)
+    del renorm_clipping, renorm_momentum
+    _refuse_batch_normalization_extras(renorm, virtual_batch_size,
+                                       adjustment)
+    self._arguments = (axis, momentum, epsilon, center, scale,
+                       beta_initializer, gamma_initializer,
+                       moving_mean_initializer, moving_variance_initializer,
+                       beta_regularizer, gamma_regularizer, beta_constraint,
+                       gamma_constraint)
+    self.fused = fused
+
+  gamma = property(lambda self: self._weight('gamma'))
+  beta = property(lambda self: self._weight('beta'))
+  moving_mean = property(lambda self: self._weight('moving_mean'))
+  moving_variance = property(lambda self: self._weight('moving_variance'))
+
+  def call(self, inputs, training=False):
+    return batch_normalization_here(inputs, *self._arguments,
+                                    training=training,
+                                    trainable=self.trainable,
+                                    fused=self.fused)
+
+
 # tf.layers of TF 1.15 that this module does not provide -> what to use.
 NOT_PROVIDED = {
     name: 'tf.nn.%s%s, or Keras 3\'s layer' % (
@@ -425,14 +608,13 @@ NOT_PROVIDED = {
             ('average_pooling3d', 'avg_pool3d'))}
 NOT_PROVIDED.update({
     name: replacement for names, replacement in (
-        (('Layer', 'Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose',
-          'Conv3DTranspose', 'SeparableConv1D', 'SeparableConv2D',
-          'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D',
-          'AveragePooling2D', 'AveragePooling3D', 'Dropout', 'Flatten',
-          'BatchNormalization', 'InputSpec'),
-         'the tf.layers function of the same name (tf.layers.dense for '
-         'Dense), called again with name= and reuse=True to share its '
-         'variables'),
+        (('Conv1D', 'Conv3D', 'Conv2DTranspose', 'Conv3DTranspose',
+          'SeparableConv1D', 'SeparableConv2D', 'MaxPooling1D',
+          'MaxPooling3D', 'AveragePooling1D', 'AveragePooling3D',
+          'InputSpec'),
+         'the classes legacy_dnn.v1 provides (Layer, Dense, Conv2D, '
+         'MaxPooling2D, AveragePooling2D, Dropout, Flatten, '
+         'BatchNormalization), or Keras 3\'s layer'),
         (('experimental',), 'Keras 3'))
     for name in names})
 
@@ -441,6 +623,8 @@ def __getattr__(name):
   # What TF 1.15's tf.layers had: one line naming it; a typo: Python's
   # answer, under TF1's name, with the closest name there is.
   provided = ('average_pooling2d', 'batch_normalization', 'conv2d', 'dense',
-              'dropout', 'flatten', 'max_pooling2d')
+              'dropout', 'flatten', 'max_pooling2d', 'Layer', 'Dense',
+              'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'Dropout',
+              'Flatten', 'BatchNormalization')
   raise removed.attribute('tf.layers', NOT_PROVIDED, name, '',
                           tf1_names=provided)

@@ -87,21 +87,16 @@ class RNNCell(Layer):
   def __call__(self, inputs, state, scope=None):
     if scope is not None:
       with tf.compat.v1.variable_scope(
-          scope, custom_getter=self._rnn_get_variable) as scope:
+          scope, custom_getter=self._tracking_getter) as scope:
         return super().__call__(inputs, state, scope=scope)
     # The scope the cell was first called in, kept for every later call
     # (static_rnn calls it once a time step).
     if getattr(self, '_rnncell_scope', None) is None:
       self._rnncell_scope = tf.compat.v1.variable_scope(
           tf.compat.v1.get_variable_scope(),
-          custom_getter=self._rnn_get_variable)
+          custom_getter=self._tracking_getter)
     with self._rnncell_scope:
       return super().__call__(inputs, state)
-
-  def _rnn_get_variable(self, getter, *args, **kwargs):
-    variable = getter(*args, **kwargs)
-    self._track(variable)
-    return variable
 
   @property
   def state_size(self):
