@@ -10,6 +10,7 @@ import os
 import re
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO, error_lines, run_python, write_dataset
@@ -19,9 +20,10 @@ from conftest import REPO, error_lines, run_python, write_dataset
 
 EXAMPLES = os.path.join(REPO, 'examples', 'tf1')
 SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith('.py'))
-# Those that read MNIST_data/ (test_tf1_rnn.py runs the recurrent ones).
-RNN_SCRIPTS = ['char_rnn.py', 'lstm_series.py']
-MNIST_SCRIPTS = [f for f in SCRIPTS if f not in RNN_SCRIPTS]
+# Those that read MNIST_data/; the others have tests of their own (the
+# recurrent ones in test_tf1_rnn.py).
+MNIST_SCRIPTS = [f for f in SCRIPTS if f not in (
+    'char_rnn.py', 'csv_queue.py', 'lstm_series.py')]
 
 
 def run_v1(*args, cwd, timeout=300):
@@ -53,9 +55,11 @@ def large_reader(tmp_path_factory):
 
 def test_every_example_is_listed():
   assert SCRIPTS == ['batch_norm.py', 'char_rnn.py', 'cnn.py',
-                     'cnn_layers.py', 'deep_dropout.py', 'ensemble.py',
-                     'homl_ch10.py', 'lstm_series.py', 'nn.py', 'softmax.py',
-                     'xavier.py']
+                     'cnn_layers.py', 'csv_queue.py', 'deep_dropout.py',
+                     'ensemble.py', 'homl_ch10.py', 'lstm_series.py', 'nn.py',
+                     'softmax.py', 'xavier.py']
+  assert os.listdir(os.path.join(EXAMPLES, 'feed')) in (
+      ['model.py', 'train.py'], ['train.py', 'model.py'])
 
 
 @pytest.mark.slow
@@ -146,6 +150,26 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
       'tensorflow False',
       'legacy_dnn.tf1.layers True',
       str([script, 'a', '--b=1'])]
+
+
+@pytest.mark.slow
+def test_a_queue_runner_reads_a_csv_file_and_the_regression_learns(
+    tmp_path):
+  # examples/tf1/csv_queue.py: string_input_producer, TextLineReader,
+  # decode_csv, tf.train.batch and queue runner threads.
+  rng = np.random.default_rng(1)
+  x = rng.random((100, 3))
+  rows = np.column_stack([x, x @ [2.0, -1.0, 0.5] + 3.0])
+  np.savetxt(tmp_path / 'scores.csv', rows, delimiter=',', fmt='%.6f')
+  result = run_v1(os.path.join(EXAMPLES, 'csv_queue.py'), '--steps=801',
+                  cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.splitlines()
+  (weights,) = [l.split()[1:] for l in lines if l.startswith('Weights:')]
+  (bias,) = [float(l.split()[1]) for l in lines if l.startswith('Bias:')]
+  np.testing.assert_allclose([float(w) for w in weights], [2.0, -1.0, 0.5],
+                             atol=0.01)
+  assert bias == pytest.approx(3.0, abs=0.01)
 
 
 @pytest.mark.slow
