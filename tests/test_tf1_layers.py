@@ -65,6 +65,14 @@ c = L.AveragePooling2D(2, 2, padding='same')(c)
 c = L.Dropout(0.5)(L.Flatten()(c), training=False)
 normalize = L.BatchNormalization(momentum=0.8)
 c = normalize(L.Dense(5)(c), training=training)
+# Transposed convolutions, both paddings, a stride and channels first.
+up = L.conv2d_transpose(images, 2, 3, strides=2, padding='same',
+                        activation=tf.nn.relu)
+up = L.Conv2DTranspose(3, [2, 3], strides=(1, 2), name='up')(up)
+first = L.conv2d_transpose(tf.transpose(images, [0, 3, 1, 2]), 2, 2,
+                           strides=2, data_format='channels_first',
+                           use_bias=False)
+c = c + tf.reduce_sum(up) + tf.reduce_sum(first)
 logits = (L.dense(d, 3, name='out', use_bias=False) + tf.reduce_sum(again)
           + tf.reduce_sum(twice) + tf.reduce_sum(c))
 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -94,6 +102,7 @@ report = {
         'statistics': [normalize.moving_mean.op.name,
                        normalize.moving_variance.op.name],
         'updates': len(normalize.updates),
+        'shapes': [up.shape.as_list(), first.shape.as_list()],
     },
 }
 rng = np.random.default_rng(0)
@@ -171,7 +180,9 @@ def test_variables_and_collections_are_tensorflows(built, impl):
                     'batch_normalization_1/moving_variance'],
       'statistics': ['batch_normalization_1/moving_mean',
                      'batch_normalization_1/moving_variance'],
-      'updates': 2}
+      'updates': 2,
+      # 8 -> 16 (same, stride 2) -> 17 by 33 (valid, strides 1 and 2).
+      'shapes': [[None, 17, 33, 3], [None, 2, 16, 16]]}
 
 
 @pytest.mark.parametrize('impl', ['ours', 'ours_v2'])
@@ -180,8 +191,8 @@ def test_outputs_gradients_and_moving_statistics_are_tensorflows(built,
   _, theirs = built['tf']
   _, ours = built[impl]
   compared = [k for k in theirs if not k.startswith('restored/')]
-  # Logits before and after, 20 gradients, 26 variables after.
-  assert len(compared) == 3 + 20 + 26
+  # Logits before and after, 25 gradients, 31 variables after.
+  assert len(compared) == 3 + 25 + 31
   for key in compared:
     np.testing.assert_array_equal(ours[key], theirs[key],
                                   err_msg=key)

@@ -195,6 +195,84 @@ def conv2d_here(inputs, filters, kernel_size, strides=(1, 1),
   return _activity(outputs, activity_regularizer)
 
 
+
+def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1),
+                     padding='valid', data_format='channels_last',
+                     activation=None, use_bias=True, kernel_initializer=None,
+                     bias_initializer=_ZEROS, kernel_regularizer=None,
+                     bias_regularizer=None, activity_regularizer=None,
+                     kernel_constraint=None, bias_constraint=None,
+                     trainable=True, name=None, reuse=None):
+  """tf.layers.conv2d_transpose of TF 1.15 (a "deconvolution").
+
+  Variables <scope>/kernel [kh, kw, filters, in_channels] and <scope>/bias
+  [filters]. Each spatial side grows to side * stride ('same') or side *
+  stride + max(kernel - stride, 0) ('valid'). Channels-first inputs are
+  transposed to channels-last and back around the op, as TF1's Keras did
+  on a CPU.
+  """
+  _data_format(data_format)
+  with layer_scope(name, 'conv2d_transpose', reuse):
+    return conv2d_transpose_here(
+        inputs, filters, kernel_size, strides, padding, data_format,
+        activation, use_bias, kernel_initializer, bias_initializer,
+        kernel_regularizer, bias_regularizer, activity_regularizer,
+        kernel_constraint, bias_constraint, trainable)
+
+
+def _deconv_length(length, kernel, stride, padding):
+  if length is None:
+    return None
+  if padding == 'valid':
+    return length * stride + max(kernel - stride, 0)
+  return length * stride
+
+
+def conv2d_transpose_here(inputs, filters, kernel_size, strides=(1, 1),
+                          padding='valid', data_format='channels_last',
+                          activation=None, use_bias=True,
+                          kernel_initializer=None, bias_initializer=_ZEROS,
+                          kernel_regularizer=None, bias_regularizer=None,
+                          activity_regularizer=None, kernel_constraint=None,
+                          bias_constraint=None, trainable=True):
+  """conv2d_transpose() with its variables in the current variable
+  scope."""
+  inputs = tf.convert_to_tensor(inputs)
+  fmt = _data_format(data_format)
+  padding = padding.lower()
+  if padding not in ('valid', 'same'):
+    raise ValueError('padding must be valid or same, not %r' % (padding,))
+  dtype = _dtype(inputs)
+  inputs = tf.cast(inputs, dtype)
+  (kh, kw), (sh, sw) = (_pair(kernel_size, 'kernel_size'),
+                        _pair(strides, 'strides'))
+  channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
+  kernel = _get('kernel', [kh, kw, filters, channels], dtype,
+                kernel_initializer, kernel_regularizer, trainable,
+                kernel_constraint)
+  if fmt == 'NCHW':
+    inputs = tf.transpose(inputs, [0, 2, 3, 1])
+  shape = tf.shape(inputs)
+  out_h = _deconv_length(shape[1], kh, sh, padding)
+  out_w = _deconv_length(shape[2], kw, sw, padding)
+  outputs = tf.nn.conv2d_transpose(
+      inputs, kernel, tf.stack([shape[0], out_h, out_w, filters]),
+      strides=(1, sh, sw, 1), padding=padding.upper(), data_format='NHWC')
+  if fmt == 'NCHW':
+    outputs = tf.transpose(outputs, [0, 3, 1, 2])
+  static = inputs.shape
+  static_hw = [_deconv_length(static[1], kh, sh, padding),
+               _deconv_length(static[2], kw, sw, padding)]
+  outputs.set_shape([static[0]] + ([filters] + static_hw if fmt == 'NCHW'
+                                   else static_hw + [filters]))
+  if use_bias:
+    bias = _get('bias', [filters], dtype, bias_initializer,
+                bias_regularizer, trainable, bias_constraint)
+    outputs = tf.nn.bias_add(outputs, bias, data_format=fmt)
+  if activation is not None:
+    outputs = activation(outputs)
+  return _activity(outputs, activity_regularizer)
+
 def _pool(op, default_name, inputs, pool_size, strides, padding, data_format,
           name):
   fmt = _data_format(data_format)
@@ -506,6 +584,33 @@ class Conv2D(base.Layer, _Weights):
                        trainable=self.trainable)
 
 
+
+class Conv2DTranspose(base.Layer, _Weights):
+  """tf.layers.Conv2DTranspose of TF 1.15: conv2d_transpose() as an
+  object; called again, it uses the same kernel and bias."""
+
+  def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid',
+               data_format='channels_last', activation=None, use_bias=True,
+               kernel_initializer=None, bias_initializer=_ZEROS,
+               kernel_regularizer=None, bias_regularizer=None,
+               activity_regularizer=None, kernel_constraint=None,
+               bias_constraint=None, trainable=True, name=None, **kwargs):
+    super().__init__(trainable=trainable, name=name, **kwargs)
+    _data_format(data_format)
+    self.filters = filters
+    self._arguments = (kernel_size, strides, padding, data_format,
+                       activation, use_bias, kernel_initializer,
+                       bias_initializer, kernel_regularizer, bias_regularizer,
+                       activity_regularizer, kernel_constraint,
+                       bias_constraint)
+
+  kernel = property(lambda self: self._weight('kernel'))
+  bias = property(lambda self: self._weight('bias'))
+
+  def call(self, inputs):
+    return conv2d_transpose_here(inputs, self.filters, *self._arguments,
+                                 trainable=self.trainable)
+
 class _Pooling2D(base.Layer):
   _op = None
 
@@ -599,8 +704,7 @@ NOT_PROVIDED = {
     name: 'tf.nn.%s%s, or Keras 3\'s layer' % (
         op, ' with variables of your own (tf.get_variable)'
         if 'conv' in op else '') for name, op in (
-            ('conv1d', 'conv1d'), ('conv2d_transpose', 'conv2d_transpose'),
-            ('conv3d', 'conv3d'), ('conv3d_transpose', 'conv3d_transpose'),
+            ('conv1d', 'conv1d'), ('conv3d', 'conv3d'), ('conv3d_transpose', 'conv3d_transpose'),
             ('separable_conv1d', 'separable_conv2d'),
             ('separable_conv2d', 'separable_conv2d'),
             ('max_pooling1d', 'max_pool1d'), ('max_pooling3d', 'max_pool3d'),
@@ -608,13 +712,13 @@ NOT_PROVIDED = {
             ('average_pooling3d', 'avg_pool3d'))}
 NOT_PROVIDED.update({
     name: replacement for names, replacement in (
-        (('Conv1D', 'Conv3D', 'Conv2DTranspose', 'Conv3DTranspose',
+        (('Conv1D', 'Conv3D', 'Conv3DTranspose',
           'SeparableConv1D', 'SeparableConv2D', 'MaxPooling1D',
           'MaxPooling3D', 'AveragePooling1D', 'AveragePooling3D',
           'InputSpec'),
          'the classes legacy_dnn.v1 provides (Layer, Dense, Conv2D, '
-         'MaxPooling2D, AveragePooling2D, Dropout, Flatten, '
-         'BatchNormalization), or Keras 3\'s layer'),
+         'Conv2DTranspose, MaxPooling2D, AveragePooling2D, Dropout, '
+         'Flatten, BatchNormalization), or Keras 3\'s layer'),
         (('experimental',), 'Keras 3'))
     for name in names})
 
@@ -622,9 +726,10 @@ NOT_PROVIDED.update({
 def __getattr__(name):
   # What TF 1.15's tf.layers had: one line naming it; a typo: Python's
   # answer, under TF1's name, with the closest name there is.
-  provided = ('average_pooling2d', 'batch_normalization', 'conv2d', 'dense',
-              'dropout', 'flatten', 'max_pooling2d', 'Layer', 'Dense',
-              'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'Dropout',
-              'Flatten', 'BatchNormalization')
+  provided = ('average_pooling2d', 'batch_normalization', 'conv2d',
+              'conv2d_transpose', 'dense', 'dropout', 'flatten',
+              'max_pooling2d', 'Layer', 'Dense', 'Conv2D', 'Conv2DTranspose',
+              'MaxPooling2D', 'AveragePooling2D', 'Dropout', 'Flatten',
+              'BatchNormalization')
   raise removed.attribute('tf.layers', NOT_PROVIDED, name, '',
                           tf1_names=provided)
