@@ -177,9 +177,9 @@ def test_contrib_parts_not_provided_name_their_replacement():
                            r'tf.contrib.layers'):
     contrib.slim  # pylint: disable=pointless-statement
   with pytest.raises(removed.NotProvidedError,
-                     match=r'^tf.contrib.layers.conv2d .* use tf.layers.'
-                           r'conv2d$'):
-    layers.conv2d  # pylint: disable=pointless-statement
+                     match=r'^tf.contrib.layers.linear .* use '
+                           r'fully_connected\(\.\.\., activation_fn=None\)$'):
+    layers.linear  # pylint: disable=pointless-statement
   assert not hasattr(contrib, 'learn')  # An AttributeError, for hasattr.
 
 
@@ -292,3 +292,75 @@ def test_batch_norm_puts_param_regularizers_losses_on_every_path(
       # l2: 0.5 * sum(beta^2) / 2; l1: 0.25 * sum(|gamma|).
       assert sorted(sess.run(losses)) == pytest.approx(
           sorted([0.5 * 3 * 4.0 / 2, 0.25 * 3 * 3.0]))
+
+
+def test_conv2d_is_tf_layers_conv_under_contribs_names():
+  # contrib's conv2d of TF 1.15: scope Conv, weights and biases in
+  # MODEL_VARIABLES, 'SAME' padding and relu by default; no biases before
+  # a normalizer_fn; the same arithmetic as tf.layers.conv2d.
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 5, 5, 2])
+    y = layers.conv2d(x, 3, [3, 3])
+    layers.conv2d(y, 4, 2, stride=2, padding='VALID', scope='down',
+                  normalizer_fn=layers.batch_norm, variables_collections=['mine'])
+    up = layers.conv2d_transpose(y, 2, 3, stride=2)
+    assert names(GLOBAL) == [
+        'Conv/weights', 'Conv/biases', 'down/weights', 'down/BatchNorm/beta',
+        'down/BatchNorm/moving_mean', 'down/BatchNorm/moving_variance',
+        'Conv2d_transpose/weights', 'Conv2d_transpose/biases']
+    assert names(MODEL) == names(GLOBAL)
+    assert names('mine') == ['down/weights']
+    assert y.shape.as_list() == [None, 5, 5, 3]
+    assert up.shape.as_list() == [None, 10, 10, 2]
+    weights, biases = v1.global_variables()[:2]
+    value = np.random.default_rng(0).normal(size=(4, 5, 5, 2)).astype(
+        np.float32)
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      expected = tf.nn.relu(tf.nn.conv2d(value, weights, 1, 'SAME') + biases)
+      got, want = sess.run([y, expected], {x: value})
+      np.testing.assert_array_equal(got, want)
+      assert (got >= 0).all() and (got > 0).any()
+
+
+def test_the_pools_default_to_stride_2_valid():
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 7, 7, 1])
+    assert layers.max_pool2d(x, 2).shape.as_list() == [None, 3, 3, 1]
+    assert layers.avg_pool2d(x, [3, 3], stride=1, padding='SAME').shape[1] == 7
+    value = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    with v1.Session() as sess:
+      got = sess.run([layers.max_pool2d(value, 2), layers.avg_pool2d(value, 2)])
+    np.testing.assert_array_equal(got[0][0, :, :, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(got[1][0, :, :, 0],
+                                  [[2.5, 4.5], [10.5, 12.5]])
+    with pytest.raises(ValueError, match='data_format has to be either'):
+      layers.max_pool2d(x, 2, data_format='NWHC')
+
+
+def test_layer_norm_normalizes_each_example_as_tf_1_15_did():
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 3, 4])
+    y = layers.layer_norm(x)
+    layers.layer_norm(x, begin_norm_axis=-1, center=False, scope='last',
+                      variables_collections=['mine'])
+    assert [(v.op.name, v.shape.as_list()) for v in v1.global_variables()
+            ] == [('LayerNorm/beta', [4]), ('LayerNorm/gamma', [4]),
+                  ('last/gamma', [4])]
+    assert names(MODEL) == ['LayerNorm/beta', 'LayerNorm/gamma',
+                            'last/gamma']
+    assert names('mine') == ['last/gamma']
+    beta, gamma = v1.global_variables()[:2]
+    value = np.random.default_rng(1).normal(size=(2, 3, 4)).astype(
+        np.float32)
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      beta.load(np.full(4, 0.5, np.float32), sess)
+      gamma.load(np.arange(1, 5, dtype=np.float32), sess)
+      got = sess.run(y, {x: value})
+    mean = value.mean(axis=(1, 2), keepdims=True)
+    std = np.sqrt(value.var(axis=(1, 2), keepdims=True) + 1e-12)
+    np.testing.assert_allclose(got, (value - mean) / std * np.arange(1, 5)
+                               + 0.5, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match='must be < rank'):
+      layers.layer_norm(x, begin_norm_axis=3)

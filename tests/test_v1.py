@@ -208,9 +208,9 @@ def test_a_program_of_two_files_runs_and_learns(reader):
      r'probe\.py:1: error: tf\.contrib\.seq2seq\.BasicDecoder is not '
      r'available .*; use Keras 3\'s layers \(legacy_dnn\.v1 provides '
      r'tf\.contrib\.seq2seq\'s sequence_loss only\)$'),
-    ('from tensorflow.contrib.layers import conv2d\n',
-     r'probe\.py:1: error: tf\.contrib\.layers\.conv2d is not available '
-     r'.*; use tf\.layers\.conv2d$'),
+    ('from tensorflow.contrib.layers import optimize_loss\n',
+     r'probe\.py:1: error: tf\.contrib\.layers\.optimize_loss is not '
+     r'available .*; use a tf\.train optimizer\'s minimize\(\)$'),
     ('from tensorflow.examples.tutorials.mnist import input_data\n'
      'input_data.read_data_sets("nowhere/",\n'
      '                          source_url="http://127.0.0.1:9/")\n',
@@ -324,7 +324,7 @@ def test_a_tf1_name_we_lack_is_one_line_and_a_typo_is_pythons_error(
                  'import tensorflow as tf\n'
                  'for module, name in ((tf.layers, "denze"),\n'
                  '                     (tf.contrib.layers, "fully_conected"),\n'
-                 '                     (tf.contrib.layers, "conv2d")):\n'
+                 '                     (tf.contrib.layers, "linear")):\n'
                  '  try:\n'
                  '    getattr(module, name)\n'
                  '  except AttributeError as e:\n'
@@ -338,9 +338,9 @@ def test_a_tf1_name_we_lack_is_one_line_and_a_typo_is_pythons_error(
       "mean 'dense'?",
       "AttributeError module 'tf.contrib.layers' has no attribute "
       "'fully_conected'; did you mean 'fully_connected'?",
-      'NotProvidedError tf.contrib.layers.conv2d is not available on '
+      'NotProvidedError tf.contrib.layers.linear is not available on '
       'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '
-      'tf.layers.conv2d']
+      'fully_connected(..., activation_fn=None)']
   assert error_lines(result.stderr) == [
       '%s:10: error: tf.layers.conv2d_transpose is not available on '
       'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '

@@ -124,7 +124,7 @@ def dense_here(inputs, units, activation=None, use_bias=True,
   return _activity(outputs, activity_regularizer)
 
 
-def _pair(value, what):
+def pair(value, what):
   if isinstance(value, int):
     return (value, value)
   value = tuple(value)
@@ -178,13 +178,13 @@ def conv2d_here(inputs, filters, kernel_size, strides=(1, 1),
   dtype = _dtype(inputs)
   inputs = tf.cast(inputs, dtype)
   channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
-  kernel = _get('kernel', list(_pair(kernel_size, 'kernel_size')) +
+  kernel = _get('kernel', list(pair(kernel_size, 'kernel_size')) +
                 [channels, filters], dtype, kernel_initializer,
                 kernel_regularizer, trainable, kernel_constraint)
   outputs = tf.nn.convolution(
-      inputs, kernel, strides=list(_pair(strides, 'strides')),
+      inputs, kernel, strides=list(pair(strides, 'strides')),
       padding=padding.upper(),
-      dilations=list(_pair(dilation_rate, 'dilation_rate')),
+      dilations=list(pair(dilation_rate, 'dilation_rate')),
       data_format=fmt)
   if use_bias:
     bias = _get('bias', [filters], dtype, bias_initializer,
@@ -244,8 +244,8 @@ def conv2d_transpose_here(inputs, filters, kernel_size, strides=(1, 1),
     raise ValueError('padding must be valid or same, not %r' % (padding,))
   dtype = _dtype(inputs)
   inputs = tf.cast(inputs, dtype)
-  (kh, kw), (sh, sw) = (_pair(kernel_size, 'kernel_size'),
-                        _pair(strides, 'strides'))
+  (kh, kw), (sh, sw) = (pair(kernel_size, 'kernel_size'),
+                        pair(strides, 'strides'))
   channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
   kernel = _get('kernel', [kh, kw, filters, channels], dtype,
                 kernel_initializer, kernel_regularizer, trainable,
@@ -277,8 +277,8 @@ def _pool(op, default_name, inputs, pool_size, strides, padding, data_format,
           name):
   fmt = _data_format(data_format)
   with tf.compat.v1.name_scope(name, default_name):
-    return op(inputs, _pair(pool_size, 'pool_size'),
-              _pair(strides, 'strides'), padding.upper(), data_format=fmt)
+    return op(inputs, pair(pool_size, 'pool_size'),
+              pair(strides, 'strides'), padding.upper(), data_format=fmt)
 
 
 def max_pooling2d(inputs, pool_size, strides, padding='valid',
@@ -617,8 +617,8 @@ class _Pooling2D(base.Layer):
   def __init__(self, pool_size, strides, padding='valid',
                data_format='channels_last', name=None, **kwargs):
     super().__init__(name=name, **kwargs)
-    self._arguments = (_pair(pool_size, 'pool_size'),
-                       _pair(strides, 'strides'), padding.upper())
+    self._arguments = (pair(pool_size, 'pool_size'),
+                       pair(strides, 'strides'), padding.upper())
     self._format = _data_format(data_format)
 
   def call(self, inputs):

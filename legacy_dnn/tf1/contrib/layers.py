@@ -22,14 +22,9 @@ UPDATE_OPS = tf.compat.v1.GraphKeys.UPDATE_OPS
 NHWC, NCHW = 'NHWC', 'NCHW'
 # tf.contrib.layers.<name> that TF 1.15 had and this module does not.
 REPLACEMENTS = {
-    'conv2d': 'tf.layers.conv2d',
-    'convolution2d': 'tf.layers.conv2d',
-    'max_pool2d': 'tf.layers.max_pooling2d',
-    'avg_pool2d': 'tf.layers.average_pooling2d',
     'linear': 'fully_connected(..., activation_fn=None)',
     'optimize_loss': 'a tf.train optimizer\'s minimize()',
     'embed_sequence': 'tf.nn.embedding_lookup',
-    'layer_norm': 'Keras 3\'s LayerNormalization',
     'apply_regularization': 'tf.add_n of the regularizers\' values, or of '
                             'tf.get_collection(tf.GraphKeys.'
                             'REGULARIZATION_LOSSES)',
@@ -119,16 +114,20 @@ def _collections_of(variables_collections, alias):
 
 def _model_variables(rename, variables_collections):
   """A custom getter: contrib's variable names, MODEL_VARIABLES, and the
-  collections the caller asked for each variable."""
+  collections the caller asked for each variable. Where rename is given
+  (fully_connected, the convolutions), only the renamed variables, the
+  layer's own weights and biases, go into the caller's collections, not
+  a normalizer_fn's, as TF 1.15 added them."""
 
   def custom_getter(getter, name, *args, **kwargs):
     scope, _, short = name.rpartition('/')
     short = rename.get(short, short)
     collections = list(kwargs.pop('collections', None) or
                        [tf.compat.v1.GraphKeys.GLOBAL_VARIABLES])
+    if not rename or short in rename.values():
+      collections += _collections_of(variables_collections, short)
     kwargs['collections'] = collections + [
-        tf.compat.v1.GraphKeys.MODEL_VARIABLES] + _collections_of(
-            variables_collections, short)
+        tf.compat.v1.GraphKeys.MODEL_VARIABLES]
     return getter((scope + '/' if scope else '') + short, *args, **kwargs)
 
   return custom_getter
@@ -173,6 +172,162 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
       outputs = activation_fn(outputs)
     return _named_outputs(outputs_collections, outputs)
 
+
+
+def _conv(here, default_scope, inputs, num_outputs, kernel_size, stride,
+          padding, data_format, activation_fn, normalizer_fn,
+          normalizer_params, weights_initializer, weights_regularizer,
+          biases_initializer, biases_regularizer, reuse,
+          variables_collections, outputs_collections, trainable, scope,
+          **options):
+  """contrib's convolutions: tf.layers' op under contrib's names (weights,
+  biases, in MODEL_VARIABLES), then normalizer_fn and activation_fn."""
+  if data_format not in (None, NHWC, NCHW):
+    raise ValueError('data_format has to be either NCHW or NHWC.')
+  if weights_initializer is None:
+    weights_initializer = xavier_initializer()
+  with tf.compat.v1.variable_scope(
+      scope, default_scope, [inputs], reuse=reuse,
+      custom_getter=_model_variables({'kernel': 'weights', 'bias': 'biases'},
+                                     variables_collections)):
+    outputs = here(
+        inputs, num_outputs, kernel_size, stride, padding,
+        'channels_first' if data_format == NCHW else 'channels_last',
+        use_bias=not normalizer_fn and biases_initializer is not None,
+        kernel_initializer=weights_initializer,
+        bias_initializer=biases_initializer,
+        kernel_regularizer=weights_regularizer,
+        bias_regularizer=biases_regularizer, trainable=trainable, **options)
+    if normalizer_fn is not None:
+      outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return _named_outputs(outputs_collections, outputs)
+
+
+@add_arg_scope
+def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
+           data_format=None, rate=1, activation_fn=tf.nn.relu,
+           normalizer_fn=None, normalizer_params=None,
+           weights_initializer=None, weights_regularizer=None,
+           biases_initializer=tf.compat.v1.zeros_initializer(),
+           biases_regularizer=None, reuse=None, variables_collections=None,
+           outputs_collections=None, trainable=True, scope=None):
+  """tf.contrib.layers.conv2d (convolution2d) of TF 1.15, for 4-D inputs.
+
+  Variables <scope>/weights [kh, kw, in, num_outputs] (default
+  xavier_initializer()) and <scope>/biases, scope Conv by default, none
+  when a normalizer_fn follows; 'SAME' padding and relu by default.
+  """
+  return _conv(core.conv2d_here, 'Conv', inputs, num_outputs, kernel_size,
+               stride, padding, data_format, activation_fn, normalizer_fn,
+               normalizer_params, weights_initializer, weights_regularizer,
+               biases_initializer, biases_regularizer, reuse,
+               variables_collections, outputs_collections, trainable, scope,
+               dilation_rate=rate)
+
+
+@add_arg_scope
+def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1,
+                     padding='SAME', data_format=NHWC,
+                     activation_fn=tf.nn.relu, normalizer_fn=None,
+                     normalizer_params=None, weights_initializer=None,
+                     weights_regularizer=None,
+                     biases_initializer=tf.compat.v1.zeros_initializer(),
+                     biases_regularizer=None, reuse=None,
+                     variables_collections=None, outputs_collections=None,
+                     trainable=True, scope=None):
+  """tf.contrib.layers.conv2d_transpose (convolution2d_transpose) of TF
+  1.15: tf.layers.conv2d_transpose under contrib's names, scope
+  Conv2d_transpose by default."""
+  return _conv(core.conv2d_transpose_here, 'Conv2d_transpose', inputs,
+               num_outputs, kernel_size, stride, padding, data_format,
+               activation_fn, normalizer_fn, normalizer_params,
+               weights_initializer, weights_regularizer, biases_initializer,
+               biases_regularizer, reuse, variables_collections,
+               outputs_collections, trainable, scope)
+
+
+convolution2d = conv2d
+convolution2d_transpose = conv2d_transpose
+
+
+def _pool2d(op, default_scope, inputs, kernel_size, stride, padding,
+            data_format, outputs_collections, scope):
+  if data_format not in (NHWC, NCHW):
+    raise ValueError('data_format has to be either NCHW or NHWC.')
+  with tf.compat.v1.name_scope(scope, default_scope, [inputs]):
+    outputs = op(tf.convert_to_tensor(inputs),
+                 core.pair(kernel_size, 'kernel_size'),
+                 core.pair(stride, 'stride'), padding.upper(),
+                 data_format=data_format)
+    return _named_outputs(outputs_collections, outputs)
+
+
+@add_arg_scope
+def max_pool2d(inputs, kernel_size, stride=2, padding='VALID',
+               data_format=NHWC, outputs_collections=None, scope=None):
+  """tf.contrib.layers.max_pool2d of TF 1.15: stride 2 and 'VALID' by
+  default."""
+  return _pool2d(tf.nn.max_pool2d, 'MaxPool2D', inputs, kernel_size, stride,
+                 padding, data_format, outputs_collections, scope)
+
+
+@add_arg_scope
+def avg_pool2d(inputs, kernel_size, stride=2, padding='VALID',
+               data_format=NHWC, outputs_collections=None, scope=None):
+  """tf.contrib.layers.avg_pool2d of TF 1.15: stride 2 and 'VALID' by
+  default."""
+  return _pool2d(tf.nn.avg_pool2d, 'AvgPool2D', inputs, kernel_size, stride,
+                 padding, data_format, outputs_collections, scope)
+
+
+@add_arg_scope
+def layer_norm(inputs, center=True, scale=True, activation_fn=None,
+               reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, begin_norm_axis=1,
+               begin_params_axis=-1, scope=None):
+  """tf.contrib.layers.layer_norm of TF 1.15 (Ba et al., 2016).
+
+  Each example normalized over its axes from begin_norm_axis on (by
+  default all but the batch's), with epsilon 1e-12 (1e-3 for float16);
+  then times <scope>/gamma (ones) plus <scope>/beta (zeros), of the
+  inputs' shape from begin_params_axis on (the last axis), scope LayerNorm.
+  """
+  with tf.compat.v1.variable_scope(
+      scope, 'LayerNorm', [inputs], reuse=reuse,
+      custom_getter=_model_variables({}, variables_collections)):
+    inputs = tf.convert_to_tensor(inputs)
+    shape = inputs.shape
+    rank = shape.rank
+    if rank is None:
+      raise ValueError('Inputs %s has undefined rank.' % inputs.name)
+    dtype = inputs.dtype.base_dtype
+    if begin_norm_axis < 0:
+      begin_norm_axis += rank
+    if begin_params_axis >= rank or begin_norm_axis >= rank:
+      raise ValueError('begin_params_axis (%d) and begin_norm_axis (%d) must '
+                       'be < rank(inputs) (%d)'
+                       % (begin_params_axis, begin_norm_axis, rank))
+    params_shape = shape[begin_params_axis:]
+    if not params_shape.is_fully_defined():
+      raise ValueError('Inputs %s: shape[begin_params_axis:] is not fully '
+                       'defined: %s' % (inputs.name, params_shape))
+    beta = (tf.compat.v1.get_variable(
+        'beta', params_shape, dtype, tf.compat.v1.zeros_initializer(),
+        trainable=trainable) if center else None)
+    gamma = (tf.compat.v1.get_variable(
+        'gamma', params_shape, dtype, tf.compat.v1.ones_initializer(),
+        trainable=trainable) if scale else None)
+    mean, variance = tf.nn.moments(inputs, list(range(begin_norm_axis, rank)),
+                                   keepdims=True)
+    outputs = tf.nn.batch_normalization(
+        inputs, mean, variance, offset=beta, scale=gamma,
+        variance_epsilon=1e-3 if dtype == tf.float16 else 1e-12)
+    outputs.set_shape(shape)
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return _named_outputs(outputs_collections, outputs)
 
 @add_arg_scope
 def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
