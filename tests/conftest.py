@@ -207,6 +207,21 @@ def run_python(command, timeout=300, env=None, cwd=None):
                         timeout=timeout, cwd=cwd)
 
 
+def build_both_ways(source, impl, folder):
+  """Runs source as `build.py IMPL FOLDER` in folder, the way the tests
+  that compare a TF1 API with TensorFlow's own build one graph: impl 'tf'
+  in a fresh interpreter with TF_USE_LEGACY_KERAS=1 (Keras 2 is chosen as
+  TensorFlow loads), any other forked from the zygote. Returns (the
+  FOLDER/IMPL.json report, the FOLDER/IMPL.npz arrays)."""
+  env = {'TF_USE_LEGACY_KERAS': '1'} if impl == 'tf' else None
+  (folder / 'build.py').write_text(source)
+  result = run_python([sys.executable, str(folder / 'build.py'), impl,
+                       str(folder)], env=env)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(folder / (impl + '.json')) as f:
+    return json.load(f), dict(np.load(folder / (impl + '.npz')))
+
+
 def run_script_measured(script, *args, timeout=300):
   """run_script(), and the process's own resource usage, as the kernel
   counts it when the process is reaped (os.wait4): ru_maxrss is its peak

@@ -10,13 +10,10 @@ statistics after three training steps, which must be TensorFlow's bit for
 bit; each also restores the checkpoint the others wrote.
 """
 
-import json
-import sys
-
 import numpy as np
 import pytest
 
-from conftest import run_python
+from conftest import build_both_ways
 
 pytestmark = pytest.mark.slow
 
@@ -142,15 +139,7 @@ with open(os.path.join(folder, impl + '.json'), 'w') as f:
 
 
 def build(impl, folder):
-  # Ours forks from the zygote; TensorFlow's needs Keras 2, chosen as
-  # TensorFlow loads: a fresh interpreter.
-  env = {'TF_USE_LEGACY_KERAS': '1'} if impl == 'tf' else None
-  (folder / 'build.py').write_text(BUILD)
-  result = run_python([sys.executable, str(folder / 'build.py'), impl,
-                       str(folder)], env=env)
-  assert result.returncode == 0, result.stderr[-3000:]
-  with open(folder / (impl + '.json')) as f:
-    return json.load(f), dict(np.load(folder / (impl + '.npz')))
+  return build_both_ways(BUILD, impl, folder)
 
 
 @pytest.fixture(scope='module')

@@ -186,13 +186,10 @@ def conv2d_here(inputs, filters, kernel_size, strides=(1, 1),
       padding=padding.upper(),
       dilations=list(pair(dilation_rate, 'dilation_rate')),
       data_format=fmt)
-  if use_bias:
-    bias = _get('bias', [filters], dtype, bias_initializer,
-                bias_regularizer, trainable, bias_constraint)
-    outputs = tf.nn.bias_add(outputs, bias, data_format=fmt)
-  if activation is not None:
-    outputs = activation(outputs)
-  return _activity(outputs, activity_regularizer)
+  return _bias_and_activation(outputs, filters, dtype, fmt, use_bias,
+                              bias_initializer, bias_regularizer,
+                              bias_constraint, activation,
+                              activity_regularizer, trainable)
 
 
 
@@ -265,6 +262,16 @@ def conv2d_transpose_here(inputs, filters, kernel_size, strides=(1, 1),
                _deconv_length(static[2], kw, sw, padding)]
   outputs.set_shape([static[0]] + ([filters] + static_hw if fmt == 'NCHW'
                                    else static_hw + [filters]))
+  return _bias_and_activation(outputs, filters, dtype, fmt, use_bias,
+                              bias_initializer, bias_regularizer,
+                              bias_constraint, activation,
+                              activity_regularizer, trainable)
+
+
+def _bias_and_activation(outputs, filters, dtype, fmt, use_bias,
+                         bias_initializer, bias_regularizer, bias_constraint,
+                         activation, activity_regularizer, trainable):
+  """A convolution's <scope>/bias [filters] added, then activation."""
   if use_bias:
     bias = _get('bias', [filters], dtype, bias_initializer,
                 bias_regularizer, trainable, bias_constraint)
@@ -272,6 +279,7 @@ def conv2d_transpose_here(inputs, filters, kernel_size, strides=(1, 1),
   if activation is not None:
     outputs = activation(outputs)
   return _activity(outputs, activity_regularizer)
+
 
 def _pool(op, default_name, inputs, pool_size, strides, padding, data_format,
           name):
@@ -529,7 +537,12 @@ class _Weights:
     return None
 
 
-class Dense(base.Layer, _Weights):
+class _KernelAndBias(_Weights):
+  kernel = property(lambda self: self._weight('kernel'))
+  bias = property(lambda self: self._weight('bias'))
+
+
+class Dense(base.Layer, _KernelAndBias):
   """tf.layers.Dense of TF 1.15: dense() as an object; called again, it
   uses the same kernel and bias."""
 
@@ -547,15 +560,12 @@ class Dense(base.Layer, _Weights):
                        activity_regularizer, kernel_constraint,
                        bias_constraint)
 
-  kernel = property(lambda self: self._weight('kernel'))
-  bias = property(lambda self: self._weight('bias'))
-
   def call(self, inputs):
     return dense_here(inputs, self.units, self.activation, self.use_bias,
                       *self._arguments, trainable=self.trainable)
 
 
-class Conv2D(base.Layer, _Weights):
+class Conv2D(base.Layer, _KernelAndBias):
   """tf.layers.Conv2D of TF 1.15: conv2d() as an object; called again, it
   uses the same kernel and bias."""
 
@@ -576,16 +586,13 @@ class Conv2D(base.Layer, _Weights):
                        activity_regularizer, kernel_constraint,
                        bias_constraint)
 
-  kernel = property(lambda self: self._weight('kernel'))
-  bias = property(lambda self: self._weight('bias'))
-
   def call(self, inputs):
     return conv2d_here(inputs, self.filters, *self._arguments,
                        trainable=self.trainable)
 
 
 
-class Conv2DTranspose(base.Layer, _Weights):
+class Conv2DTranspose(base.Layer, _KernelAndBias):
   """tf.layers.Conv2DTranspose of TF 1.15: conv2d_transpose() as an
   object; called again, it uses the same kernel and bias."""
 
@@ -603,9 +610,6 @@ class Conv2DTranspose(base.Layer, _Weights):
                        bias_initializer, kernel_regularizer, bias_regularizer,
                        activity_regularizer, kernel_constraint,
                        bias_constraint)
-
-  kernel = property(lambda self: self._weight('kernel'))
-  bias = property(lambda self: self._weight('bias'))
 
   def call(self, inputs):
     return conv2d_transpose_here(inputs, self.filters, *self._arguments,

@@ -145,15 +145,8 @@ class LayerRNNCell(RNNCell):
   are (TF 1.15's LayerRNNCell)."""
 
 
-class BasicRNNCell(LayerRNNCell):
-  """tf.nn.rnn_cell.BasicRNNCell: output = new_state =
-  activation([inputs, state] @ kernel + bias)."""
-
-  def __init__(self, num_units, activation=None, reuse=None, name=None,
-               dtype=None):
-    super().__init__(name=name, dtype=dtype, _reuse=reuse)
-    self._num_units = num_units
-    self._activation = activation or tf.tanh
+class _UnitsCell(LayerRNNCell):
+  """A cell whose output and state are both num_units wide."""
 
   @property
   def state_size(self):
@@ -162,6 +155,17 @@ class BasicRNNCell(LayerRNNCell):
   @property
   def output_size(self):
     return self._num_units
+
+
+class BasicRNNCell(_UnitsCell):
+  """tf.nn.rnn_cell.BasicRNNCell: output = new_state =
+  activation([inputs, state] @ kernel + bias)."""
+
+  def __init__(self, num_units, activation=None, reuse=None, name=None,
+               dtype=None):
+    super().__init__(name=name, dtype=dtype, _reuse=reuse)
+    self._num_units = num_units
+    self._activation = activation or tf.tanh
 
   def build(self, input_shape):
     depth = _input_depth(input_shape)
@@ -180,7 +184,7 @@ class BasicRNNCell(LayerRNNCell):
     return output, output
 
 
-class GRUCell(LayerRNNCell):
+class GRUCell(_UnitsCell):
   """tf.nn.rnn_cell.GRUCell (Cho et al., 2014): gates/kernel, gates/bias
   (initialized to 1), candidate/kernel and candidate/bias."""
 
@@ -192,14 +196,6 @@ class GRUCell(LayerRNNCell):
     self._activation = activation or tf.tanh
     self._kernel_initializer = kernel_initializer
     self._bias_initializer = bias_initializer
-
-  @property
-  def state_size(self):
-    return self._num_units
-
-  @property
-  def output_size(self):
-    return self._num_units
 
   def build(self, input_shape):
     depth = _input_depth(input_shape)
