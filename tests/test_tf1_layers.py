@@ -53,6 +53,18 @@ with tf.variable_scope('block'):
   d = L.dense(d, 6)
 with tf.variable_scope('block', reuse=True):
   again = L.dense(h, 6, activation=tf.nn.relu, name='dense')
+# A layer of the program's own, on tf.layers.Layer: build() and add_weight.
+class Scale(L.Layer):
+  def build(self, input_shape):
+    self.factor = self.add_weight('factor', [int(input_shape[-1])],
+                                  initializer=tf.ones_initializer())
+    super(Scale, self).build(input_shape)
+
+  def call(self, inputs):
+    return inputs * self.factor
+
+
+scaled = Scale(name='scale')(h)
 # The classes: a layer object called twice shares its variables.
 shared = L.Dense(5, activation=tf.nn.tanh, name='shared')
 twice = shared(h) + shared(h * 0.5)
@@ -71,7 +83,7 @@ first = L.conv2d_transpose(tf.transpose(images, [0, 3, 1, 2]), 2, 2,
                            use_bias=False)
 c = c + tf.reduce_sum(up) + tf.reduce_sum(first)
 logits = (L.dense(d, 3, name='out', use_bias=False) + tf.reduce_sum(again)
-          + tf.reduce_sum(twice) + tf.reduce_sum(c))
+          + tf.reduce_sum(twice) + tf.reduce_sum(c) + tf.reduce_sum(scaled))
 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
     labels=labels, logits=logits)) + tf.add_n(
         tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES))
@@ -159,6 +171,7 @@ def test_variables_and_collections_are_tensorflows(built, impl):
   assert ['batch_normalization/moving_mean', [4]] in theirs['variables']
   assert ['block/dense_1/kernel', [6, 6]] in theirs['variables']
   assert ['conv_layer/kernel', [3, 3, 3, 2]] in theirs['variables']
+  assert ['scale/factor', [45]] in theirs['variables']
   assert theirs['regularization_losses'] == 1
   assert theirs['update_ops'] == 6
   assert theirs['objects'] == {
@@ -180,8 +193,8 @@ def test_outputs_gradients_and_moving_statistics_are_tensorflows(built,
   _, theirs = built['tf']
   _, ours = built[impl]
   compared = [k for k in theirs if not k.startswith('restored/')]
-  # Logits before and after, 25 gradients, 31 variables after.
-  assert len(compared) == 3 + 25 + 31
+  # Logits before and after, 26 gradients, 32 variables after.
+  assert len(compared) == 3 + 26 + 32
   for key in compared:
     np.testing.assert_array_equal(ours[key], theirs[key],
                                   err_msg=key)

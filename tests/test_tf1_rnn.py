@@ -88,6 +88,34 @@ with tf.variable_scope('static_bidi'):
       cells['static_fw'], cells['static_bw'], steps, dtype=tf.float32,
       sequence_length=lengths)
 
+# A cell of the program's own, as TF1 code subclassed RNNCell.
+class MinimalCell(rnn.RNNCell):
+  def __init__(self, units):
+    super(MinimalCell, self).__init__()
+    self._units = units
+
+  @property
+  def state_size(self):
+    return self._units
+
+  @property
+  def output_size(self):
+    return self._units
+
+  def build(self, inputs_shape):
+    self._w = self.add_variable(
+        'w', [int(inputs_shape[-1]) + self._units, self._units])
+    self.built = True
+
+  def call(self, inputs, state):
+    output = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), self._w))
+    return output, output
+
+
+with tf.variable_scope('own'):
+  cells['own'] = MinimalCell(3)
+  results['own'] = tf.nn.dynamic_rnn(cells['own'], x, dtype=tf.float32)
+
 tensors = {name: tf.nest.flatten(value) for name, value in results.items()}
 loss = tf.add_n([tf.reduce_sum(tf.square(t)) * (i + 1.0) for i, t in
                  enumerate(t for name in sorted(tensors)
@@ -197,7 +225,8 @@ def test_variables_collections_and_cell_weights_are_tensorflows(built):
                'bidi/bidirectional_rnn/fw/basic_lstm_cell/kernel',
                'bidi/bidirectional_rnn/bw/gru_cell/candidate/kernel',
                'static/rnn/basic_lstm_cell/bias',
-               'static_bidi/bidirectional_rnn/bw/gru_cell/gates/kernel'):
+               'static_bidi/bidirectional_rnn/bw/gru_cell/gates/kernel',
+               'own/rnn/minimal_cell/w'):
     assert name in names, name
   assert len(theirs['cell_weights']['stack']) == 6 + 4 + 2
   assert theirs['sizes']['stack'][0] == (
@@ -227,9 +256,9 @@ def test_outputs_states_gradients_and_training_are_tensorflows(built):
   assert dropped.any()
   assert (variational[:, :, :][np.broadcast_to(
       dropped[:, None, :], variational.shape)] == 0).all()
-  # 34 variables, trained: the gradients were not all zero.
+  # 35 variables, trained: the gradients were not all zero.
   gradients = [k for k in theirs if k.startswith('gradient_')]
-  assert len(gradients) == 34
+  assert len(gradients) == 35
   assert all(np.abs(theirs[k]).sum() > 0 for k in gradients)
 
 
