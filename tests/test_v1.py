@@ -152,6 +152,27 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
       str([script, 'a', '--b=1'])]
 
 
+def test_which_modules_are_the_programs_own(tmp_path):
+  # pylint: disable=protected-access
+  from legacy_dnn.v1 import runner  # pylint: disable=g-import-not-at-top
+  namespace = {}
+  tf1 = runner._TF1Import(namespace, __import__, str(tmp_path)
+                          )._is_tf1_code
+  assert tf1(namespace)
+  assert tf1({'__file__': str(tmp_path / 'model.py')})
+  assert tf1({'__file__': str(tmp_path / 'nets' / 'deep.py')})
+  assert not tf1({'__file__': str(tmp_path.parent / 'elsewhere.py')})
+  assert not tf1({'__file__': str(
+      tmp_path / '.venv' / 'lib' / 'site-packages' / 'tensorflow' / 'x.py')})
+  assert not tf1({'__name__': 'no_file'}) and not tf1(None)
+  # A script beside this package, in its checkout: the package's own
+  # modules are not the script's.
+  checkout = runner._TF1Import(namespace, __import__, REPO)._is_tf1_code
+  assert checkout({'__file__': os.path.join(REPO, 'probe.py')})
+  assert not checkout({'__file__': os.path.join(REPO, 'legacy_dnn',
+                                                'api.py')})
+
+
 @pytest.mark.slow
 def test_a_queue_runner_reads_a_csv_file_and_the_regression_learns(
     tmp_path):

@@ -42,6 +42,9 @@ SHIMS = {
     'tensorflow.examples.tutorials.mnist.mnist':
         'legacy_dnn.tf1.mnist_tutorial',
 }
+# legacy_dnn's own folder: its modules import the real TensorFlow.
+_PACKAGE = os.path.join(os.path.dirname(os.path.realpath(errors.__file__)),
+                        '')
 # Modules TensorFlow 2 removed that are not provided: <module> -> the table
 # of removed.py that says what replaced its parts.
 _REMOVED_PARENTS = {'tensorflow.contrib': removed.CONTRIB,
@@ -94,10 +97,12 @@ class _TF1Import:
       real = os.path.realpath(path)
       # An environment or installed package kept in the program's folder
       # (.venv/lib/.../site-packages) is not the program's: TensorFlow's
-      # own modules there must see TensorFlow.
-      self._ours[path] = real.startswith(self.folder) and not any(
-          part in ('site-packages', 'dist-packages')
-          for part in real[len(self.folder):].split(os.sep))
+      # own modules there must see TensorFlow; nor is this package, for a
+      # script run beside it in a checkout.
+      self._ours[path] = (
+          real.startswith(self.folder) and not real.startswith(_PACKAGE) and
+          not any(part in ('site-packages', 'dist-packages')
+                  for part in real[len(self.folder):].split(os.sep)))
     return self._ours[path]
 
   def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
