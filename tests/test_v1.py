@@ -153,24 +153,31 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
 
 
 def test_which_modules_are_the_programs_own(tmp_path):
-  # pylint: disable=protected-access
-  from legacy_dnn.v1 import runner  # pylint: disable=g-import-not-at-top
-  namespace = {}
-  tf1 = runner._TF1Import(namespace, __import__, str(tmp_path)
-                          )._is_tf1_code
-  assert tf1(namespace)
-  assert tf1({'__file__': str(tmp_path / 'model.py')})
-  assert tf1({'__file__': str(tmp_path / 'nets' / 'deep.py')})
-  assert not tf1({'__file__': str(tmp_path.parent / 'elsewhere.py')})
-  assert not tf1({'__file__': str(
-      tmp_path / '.venv' / 'lib' / 'site-packages' / 'tensorflow' / 'x.py')})
-  assert not tf1({'__name__': 'no_file'}) and not tf1(None)
-  # A script beside this package, in its checkout: the package's own
-  # modules are not the script's.
-  checkout = runner._TF1Import(namespace, __import__, REPO)._is_tf1_code
-  assert checkout({'__file__': os.path.join(REPO, 'probe.py')})
-  assert not checkout({'__file__': os.path.join(REPO, 'legacy_dnn',
-                                                'api.py')})
+  # In a process of its own: importing legacy_dnn.v1 turns TensorFlow 2's
+  # behaviour off for the whole process.
+  probe = write(tmp_path, 'probe.py', """
+import os, sys
+from legacy_dnn.v1 import runner
+folder, repo = sys.argv[1], sys.argv[2]
+namespace = {}
+tf1 = runner._TF1Import(namespace, __import__, folder)._is_tf1_code
+checkout = runner._TF1Import(namespace, __import__, repo)._is_tf1_code
+print([tf1(namespace),
+       tf1({'__file__': os.path.join(folder, 'model.py')}),
+       tf1({'__file__': os.path.join(folder, 'nets', 'deep.py')}),
+       tf1({'__file__': os.path.join(os.path.dirname(folder), 'other.py')}),
+       tf1({'__file__': os.path.join(folder, '.venv', 'lib',
+                                     'site-packages', 'tensorflow', 'x.py')}),
+       tf1({'__name__': 'no_file'}), tf1(None),
+       # A script beside this package, in its checkout: the package's own
+       # modules are not the script's.
+       checkout({'__file__': os.path.join(repo, 'probe.py')}),
+       checkout({'__file__': os.path.join(repo, 'legacy_dnn', 'api.py')})])
+""")
+  result = run_python([sys.executable, probe, str(tmp_path), REPO])
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout == str([True, True, True, False, False, False, False,
+                               True, False]) + '\n'
 
 
 @pytest.mark.slow
