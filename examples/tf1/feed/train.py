@@ -46,9 +46,10 @@ def run_training():
 
 
 def main(_):
-    if tf.gfile.Exists(FLAGS.log_dir):
-        tf.gfile.DeleteRecursively(FLAGS.log_dir)
-    tf.gfile.MakeDirs(FLAGS.log_dir)
+    # The tutorial emptied its log folder first; this one keeps what is
+    # there (TensorBoard shows each run's events side by side).
+    if not tf.gfile.Exists(FLAGS.log_dir):
+        tf.gfile.MakeDirs(FLAGS.log_dir)
     run_training()
 
 
