@@ -364,3 +364,33 @@ def test_layer_norm_normalizes_each_example_as_tf_1_15_did():
                                + 0.5, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match='must be < rank'):
       layers.layer_norm(x, begin_norm_axis=3)
+
+
+def test_summarize_functions_tag_as_tf_1_15_did():
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 3])
+    hidden = tf.nn.relu(x - 1.0, name='hidden')
+    capped = tf.nn.relu6(x * 4.0, name='capped')
+    loss = tf.reduce_mean(hidden, name='loss')
+    v1.add_to_collection(v1.GraphKeys.ACTIVATIONS, hidden)
+    v1.add_to_collection(v1.GraphKeys.ACTIVATIONS, capped)
+    assert layers.summarize_tensor(tf.constant('text')) is None
+    layers.summarize_tensors([loss, x])
+    layers.summarize_activations(name_filter='hid')
+    layers.summarize_activation(capped)
+    merged = v1.summary.merge_all()
+    value = np.array([[0.0, 1.5, 2.0], [3.0, 0.5, -1.0]], np.float32)
+    with v1.Session() as sess:
+      summary = v1.Summary.FromString(sess.run(merged, {x: value}))
+  got = {v.tag: (v.simple_value if v.WhichOneof('value') == 'simple_value'
+                 else 'histogram') for v in summary.value}
+  assert got == {
+      'loss_summary': pytest.approx(np.maximum(value - 1, 0).mean()),
+      'Placeholder_summary': 'histogram',
+      # Of hidden's inputs (x - 1), 3 of 6 are below 0.
+      'hidden/zeros': pytest.approx(3 / 6),
+      'hidden/activation': 'histogram',
+      'capped/zeros': pytest.approx(1 / 6),
+      # Of capped's inputs (4x), 8 and 12 are above 6.
+      'capped/sixes': pytest.approx(2 / 6),
+      'capped/activation': 'histogram'}

@@ -10,7 +10,9 @@ docs/tf1-code.md; batch_norm's renorm, batch_weights, adjustment and
 zero_debias_moving_mean raise a one-line NotProvidedError.
 """
 
+import functools
 import math
+import re
 
 import tensorflow as tf
 
@@ -29,11 +31,6 @@ REPLACEMENTS = {
                             'tf.get_collection(tf.GraphKeys.'
                             'REGULARIZATION_LOSSES)',
 }
-REPLACEMENTS.update(
-    (name, 'tf.summary.histogram and tf.summary.scalar')
-    for name in ('summarize_activation', 'summarize_activations',
-                 'summarize_collection', 'summarize_tensor',
-                 'summarize_tensors'))
 
 
 def variance_scaling_initializer(factor=2.0, mode='FAN_IN', uniform=False,
@@ -491,6 +488,74 @@ def flatten(inputs, outputs_collections=None, scope=None):
     return _named_outputs(outputs_collections, core.flatten_here(inputs))
 
 
+
+def _scalar(tensor, tag):
+  tensor.get_shape().assert_has_rank(0)
+  return tf.compat.v1.summary.scalar(
+      tag or '%s_summary' % tensor.op.name, tensor)
+
+
+def _histogram(tensor, tag):
+  return tf.compat.v1.summary.histogram(
+      tag or '%s_summary' % tensor.op.name, tensor)
+
+
+def summarize_tensor(tensor, tag=None):
+  """tf.contrib.layers.summarize_tensor of TF 1.15: a scalar summary for a
+  scalar, a histogram for anything else, tagged '<op name>_summary' unless
+  tag is given; None for string and bool tensors."""
+  if (tensor.dtype.is_compatible_with(tf.string) or
+      tensor.dtype.base_dtype == tf.bool):
+    return None
+  if tensor.get_shape().ndims == 0:
+    return _scalar(tensor, tag)
+  return _histogram(tensor, tag)
+
+
+def summarize_activation(op):
+  """tf.contrib.layers.summarize_activation of TF 1.15: a histogram
+  '<op>/activation'; for a relu, softplus or relu6, the share of its inputs
+  below 0 as '<op>/zeros', and for relu6 of those above 6 as '<op>/sixes'."""
+  if op.op.type in ('Relu', 'Softplus', 'Relu6'):
+    below = op.op.inputs[0]
+    _scalar(tf.reduce_mean(tf.cast(tf.less(below, tf.cast(0.0, below.dtype)),
+                                   tf.float32)), '%s/zeros' % op.op.name)
+  if op.op.type == 'Relu6':
+    above = op.op.inputs[0]
+    _scalar(tf.reduce_mean(tf.cast(
+        tf.greater(above, tf.cast(6.0, above.dtype)), tf.float32)),
+            '%s/sixes' % op.op.name)
+  return _histogram(op, '%s/activation' % op.op.name)
+
+
+def summarize_tensors(tensors, summarizer=summarize_tensor):
+  """summarizer(tensor) for each tensor."""
+  return [summarizer(tensor) for tensor in tensors]
+
+
+def summarize_collection(collection, name_filter=None,
+                         summarizer=summarize_tensor):
+  """The tensors of a graph collection whose op names match name_filter
+  (a regular expression, from the name's start), summarized."""
+  return summarize_tensors(
+      [t for t in tf.compat.v1.get_collection(collection)
+       if name_filter is None or re.match(name_filter, t.op.name)],
+      summarizer)
+
+
+summarize_variables = functools.partial(
+    summarize_collection, tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+summarize_weights = functools.partial(summarize_collection,
+                                      tf.compat.v1.GraphKeys.WEIGHTS)
+summarize_biases = functools.partial(summarize_collection,
+                                     tf.compat.v1.GraphKeys.BIASES)
+
+
+def summarize_activations(name_filter=None, summarizer=summarize_activation):
+  """The ACTIVATIONS collection summarized with summarize_activation."""
+  return summarize_collection(tf.compat.v1.GraphKeys.ACTIVATIONS,
+                              name_filter, summarizer)
+
 # What else tf.contrib.layers held in TF 1.15: each a NotProvidedError; any
 # other name an AttributeError offering the closest.
 TF1_NAMES = (
@@ -517,9 +582,8 @@ TF1_NAMES = (
     'sequence_to_images', 'shared_embedding_columns', 'softmax',
     'sparse_column_with_hash_bucket', 'sparse_column_with_integerized_feature',
     'sparse_column_with_keys', 'sparse_column_with_vocabulary_file',
-    'spatial_softmax', 'stack', 'sum_regularizer', 'summarize_activation',
-    'summarize_activations', 'summarize_collection', 'summarize_tensor',
-    'summarize_tensors', 'transform_features', 'unit_norm',
+    'spatial_softmax', 'stack', 'sum_regularizer', 'transform_features',
+    'unit_norm',
     'weighted_sparse_column', 'weighted_sum_from_feature_columns')
 
 
