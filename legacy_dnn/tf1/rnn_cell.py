@@ -85,16 +85,16 @@ class RNNCell(Layer):
   """
 
   def __call__(self, inputs, state, scope=None):
+    # Layer.__call__ counts the variables made in the call among the
+    # cell's weights.
     if scope is not None:
-      with tf.compat.v1.variable_scope(
-          scope, custom_getter=self._tracking_getter) as scope:
+      with tf.compat.v1.variable_scope(scope) as scope:
         return super().__call__(inputs, state, scope=scope)
     # The scope the cell was first called in, kept for every later call
     # (static_rnn calls it once a time step).
     if getattr(self, '_rnncell_scope', None) is None:
       self._rnncell_scope = tf.compat.v1.variable_scope(
-          tf.compat.v1.get_variable_scope(),
-          custom_getter=self._tracking_getter)
+          tf.compat.v1.get_variable_scope())
     with self._rnncell_scope:
       return super().__call__(inputs, state)
 
