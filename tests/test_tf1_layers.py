@@ -82,6 +82,21 @@ first = L.conv2d_transpose(tf.transpose(images, [0, 3, 1, 2]), 2, 2,
                            strides=2, data_format='channels_first',
                            use_bias=False)
 c = c + tf.reduce_sum(up) + tf.reduce_sum(first)
+# Sequences and volumes: the 1-D and 3-D convolutions and poolings, and the
+# separable convolution, as functions and as objects.
+seq = tf.reshape(images, [-1, 8, 24])
+s = L.conv1d(seq, 4, 3, padding='same', activation=tf.nn.relu)
+s = L.average_pooling1d(L.max_pooling1d(s, 2, 2), 2, 1, padding='same')
+s = L.Conv1D(3, 2, dilation_rate=2, name='conv1d_layer')(s)
+s = L.AveragePooling1D(2, 1)(L.MaxPooling1D(2, 1, padding='same')(s))
+volume = tf.reshape(images, [-1, 4, 4, 4, 3])
+v = L.max_pooling3d(L.conv3d(volume, 2, 2, padding='same'), 2, 2)
+v = L.Conv3D(2, (1, 2, 2), name='conv3d_layer')(L.AveragePooling3D(1, 1)(v))
+v = L.MaxPooling3D(1, 1)(L.average_pooling3d(v, (2, 1, 1), 1))
+separable = L.SeparableConv2D(2, 2, strides=2, name='separable_layer')
+sep = separable(L.separable_conv2d(images, 4, 3, depth_multiplier=2,
+                                   padding='same', activation=tf.nn.relu))
+c = c + tf.reduce_sum(s) + tf.reduce_sum(v) + tf.reduce_sum(sep)
 logits = (L.dense(d, 3, name='out', use_bias=False) + tf.reduce_sum(again)
           + tf.reduce_sum(twice) + tf.reduce_sum(c) + tf.reduce_sum(scaled))
 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -111,7 +126,12 @@ report = {
         'statistics': [normalize.moving_mean.op.name,
                        normalize.moving_variance.op.name],
         'updates': len(normalize.updates),
-        'shapes': [up.shape.as_list(), first.shape.as_list()],
+        'separable': [separable.depthwise_kernel.op.name,
+                      separable.pointwise_kernel.op.name,
+                      separable.bias.op.name],
+        'shapes': [up.shape.as_list(), first.shape.as_list(),
+                   s.shape.as_list(), v.shape.as_list(),
+                   sep.shape.as_list()],
     },
 }
 rng = np.random.default_rng(0)
@@ -183,8 +203,18 @@ def test_variables_and_collections_are_tensorflows(built, impl):
       'statistics': ['batch_normalization_1/moving_mean',
                      'batch_normalization_1/moving_variance'],
       'updates': 2,
-      # 8 -> 16 (same, stride 2) -> 17 by 33 (valid, strides 1 and 2).
-      'shapes': [[None, 17, 33, 3], [None, 2, 16, 16]]}
+      'separable': ['separable_layer/depthwise_kernel',
+                    'separable_layer/pointwise_kernel',
+                    'separable_layer/bias'],
+      # 8 -> 16 (same, stride 2) -> 17 by 33 (valid, strides 1 and 2); 8
+      # steps -> 4 (pooled) -> 2 (dilated) -> 1; 4^3 -> 2^3 -> 2x1x1 ->
+      # 1x1x1; 8x8 -> 4x4 (stride 2).
+      'shapes': [[None, 17, 33, 3], [None, 2, 16, 16], [None, 1, 3],
+                 [None, 1, 1, 1, 2], [None, 4, 4, 2]]}
+  assert ['conv1d/kernel', [3, 24, 4]] in theirs['variables']
+  assert ['conv3d_layer/kernel', [1, 2, 2, 2, 2]] in theirs['variables']
+  assert ['separable_conv2d/pointwise_kernel', [1, 1, 6, 4]] in (
+      theirs['variables'])
 
 
 @pytest.mark.parametrize('impl', ['ours', 'ours_v2'])
@@ -193,8 +223,8 @@ def test_outputs_gradients_and_moving_statistics_are_tensorflows(built,
   _, theirs = built['tf']
   _, ours = built[impl]
   compared = [k for k in theirs if not k.startswith('restored/')]
-  # Logits before and after, 26 gradients, 32 variables after.
-  assert len(compared) == 3 + 26 + 32
+  # Logits before and after, 40 gradients, 46 variables after.
+  assert len(compared) == 3 + 40 + 46
   for key in compared:
     np.testing.assert_array_equal(ours[key], theirs[key],
                                   err_msg=key)

@@ -357,8 +357,8 @@ def test_a_tf1_name_we_lack_is_one_line_and_a_typo_is_pythons_error(
                  '    getattr(module, name)\n'
                  '  except AttributeError as e:\n'
                  '    print(type(e).__name__, e)\n'
-                 'x = tf.placeholder(tf.float32, [None, 8, 1])\n'
-                 'tf.layers.conv1d(x, 4, 3)\n')
+                 'x = tf.placeholder(tf.float32, [None, 4, 4, 4, 1])\n'
+                 'tf.layers.conv3d_transpose(x, 4, 3)\n')
   result = run_v1(script, cwd=tmp_path)
   assert result.returncode == 1
   assert result.stdout.splitlines() == [
@@ -370,6 +370,7 @@ def test_a_tf1_name_we_lack_is_one_line_and_a_typo_is_pythons_error(
       'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '
       'fully_connected(..., activation_fn=None)']
   assert error_lines(result.stderr) == [
-      '%s:10: error: tf.layers.conv1d is not available on TensorFlow 2 and '
-      'legacy_dnn.v1 does not provide it; use tf.nn.conv1d with variables of '
-      'your own (tf.get_variable), or Keras 3\'s layer' % script]
+      '%s:10: error: tf.layers.conv3d_transpose is not available on '
+      'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '
+      'tf.nn.conv3d_transpose with variables of your own (tf.get_variable), '
+      'or Keras 3\'s layer' % script]

@@ -16,6 +16,8 @@ What differs from TF 1.15 (docs/tf1-code.md):
   unnamed layer object's .name is its scope's last part.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -124,73 +126,174 @@ def dense_here(inputs, units, activation=None, use_bias=True,
   return _activity(outputs, activity_regularizer)
 
 
-def pair(value, what):
+def ntuple(value, n, what):
+  """value as n ints: an int repeated, or a sequence of n."""
   if isinstance(value, int):
-    return (value, value)
+    return (value,) * n
   value = tuple(value)
-  if len(value) != 2:
-    raise ValueError('%s must be an int or a pair of ints, not %r'
-                     % (what, value))
+  if len(value) != n:
+    raise ValueError('%s must be an int or %d ints, not %r'
+                     % (what, n, value))
   return value
 
 
-def _data_format(data_format):
-  """TF1's 'channels_last'/'channels_first' as an op's NHWC/NCHW."""
-  formats = {'channels_last': 'NHWC', 'channels_first': 'NCHW'}
+def pair(value, what):
+  return ntuple(value, 2, what)
+
+
+# An op's data_format for TF1's 'channels_last'/'channels_first', by the
+# number of spatial axes.
+_FORMATS = {1: ('NWC', 'NCW'), 2: ('NHWC', 'NCHW'), 3: ('NDHWC', 'NCDHW')}
+
+
+def _data_format(data_format, rank=2):
+  """TF1's 'channels_last'/'channels_first' as an op's NHWC/NCHW (NWC/NCW
+  for rank 1, NDHWC/NCDHW for rank 3)."""
+  formats = dict(zip(('channels_last', 'channels_first'), _FORMATS[rank]))
   if data_format not in formats:
     raise ValueError('data_format must be channels_last or channels_first, '
                      'not %r' % (data_format,))
   return formats[data_format]
 
 
-def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding='valid',
-           data_format='channels_last', dilation_rate=(1, 1),
-           activation=None, use_bias=True, kernel_initializer=None,
-           bias_initializer=_ZEROS, kernel_regularizer=None,
-           bias_regularizer=None, activity_regularizer=None,
-           kernel_constraint=None, bias_constraint=None, trainable=True,
-           name=None, reuse=None):
-  """tf.layers.conv2d of TF 1.15.
-
-  Variables <scope>/kernel [kh, kw, in_channels, filters] and <scope>/bias
-  [filters]. padding: 'valid' or 'same', in either case.
-  """
-  _data_format(data_format)
-  with layer_scope(name, 'conv2d', reuse):
-    return conv2d_here(inputs, filters, kernel_size, strides, padding,
-                       data_format, dilation_rate, activation, use_bias,
-                       kernel_initializer, bias_initializer,
-                       kernel_regularizer, bias_regularizer,
-                       activity_regularizer, kernel_constraint,
-                       bias_constraint, trainable)
+def _channels(inputs, fmt):
+  return inputs.shape[-1 if fmt.endswith('C') else 1]
 
 
-def conv2d_here(inputs, filters, kernel_size, strides=(1, 1),
-                padding='valid', data_format='channels_last',
-                dilation_rate=(1, 1), activation=None, use_bias=True,
-                kernel_initializer=None, bias_initializer=_ZEROS,
-                kernel_regularizer=None, bias_regularizer=None,
-                activity_regularizer=None, kernel_constraint=None,
-                bias_constraint=None, trainable=True):
-  """conv2d() with its variables in the current variable scope."""
+def convolution_here(rank, inputs, filters, kernel_size, strides=1,
+                     padding='valid', data_format='channels_last',
+                     dilation_rate=1, activation=None, use_bias=True,
+                     kernel_initializer=None, bias_initializer=_ZEROS,
+                     kernel_regularizer=None, bias_regularizer=None,
+                     activity_regularizer=None, kernel_constraint=None,
+                     bias_constraint=None, trainable=True):
+  """A convolution of rank spatial axes (conv1d, conv2d, conv3d) with its
+  variables in the current variable scope: <scope>/kernel [k..., in
+  channels, filters] and <scope>/bias [filters]."""
   inputs = tf.convert_to_tensor(inputs)
-  fmt = _data_format(data_format)
+  fmt = _data_format(data_format, rank)
   dtype = _dtype(inputs)
   inputs = tf.cast(inputs, dtype)
-  channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
-  kernel = _get('kernel', list(pair(kernel_size, 'kernel_size')) +
-                [channels, filters], dtype, kernel_initializer,
+  kernel = _get('kernel', list(ntuple(kernel_size, rank, 'kernel_size')) +
+                [_channels(inputs, fmt), filters], dtype, kernel_initializer,
                 kernel_regularizer, trainable, kernel_constraint)
   outputs = tf.nn.convolution(
-      inputs, kernel, strides=list(pair(strides, 'strides')),
+      inputs, kernel, strides=list(ntuple(strides, rank, 'strides')),
       padding=padding.upper(),
-      dilations=list(pair(dilation_rate, 'dilation_rate')),
+      dilations=list(ntuple(dilation_rate, rank, 'dilation_rate')),
       data_format=fmt)
   return _bias_and_activation(outputs, filters, dtype, fmt, use_bias,
                               bias_initializer, bias_regularizer,
                               bias_constraint, activation,
                               activity_regularizer, trainable)
 
+
+conv2d_here = functools.partial(convolution_here, 2)
+
+
+def _convolution(rank):
+  """tf.layers.conv1d, conv2d or conv3d of TF 1.15, for rank spatial
+  axes."""
+  default_name = 'conv%dd' % rank
+
+  def convolution(inputs, filters, kernel_size, strides=1, padding='valid',
+                  data_format='channels_last', dilation_rate=1,
+                  activation=None, use_bias=True, kernel_initializer=None,
+                  bias_initializer=_ZEROS, kernel_regularizer=None,
+                  bias_regularizer=None, activity_regularizer=None,
+                  kernel_constraint=None, bias_constraint=None,
+                  trainable=True, name=None, reuse=None):
+    _data_format(data_format, rank)
+    with layer_scope(name, default_name, reuse):
+      return convolution_here(
+          rank, inputs, filters, kernel_size, strides, padding, data_format,
+          dilation_rate, activation, use_bias, kernel_initializer,
+          bias_initializer, kernel_regularizer, bias_regularizer,
+          activity_regularizer, kernel_constraint, bias_constraint,
+          trainable)
+
+  convolution.__name__ = convolution.__qualname__ = default_name
+  convolution.__doc__ = (
+      """tf.layers.%s of TF 1.15.
+
+      Variables <scope>/kernel [%s, in_channels, filters] and <scope>/bias
+      [filters]. padding: 'valid' or 'same', in either case; strides,
+      kernel_size and dilation_rate an int or %d ints.
+      """ % (default_name, ', '.join(('kd', 'kh', 'kw')[3 - rank:]), rank))
+  return convolution
+
+
+conv1d = _convolution(1)
+conv2d = _convolution(2)
+conv3d = _convolution(3)
+
+
+def separable_conv2d(inputs, filters, kernel_size, strides=(1, 1),
+                     padding='valid', data_format='channels_last',
+                     dilation_rate=(1, 1), depth_multiplier=1,
+                     activation=None, use_bias=True,
+                     depthwise_initializer=None, pointwise_initializer=None,
+                     bias_initializer=_ZEROS, depthwise_regularizer=None,
+                     pointwise_regularizer=None, bias_regularizer=None,
+                     activity_regularizer=None, depthwise_constraint=None,
+                     pointwise_constraint=None, bias_constraint=None,
+                     trainable=True, name=None, reuse=None):
+  """tf.layers.separable_conv2d of TF 1.15: a depthwise convolution of each
+  channel, depth_multiplier filters each, then a 1x1 convolution mixing
+  them.
+
+  Variables <scope>/depthwise_kernel [kh, kw, in_channels,
+  depth_multiplier], <scope>/pointwise_kernel [1, 1, in_channels *
+  depth_multiplier, filters] and <scope>/bias [filters].
+  """
+  _data_format(data_format)
+  with layer_scope(name, 'separable_conv2d', reuse):
+    return separable_conv2d_here(
+        inputs, filters, kernel_size, strides, padding, data_format,
+        dilation_rate, depth_multiplier, activation, use_bias,
+        depthwise_initializer, pointwise_initializer, bias_initializer,
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
+        activity_regularizer, depthwise_constraint, pointwise_constraint,
+        bias_constraint, trainable)
+
+
+def separable_conv2d_here(inputs, filters, kernel_size, strides=(1, 1),
+                          padding='valid', data_format='channels_last',
+                          dilation_rate=(1, 1), depth_multiplier=1,
+                          activation=None, use_bias=True,
+                          depthwise_initializer=None,
+                          pointwise_initializer=None,
+                          bias_initializer=_ZEROS, depthwise_regularizer=None,
+                          pointwise_regularizer=None, bias_regularizer=None,
+                          activity_regularizer=None,
+                          depthwise_constraint=None,
+                          pointwise_constraint=None, bias_constraint=None,
+                          trainable=True):
+  """separable_conv2d() with its variables in the current variable
+  scope."""
+  inputs = tf.convert_to_tensor(inputs)
+  fmt = _data_format(data_format)
+  dtype = _dtype(inputs)
+  inputs = tf.cast(inputs, dtype)
+  channels = _channels(inputs, fmt)
+  depthwise = _get('depthwise_kernel',
+                   list(pair(kernel_size, 'kernel_size')) +
+                   [channels, depth_multiplier], dtype, depthwise_initializer,
+                   depthwise_regularizer, trainable, depthwise_constraint)
+  pointwise = _get('pointwise_kernel',
+                   [1, 1, channels * depth_multiplier, filters], dtype,
+                   pointwise_initializer, pointwise_regularizer, trainable,
+                   pointwise_constraint)
+  sh, sw = pair(strides, 'strides')
+  outputs = tf.compat.v1.nn.separable_conv2d(
+      inputs, depthwise, pointwise,
+      strides=(1, sh, sw, 1) if fmt == 'NHWC' else (1, 1, sh, sw),
+      padding=padding.upper(), rate=pair(dilation_rate, 'dilation_rate'),
+      data_format=fmt)
+  return _bias_and_activation(outputs, filters, dtype, fmt, use_bias,
+                              bias_initializer, bias_regularizer,
+                              bias_constraint, activation,
+                              activity_regularizer, trainable)
 
 
 def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1),
@@ -243,7 +346,7 @@ def conv2d_transpose_here(inputs, filters, kernel_size, strides=(1, 1),
   inputs = tf.cast(inputs, dtype)
   (kh, kw), (sh, sw) = (pair(kernel_size, 'kernel_size'),
                         pair(strides, 'strides'))
-  channels = inputs.shape[-1 if fmt == 'NHWC' else 1]
+  channels = _channels(inputs, fmt)
   kernel = _get('kernel', [kh, kw, filters, channels], dtype,
                 kernel_initializer, kernel_regularizer, trainable,
                 kernel_constraint)
@@ -281,26 +384,46 @@ def _bias_and_activation(outputs, filters, dtype, fmt, use_bias,
   return _activity(outputs, activity_regularizer)
 
 
-def _pool(op, default_name, inputs, pool_size, strides, padding, data_format,
-          name):
-  fmt = _data_format(data_format)
-  with tf.compat.v1.name_scope(name, default_name):
-    return op(inputs, pair(pool_size, 'pool_size'),
-              pair(strides, 'strides'), padding.upper(), data_format=fmt)
+# TensorFlow's pooling ops by kind and number of spatial axes.
+_POOLS = {('max', 1): tf.nn.max_pool1d, ('max', 2): tf.nn.max_pool2d,
+          ('max', 3): tf.nn.max_pool3d, ('average', 1): tf.nn.avg_pool1d,
+          ('average', 2): tf.nn.avg_pool2d, ('average', 3): tf.nn.avg_pool3d}
 
 
-def max_pooling2d(inputs, pool_size, strides, padding='valid',
-                  data_format='channels_last', name=None):
-  """tf.layers.max_pooling2d of TF 1.15."""
-  return _pool(tf.nn.max_pool2d, 'max_pooling2d', inputs, pool_size, strides,
-               padding, data_format, name)
+def pool_here(kind, rank, inputs, pool_size, strides, padding='valid',
+              data_format='channels_last'):
+  """A max or average pooling of rank spatial axes in the current name
+  scope."""
+  return _POOLS[kind, rank](
+      inputs, ntuple(pool_size, rank, 'pool_size'),
+      ntuple(strides, rank, 'strides'), padding.upper(),
+      data_format=_data_format(data_format, rank))
 
 
-def average_pooling2d(inputs, pool_size, strides, padding='valid',
-                      data_format='channels_last', name=None):
-  """tf.layers.average_pooling2d of TF 1.15."""
-  return _pool(tf.nn.avg_pool2d, 'average_pooling2d', inputs, pool_size,
-               strides, padding, data_format, name)
+def _pooling(kind, rank):
+  """tf.layers.max_pooling1d, ..., average_pooling3d of TF 1.15."""
+  default_name = '%s_pooling%dd' % (kind, rank)
+
+  def pooling(inputs, pool_size, strides, padding='valid',
+              data_format='channels_last', name=None):
+    _data_format(data_format, rank)
+    with tf.compat.v1.name_scope(name, default_name):
+      return pool_here(kind, rank, inputs, pool_size, strides, padding,
+                       data_format)
+
+  pooling.__name__ = pooling.__qualname__ = default_name
+  pooling.__doc__ = (
+      """tf.layers.%s of TF 1.15: the %s of each window of pool_size (an
+      int or %d ints), moved by strides.""" % (default_name, kind, rank))
+  return pooling
+
+
+max_pooling1d = _pooling('max', 1)
+max_pooling2d = _pooling('max', 2)
+max_pooling3d = _pooling('max', 3)
+average_pooling1d = _pooling('average', 1)
+average_pooling2d = _pooling('average', 2)
+average_pooling3d = _pooling('average', 3)
 
 
 def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False,
@@ -565,19 +688,20 @@ class Dense(base.Layer, _KernelAndBias):
                       *self._arguments, trainable=self.trainable)
 
 
-class Conv2D(base.Layer, _KernelAndBias):
-  """tf.layers.Conv2D of TF 1.15: conv2d() as an object; called again, it
-  uses the same kernel and bias."""
+class _Convolution(base.Layer, _KernelAndBias):
+  """conv1d(), conv2d() or conv3d() as an object (rank spatial axes);
+  called again, it uses the same kernel and bias."""
+  rank = None
 
-  def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid',
-               data_format='channels_last', dilation_rate=(1, 1),
+  def __init__(self, filters, kernel_size, strides=1, padding='valid',
+               data_format='channels_last', dilation_rate=1,
                activation=None, use_bias=True, kernel_initializer=None,
                bias_initializer=_ZEROS, kernel_regularizer=None,
                bias_regularizer=None, activity_regularizer=None,
                kernel_constraint=None, bias_constraint=None, trainable=True,
                name=None, **kwargs):
     super().__init__(trainable=trainable, name=name, **kwargs)
-    _data_format(data_format)
+    _data_format(data_format, self.rank)
     self.filters = filters
     self._arguments = (kernel_size, strides, padding, data_format,
                        dilation_rate, activation, use_bias,
@@ -587,9 +711,56 @@ class Conv2D(base.Layer, _KernelAndBias):
                        bias_constraint)
 
   def call(self, inputs):
-    return conv2d_here(inputs, self.filters, *self._arguments,
-                       trainable=self.trainable)
+    return convolution_here(self.rank, inputs, self.filters,
+                            *self._arguments, trainable=self.trainable)
 
+
+class Conv1D(_Convolution):
+  """tf.layers.Conv1D of TF 1.15: conv1d() as an object."""
+  rank = 1
+
+
+class Conv2D(_Convolution):
+  """tf.layers.Conv2D of TF 1.15: conv2d() as an object."""
+  rank = 2
+
+
+class Conv3D(_Convolution):
+  """tf.layers.Conv3D of TF 1.15: conv3d() as an object."""
+  rank = 3
+
+
+class SeparableConv2D(base.Layer, _Weights):
+  """tf.layers.SeparableConv2D of TF 1.15: separable_conv2d() as an
+  object; called again, it uses the same kernels and bias."""
+
+  def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid',
+               data_format='channels_last', dilation_rate=(1, 1),
+               depth_multiplier=1, activation=None, use_bias=True,
+               depthwise_initializer=None, pointwise_initializer=None,
+               bias_initializer=_ZEROS, depthwise_regularizer=None,
+               pointwise_regularizer=None, bias_regularizer=None,
+               activity_regularizer=None, depthwise_constraint=None,
+               pointwise_constraint=None, bias_constraint=None,
+               trainable=True, name=None, **kwargs):
+    super().__init__(trainable=trainable, name=name, **kwargs)
+    _data_format(data_format)
+    self.filters = filters
+    self._arguments = (kernel_size, strides, padding, data_format,
+                       dilation_rate, depth_multiplier, activation, use_bias,
+                       depthwise_initializer, pointwise_initializer,
+                       bias_initializer, depthwise_regularizer,
+                       pointwise_regularizer, bias_regularizer,
+                       activity_regularizer, depthwise_constraint,
+                       pointwise_constraint, bias_constraint)
+
+  depthwise_kernel = property(lambda self: self._weight('depthwise_kernel'))
+  pointwise_kernel = property(lambda self: self._weight('pointwise_kernel'))
+  bias = property(lambda self: self._weight('bias'))
+
+  def call(self, inputs):
+    return separable_conv2d_here(inputs, self.filters, *self._arguments,
+                                 trainable=self.trainable)
 
 
 class Conv2DTranspose(base.Layer, _KernelAndBias):
@@ -615,28 +786,49 @@ class Conv2DTranspose(base.Layer, _KernelAndBias):
     return conv2d_transpose_here(inputs, self.filters, *self._arguments,
                                  trainable=self.trainable)
 
-class _Pooling2D(base.Layer):
-  _op = None
+class _Pooling(base.Layer):
+  """A pooling function as an object: kind 'max' or 'average', rank
+  spatial axes."""
+  kind = rank = None
 
   def __init__(self, pool_size, strides, padding='valid',
                data_format='channels_last', name=None, **kwargs):
     super().__init__(name=name, **kwargs)
-    self._arguments = (pair(pool_size, 'pool_size'),
-                       pair(strides, 'strides'), padding.upper())
-    self._format = _data_format(data_format)
+    _data_format(data_format, self.rank)
+    self._arguments = (pool_size, strides, padding, data_format)
 
   def call(self, inputs):
-    return type(self)._op(inputs, *self._arguments, data_format=self._format)
+    return pool_here(self.kind, self.rank, inputs, *self._arguments)
 
 
-class MaxPooling2D(_Pooling2D):
+class MaxPooling1D(_Pooling):
+  """tf.layers.MaxPooling1D of TF 1.15."""
+  kind, rank = 'max', 1
+
+
+class MaxPooling2D(_Pooling):
   """tf.layers.MaxPooling2D of TF 1.15."""
-  _op = tf.nn.max_pool2d
+  kind, rank = 'max', 2
 
 
-class AveragePooling2D(_Pooling2D):
+class MaxPooling3D(_Pooling):
+  """tf.layers.MaxPooling3D of TF 1.15."""
+  kind, rank = 'max', 3
+
+
+class AveragePooling1D(_Pooling):
+  """tf.layers.AveragePooling1D of TF 1.15."""
+  kind, rank = 'average', 1
+
+
+class AveragePooling2D(_Pooling):
   """tf.layers.AveragePooling2D of TF 1.15."""
-  _op = tf.nn.avg_pool2d
+  kind, rank = 'average', 2
+
+
+class AveragePooling3D(_Pooling):
+  """tf.layers.AveragePooling3D of TF 1.15."""
+  kind, rank = 'average', 3
 
 
 class Dropout(base.Layer):
@@ -705,35 +897,30 @@ class BatchNormalization(base.Layer, _Weights):
 
 # tf.layers of TF 1.15 that this module does not provide -> what to use.
 NOT_PROVIDED = {
-    name: 'tf.nn.%s%s, or Keras 3\'s layer' % (
-        op, ' with variables of your own (tf.get_variable)'
-        if 'conv' in op else '') for name, op in (
-            ('conv1d', 'conv1d'), ('conv3d', 'conv3d'), ('conv3d_transpose', 'conv3d_transpose'),
-            ('separable_conv1d', 'separable_conv2d'),
-            ('separable_conv2d', 'separable_conv2d'),
-            ('max_pooling1d', 'max_pool1d'), ('max_pooling3d', 'max_pool3d'),
-            ('average_pooling1d', 'avg_pool1d'),
-            ('average_pooling3d', 'avg_pool3d'))}
-NOT_PROVIDED.update({
-    name: replacement for names, replacement in (
-        (('Conv1D', 'Conv3D', 'Conv3DTranspose',
-          'SeparableConv1D', 'SeparableConv2D', 'MaxPooling1D',
-          'MaxPooling3D', 'AveragePooling1D', 'AveragePooling3D',
-          'InputSpec'),
-         'the classes legacy_dnn.v1 provides (Layer, Dense, Conv2D, '
-         'Conv2DTranspose, MaxPooling2D, AveragePooling2D, Dropout, '
-         'Flatten, BatchNormalization), or Keras 3\'s layer'),
-        (('experimental',), 'Keras 3'))
-    for name in names})
+    'conv3d_transpose': 'tf.nn.conv3d_transpose with variables of your own '
+                        '(tf.get_variable), or Keras 3\'s layer',
+    'separable_conv1d': 'separable_conv2d on inputs given a spatial axis of '
+                        '1 (tf.expand_dims), or Keras 3\'s layer',
+    'Conv3DTranspose': 'conv3d_transpose\'s replacement, or Keras 3\'s layer',
+    'SeparableConv1D': 'SeparableConv2D on inputs given a spatial axis of 1 '
+                       '(tf.expand_dims), or Keras 3\'s layer',
+    'InputSpec': 'checks of your own in a Layer\'s build()',
+    'experimental': 'Keras 3',
+}
+# What this module provides of TF 1.15's tf.layers.
+PROVIDED = (
+    'average_pooling1d', 'average_pooling2d', 'average_pooling3d',
+    'batch_normalization', 'conv1d', 'conv2d', 'conv2d_transpose', 'conv3d',
+    'dense', 'dropout', 'flatten', 'max_pooling1d', 'max_pooling2d',
+    'max_pooling3d', 'separable_conv2d', 'AveragePooling1D',
+    'AveragePooling2D', 'AveragePooling3D', 'BatchNormalization', 'Conv1D',
+    'Conv2D', 'Conv2DTranspose', 'Conv3D', 'Dense', 'Dropout', 'Flatten',
+    'Layer', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D',
+    'SeparableConv2D')
 
 
 def __getattr__(name):
   # What TF 1.15's tf.layers had: one line naming it; a typo: Python's
   # answer, under TF1's name, with the closest name there is.
-  provided = ('average_pooling2d', 'batch_normalization', 'conv2d',
-              'conv2d_transpose', 'dense', 'dropout', 'flatten',
-              'max_pooling2d', 'Layer', 'Dense', 'Conv2D', 'Conv2DTranspose',
-              'MaxPooling2D', 'AveragePooling2D', 'Dropout', 'Flatten',
-              'BatchNormalization')
   raise removed.attribute('tf.layers', NOT_PROVIDED, name, '',
-                          tf1_names=provided)
+                          tf1_names=PROVIDED)
