@@ -394,3 +394,159 @@ def test_summarize_functions_tag_as_tf_1_15_did():
       # Of capped's inputs (4x), 8 and 12 are above 6.
       'capped/sixes': pytest.approx(2 / 6),
       'capped/activation': 'histogram'}
+
+
+def test_convolution_takes_its_rank_from_the_inputs():
+  # contrib's convolution (and conv1d, conv3d): a 3-D input is a 1-D
+  # convolution, a 5-D one a 3-D convolution, all under scope Conv; conv2d
+  # refuses an input of another rank; the data_format names the rank's.
+  with graph():
+    sequence = v1.placeholder(tf.float32, [None, 6, 2])
+    volume = v1.placeholder(tf.float32, [None, 4, 4, 4, 1])
+    y = layers.conv1d(sequence, 3, 2, activation_fn=None)
+    z = layers.convolution(volume, 2, [1, 2, 2], stride=2, padding='VALID')
+    layers.convolution3d(volume, 2, 1, scope='three',
+                         variables_collections={'weights': ['mine']})
+    assert [[v.op.name, v.shape.as_list()] for v in v1.global_variables()] == [
+        ['Conv/weights', [2, 2, 3]], ['Conv/biases', [3]],
+        ['Conv_1/weights', [1, 2, 2, 1, 2]], ['Conv_1/biases', [2]],
+        ['three/weights', [1, 1, 1, 1, 2]], ['three/biases', [2]]]
+    assert names(MODEL) == names(GLOBAL)
+    assert names('mine') == ['three/weights']
+    assert y.shape.as_list() == [None, 6, 3]
+    assert z.shape.as_list() == [None, 2, 2, 2, 2]
+    assert layers.conv1d.__name__ == 'convolution1d'
+    with pytest.raises(ValueError, match='rank 3; a 2-D convolution takes '
+                                         'rank 4'):
+      layers.conv2d(sequence, 3, 2)
+    with pytest.raises(ValueError, match='either NWC or NCW'):
+      layers.conv1d(sequence, 3, 2, data_format='NHWC')
+    weights, biases = v1.global_variables()[:2]
+    value = np.random.default_rng(1).normal(size=(2, 6, 2)).astype(np.float32)
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      expected = tf.nn.conv1d(value, weights, 1, 'SAME') + biases
+      got, want = sess.run([y, expected], {sequence: value})
+    np.testing.assert_array_equal(got, want)
+
+
+def test_embed_sequence_looks_up_rows_of_one_model_variable():
+  with graph():
+    ids = v1.placeholder(tf.int32, [None, 3])
+    embedded = layers.embed_sequence(ids, vocab_size=5, embed_dim=2)
+    unique = layers.embed_sequence(ids, scope='EmbedSequence', reuse=True,
+                                   unique=True)
+    layers.embed_sequence(ids, 4, 2, trainable=False, scope='frozen')
+    assert names(GLOBAL) == ['EmbedSequence/embeddings', 'frozen/embeddings']
+    assert names(MODEL) == names(GLOBAL)
+    assert names(TRAINABLE) == ['EmbedSequence/embeddings']
+    assert embedded.shape.as_list() == unique.shape.as_list() == [None, 3, 2]
+    with pytest.raises(ValueError, match='vocab_size and embed_dim are '
+                                         'needed unless reusing'):
+      layers.embed_sequence(ids, vocab_size=5)
+    value = np.array([[0, 4, 4], [2, 0, 1]])
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      table = sess.run(v1.global_variables()[0])
+      got, got_unique = sess.run([embedded, unique], {ids: value})
+    np.testing.assert_array_equal(got, table[value])
+    np.testing.assert_array_equal(got_unique, table[value])
+
+
+def test_apply_regularization_sums_over_the_weights_collection():
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 3])
+    layers.fully_connected(x, 2, variables_collections={'weights': [
+        v1.GraphKeys.WEIGHTS]})
+    layers.fully_connected(x, 2, variables_collections={'weights': [
+        v1.GraphKeys.WEIGHTS]})
+    penalty = layers.apply_regularization(layers.l2_regularizer(0.5))
+    only_first = layers.apply_regularization(
+        layers.l1_regularizer(0.0), v1.global_variables()[:1])
+    assert v1.get_collection(v1.GraphKeys.REGULARIZATION_LOSSES) == [
+        penalty, only_first]
+    assert penalty.op.name == 'get_regularization_penalty'
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      weights = sess.run(v1.get_collection(v1.GraphKeys.WEIGHTS))
+      got, zero = sess.run([penalty, only_first])
+    assert len(weights) == 2
+    np.testing.assert_allclose(
+        got, sum(0.5 * (w ** 2).sum() / 2 for w in weights), rtol=1e-6)
+    assert zero == 0.0  # A scale of 0 regularizes nothing: None counts 0.
+  with graph(), pytest.raises(ValueError, match='no weights to regularize'):
+    layers.apply_regularization(layers.l2_regularizer(0.5))
+
+
+def _tags(serialized):
+  """A merged summary's scalars and histograms by tag."""
+  return {v.tag: (v.simple_value if v.WhichOneof('value') == 'simple_value'
+                  else 'histogram')
+          for v in v1.Summary.FromString(serialized).value}
+
+
+def _least_squares():
+  """A linear model's squared error and its global step, in the current
+  graph."""
+  step = v1.train.get_or_create_global_step()
+  w = v1.get_variable('w', [2], initializer=v1.constant_initializer([1., 2.]))
+  loss = tf.reduce_sum(tf.square(w * [3., 4.] - [1., 1.]))
+  return step, w, loss
+
+
+def test_optimize_loss_trains_steps_and_summarizes_as_tf_1_15():
+  # The training tensor is the loss before the update; one SGD step moves
+  # w by 0.1 * the gradient, 2 * (w * a - 1) * a = [12, 56]; the step
+  # counts; the summaries are OptimizeLoss/'s defaults.
+  with graph():
+    step, w, loss = _least_squares()
+    train = layers.optimize_loss(loss, step, 0.1, 'SGD')
+    assert [v.op.name for v in v1.global_variables()] == [
+        'global_step', 'w', 'OptimizeLoss/learning_rate']
+    merged = v1.summary.merge_all()
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      assert _tags(sess.run(merged)) == {
+          'OptimizeLoss/global_norm/gradient_norm': pytest.approx(
+              math.hypot(12, 56)),
+          'OptimizeLoss/loss': 2 ** 2 + 7 ** 2}
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      first = sess.run(train)
+      np.testing.assert_allclose(sess.run(w), [1 - 1.2, 2 - 5.6], rtol=1e-6)
+      assert first == 2 ** 2 + 7 ** 2
+      assert sess.run(step) == 1
+
+
+def test_optimize_loss_clips_decays_and_refuses_in_one_line():
+  with graph():
+    step, w, loss = _least_squares()
+    halved = lambda lr, global_step: lr * 0.5
+    train = layers.optimize_loss(
+        loss, None, 0.1, v1.train.GradientDescentOptimizer,
+        clip_gradients=1.0, learning_rate_decay_fn=halved,
+        summaries=['learning_rate', 'gradients'], name='fit',
+        increment_global_step=False)
+    merged = v1.summary.merge_all()
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      # Tags are name scopes: the summary's follows the rate's variable, as
+      # TF 1.15's did.
+      assert _tags(sess.run(merged)) == {
+          'fit/learning_rate_1': pytest.approx(0.05),
+          'fit/gradients/w_0': 'histogram'}
+      sess.run(train)
+      # The gradient [12, 56] clipped to norm 1, times 0.05.
+      moved = np.array([1., 2.]) - sess.run(w)
+      np.testing.assert_allclose(moved, 0.05 * np.array([12, 56]) /
+                                 math.hypot(12, 56), rtol=1e-5)
+      assert sess.run(step) == 0
+    for arguments, message in (
+        ((loss, step, 0.1, 'Sgd'), 'optimizer must be one of Adagrad, Adam'),
+        ((loss, step, None, 'SGD'), "optimizer 'SGD' needs a learning_rate"),
+        ((loss, step, -1.0, 'SGD'), 'learning_rate must not be negative'),
+        ((tf.stack([loss, loss]), step, 0.1, 'SGD'), 'loss must be a scalar'),
+        ((loss, step, 0.1, 'SGD', None, None, 'big'),
+         'clip_gradients must be a float or a function, not str')):
+      with pytest.raises(ValueError, match=message):
+        layers.optimize_loss(*arguments)

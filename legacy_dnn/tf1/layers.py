@@ -143,13 +143,13 @@ def pair(value, what):
 
 # An op's data_format for TF1's 'channels_last'/'channels_first', by the
 # number of spatial axes.
-_FORMATS = {1: ('NWC', 'NCW'), 2: ('NHWC', 'NCHW'), 3: ('NDHWC', 'NCDHW')}
+FORMATS = {1: ('NWC', 'NCW'), 2: ('NHWC', 'NCHW'), 3: ('NDHWC', 'NCDHW')}
 
 
 def _data_format(data_format, rank=2):
   """TF1's 'channels_last'/'channels_first' as an op's NHWC/NCHW (NWC/NCW
   for rank 1, NDHWC/NCDHW for rank 3)."""
-  formats = dict(zip(('channels_last', 'channels_first'), _FORMATS[rank]))
+  formats = dict(zip(('channels_last', 'channels_first'), FORMATS[rank]))
   if data_format not in formats:
     raise ValueError('data_format must be channels_last or channels_first, '
                      'not %r' % (data_format,))

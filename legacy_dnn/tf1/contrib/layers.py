@@ -19,17 +19,18 @@ import tensorflow as tf
 from legacy_dnn.tf1 import layers as core
 from legacy_dnn.tf1 import removed
 from legacy_dnn.tf1.contrib.framework import add_arg_scope
+from legacy_dnn.tf1.contrib.optimizers import OPTIMIZER_CLS_NAMES
+from legacy_dnn.tf1.contrib.optimizers import OPTIMIZER_SUMMARIES
+from legacy_dnn.tf1.contrib.optimizers import optimize_loss
 
 UPDATE_OPS = tf.compat.v1.GraphKeys.UPDATE_OPS
 NHWC, NCHW = 'NHWC', 'NCHW'
 # tf.contrib.layers.<name> that TF 1.15 had and this module does not.
 REPLACEMENTS = {
     'linear': 'fully_connected(..., activation_fn=None)',
-    'optimize_loss': 'a tf.train optimizer\'s minimize()',
-    'embed_sequence': 'tf.nn.embedding_lookup',
-    'apply_regularization': 'tf.add_n of the regularizers\' values, or of '
-                            'tf.get_collection(tf.GraphKeys.'
-                            'REGULARIZATION_LOSSES)',
+    'adaptive_clipping_fn': 'optimize_loss\'s clip_gradients with a float '
+                            '(tf.clip_by_global_norm), or a function of your '
+                            'own',
 }
 
 
@@ -101,6 +102,31 @@ def l1_regularizer(scale, scope=None):
   del scope
   return _regularizer('l1_regularizer', scale,
                       lambda w: tf.reduce_sum(tf.abs(w)))
+
+
+def apply_regularization(regularizer, weights_list=None):
+  """contrib's apply_regularization of TF 1.15: the sum of regularizer over
+  weights_list (default: the WEIGHTS collection), also put in
+  REGULARIZATION_LOSSES. A regularizer's None counts 0."""
+  if not weights_list:
+    weights_list = tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.WEIGHTS)
+  if not weights_list:
+    raise ValueError('apply_regularization: no weights to regularize (none '
+                     'given, and the WEIGHTS collection is empty)')
+  with tf.compat.v1.name_scope('get_regularization_penalty',
+                               values=weights_list) as scope:
+    penalties = [regularizer(w) for w in weights_list]
+    penalties = [tf.constant(0.0) if p is None else p for p in penalties]
+    for penalty in penalties:
+      if penalty.shape.rank != 0:
+        raise ValueError('apply_regularization: regularizer must return a '
+                         'scalar, not a tensor of rank %d'
+                         % penalty.shape.rank)
+    summed = tf.add_n(penalties, name=scope)
+    tf.compat.v1.add_to_collection(
+        tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, summed)
+    return summed
 
 
 def _collections_of(variables_collections, alias):
@@ -176,11 +202,13 @@ def _conv(here, default_scope, inputs, num_outputs, kernel_size, stride,
           normalizer_params, weights_initializer, weights_regularizer,
           biases_initializer, biases_regularizer, reuse,
           variables_collections, outputs_collections, trainable, scope,
-          **options):
+          formats=(NHWC, NCHW), **options):
   """contrib's convolutions: tf.layers' op under contrib's names (weights,
-  biases, in MODEL_VARIABLES), then normalizer_fn and activation_fn."""
-  if data_format not in (None, NHWC, NCHW):
-    raise ValueError('data_format has to be either NCHW or NHWC.')
+  biases, in MODEL_VARIABLES), then normalizer_fn and activation_fn.
+  formats: the data_formats the inputs' rank allows, channels last
+  first."""
+  if data_format not in (None,) + tuple(formats):
+    raise ValueError('data_format has to be either %s or %s.' % formats)
   if weights_initializer is None:
     weights_initializer = xavier_initializer()
   with tf.compat.v1.variable_scope(
@@ -189,7 +217,7 @@ def _conv(here, default_scope, inputs, num_outputs, kernel_size, stride,
                                      variables_collections)):
     outputs = here(
         inputs, num_outputs, kernel_size, stride, padding,
-        'channels_first' if data_format == NCHW else 'channels_last',
+        'channels_first' if data_format == formats[1] else 'channels_last',
         use_bias=not normalizer_fn and biases_initializer is not None,
         kernel_initializer=weights_initializer,
         bias_initializer=biases_initializer,
@@ -203,25 +231,68 @@ def _conv(here, default_scope, inputs, num_outputs, kernel_size, stride,
 
 
 @add_arg_scope
-def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
-           data_format=None, rate=1, activation_fn=tf.nn.relu,
-           normalizer_fn=None, normalizer_params=None,
-           weights_initializer=None, weights_regularizer=None,
-           biases_initializer=tf.compat.v1.zeros_initializer(),
-           biases_regularizer=None, reuse=None, variables_collections=None,
-           outputs_collections=None, trainable=True, scope=None):
-  """tf.contrib.layers.conv2d (convolution2d) of TF 1.15, for 4-D inputs.
+def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
+                data_format=None, rate=1, activation_fn=tf.nn.relu,
+                normalizer_fn=None, normalizer_params=None,
+                weights_initializer=None, weights_regularizer=None,
+                biases_initializer=tf.compat.v1.zeros_initializer(),
+                biases_regularizer=None, reuse=None,
+                variables_collections=None, outputs_collections=None,
+                trainable=True, scope=None, conv_dims=None):
+  """tf.contrib.layers.convolution of TF 1.15: a 1-D, 2-D or 3-D
+  convolution as the inputs' rank (3, 4 or 5) says.
 
-  Variables <scope>/weights [kh, kw, in, num_outputs] (default
+  Variables <scope>/weights [k..., in, num_outputs] (default
   xavier_initializer()) and <scope>/biases, scope Conv by default, none
   when a normalizer_fn follows; 'SAME' padding and relu by default.
+  data_format: None (channels last), NWC/NCW, NHWC/NCHW or NDHWC/NCDHW.
   """
-  return _conv(core.conv2d_here, 'Conv', inputs, num_outputs, kernel_size,
-               stride, padding, data_format, activation_fn, normalizer_fn,
-               normalizer_params, weights_initializer, weights_regularizer,
-               biases_initializer, biases_regularizer, reuse,
-               variables_collections, outputs_collections, trainable, scope,
-               dilation_rate=rate)
+  rank = tf.convert_to_tensor(inputs).shape.rank
+  if rank not in (3, 4, 5) or conv_dims not in (None, rank - 2):
+    raise ValueError('convolution: inputs of rank %s; a %sconvolution takes '
+                     'rank %s' % (rank, '%d-D ' % conv_dims if conv_dims
+                                  else '', conv_dims + 2 if conv_dims
+                                  else '3, 4 or 5'))
+  return _conv(functools.partial(core.convolution_here, rank - 2), 'Conv',
+               inputs, num_outputs, kernel_size, stride, padding,
+               data_format, activation_fn, normalizer_fn, normalizer_params,
+               weights_initializer, weights_regularizer, biases_initializer,
+               biases_regularizer, reuse, variables_collections,
+               outputs_collections, trainable, scope,
+               formats=core.FORMATS[rank - 2], dilation_rate=rate)
+
+
+def _convolution_of(conv_dims):
+  """contrib's convolution1d/2d/3d: convolution() for inputs of one rank."""
+
+  @add_arg_scope
+  def convolution_nd(inputs, num_outputs, kernel_size, stride=1,
+                     padding='SAME', data_format=None, rate=1,
+                     activation_fn=tf.nn.relu, normalizer_fn=None,
+                     normalizer_params=None, weights_initializer=None,
+                     weights_regularizer=None,
+                     biases_initializer=tf.compat.v1.zeros_initializer(),
+                     biases_regularizer=None, reuse=None,
+                     variables_collections=None, outputs_collections=None,
+                     trainable=True, scope=None):
+    return convolution(
+        inputs, num_outputs, kernel_size, stride, padding, data_format, rate,
+        activation_fn, normalizer_fn, normalizer_params, weights_initializer,
+        weights_regularizer, biases_initializer, biases_regularizer, reuse,
+        variables_collections, outputs_collections, trainable, scope,
+        conv_dims=conv_dims)
+
+  convolution_nd.__name__ = convolution_nd.__qualname__ = (
+      'convolution%dd' % conv_dims)
+  convolution_nd.__doc__ = (
+      """tf.contrib.layers.conv%dd (convolution%dd) of TF 1.15: convolution()
+      for inputs of rank %d.""" % (conv_dims, conv_dims, conv_dims + 2))
+  return convolution_nd
+
+
+conv1d = convolution1d = _convolution_of(1)
+conv2d = convolution2d = _convolution_of(2)
+conv3d = convolution3d = _convolution_of(3)
 
 
 @add_arg_scope
@@ -245,7 +316,6 @@ def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1,
                outputs_collections, trainable, scope)
 
 
-convolution2d = conv2d
 convolution2d_transpose = conv2d_transpose
 
 
@@ -489,6 +559,38 @@ def flatten(inputs, outputs_collections=None, scope=None):
 
 
 
+def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False,
+                   initializer=None, regularizer=None, trainable=True,
+                   scope=None, reuse=None):
+  """contrib's embed_sequence of TF 1.15: ids [batch, length] to their rows
+  of <scope>/embeddings [vocab_size, embed_dim] (scope EmbedSequence, a
+  model variable), [batch, length, embed_dim]. unique: each distinct id
+  looked up once. Reusing, the sizes may be left out."""
+  if not (reuse or (vocab_size and embed_dim)):
+    raise ValueError('embed_sequence: vocab_size and embed_dim are needed '
+                     'unless reusing; got vocab_size=%s and embed_dim=%s'
+                     % (vocab_size, embed_dim))
+  with tf.compat.v1.variable_scope(scope, 'EmbedSequence', [ids],
+                                   reuse=reuse):
+    shape = [vocab_size, embed_dim]
+    if reuse and vocab_size is None or embed_dim is None:
+      shape = None
+    embeddings = tf.compat.v1.get_variable(
+        'embeddings', shape, initializer=initializer, regularizer=regularizer,
+        trainable=trainable,
+        collections=[tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
+                     tf.compat.v1.GraphKeys.MODEL_VARIABLES])
+    if not unique:
+      return tf.nn.embedding_lookup(embeddings, ids)
+    ids = tf.convert_to_tensor(ids)
+    distinct, where = tf.unique(tf.reshape(ids, [-1]))
+    rows = tf.gather(tf.nn.embedding_lookup(embeddings, distinct), where)
+    outputs = tf.reshape(rows, tf.concat([tf.shape(ids),
+                                          tf.shape(embeddings)[1:]], 0))
+    outputs.set_shape(ids.shape.concatenate(embeddings.shape[1:]))
+    return outputs
+
+
 def _scalar(tensor, tag):
   tensor.get_shape().assert_has_rank(0)
   return tf.compat.v1.summary.scalar(
@@ -559,8 +661,7 @@ def summarize_activations(name_filter=None, summarizer=summarize_activation):
 # What else tf.contrib.layers held in TF 1.15: each a NotProvidedError; any
 # other name an AttributeError offering the closest.
 TF1_NAMES = (
-    'GDN', 'OPTIMIZER_CLS_NAMES', 'OPTIMIZER_SUMMARIES', 'RevBlock',
-    'apply_regularization', 'avg_pool3d', 'bias_add', 'bow_encoder',
+    'GDN', 'RevBlock', 'avg_pool3d', 'bias_add', 'bow_encoder',
     'bucketized_column', 'check_feature_columns', 'conv1d', 'conv2d_in_plane',
     'conv2d_transpose', 'conv3d', 'conv3d_transpose', 'convolution',
     'convolution1d', 'convolution2d_in_plane', 'convolution2d_transpose',
