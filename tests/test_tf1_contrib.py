@@ -181,6 +181,12 @@ def test_contrib_parts_not_provided_name_their_replacement():
                            r'fully_connected\(\.\.\., activation_fn=None\)$'):
     layers.linear  # pylint: disable=pointless-statement
   assert not hasattr(contrib, 'learn')  # An AttributeError, for hasattr.
+  # TF 1.5's eager API: TensorFlow 2's default, outside the runner.
+  with pytest.raises(removed.NotProvidedError,
+                     match=r'^tf.contrib.eager .* use TensorFlow 2\'s eager '
+                           r'mode, which is its default: run the script with '
+                           r'plain python'):
+    contrib.eager  # pylint: disable=pointless-statement
 
 
 def _sequence_loss_by_hand(logits, targets, weights):

@@ -35,6 +35,17 @@ CONTRIB = {
     'image': 'tf.image',
     'opt': 'tf.train\'s optimizers',
     'quantize': 'tf.lite\'s converter',
+    'eager': 'TensorFlow 2\'s eager mode, which is its default: run the '
+             'script with plain python (tfe.Variable is tf.Variable, '
+             'tfe.GradientTape tf.GradientTape, tfe.Iterator iter() of a '
+             'tf.data.Dataset); legacy_dnn.v1 runs graphs and sessions, as '
+             'TF1 did',
+    'factorization': 'scikit-learn (sklearn.cluster.KMeans, '
+                     'sklearn.mixture.GaussianMixture); TensorFlow 2 has no '
+                     'k-means or WALS of its own',
+    'tensor_forest': 'scikit-learn\'s RandomForestClassifier, or '
+                     'TensorFlow Decision Forests',
+    'tensorboard': 'the tensorboard package (tensorboard.plugins.projector)',
 }
 
 
