@@ -108,14 +108,19 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
   # The program's own modules and packages, in the script's folder, see
   # TF1; a module from elsewhere, or an environment kept in that folder,
   # TensorFlow 2.
-  source = 'import tensorflow\nNAME = tensorflow.__name__\n'
+  # Both ways of importing: the statement and importlib.import_module.
+  source = ('import importlib, tensorflow\n'
+            'NAME = tensorflow.__name__ + " " + importlib.import_module(\n'
+            '    "tensorflow").__name__\n')
   write(tmp_path, 'helper.py', source)
   (tmp_path / 'nets').mkdir()
   write(tmp_path / 'nets', '__init__.py', '')
   write(tmp_path / 'nets', 'deep.py',
         source + 'from tensorflow.examples.tutorials.mnist import mnist\n'
         'from tensorflow.contrib import rnn\n'
-        'NAME += " " + mnist.__name__ + " " + rnn.__name__\n')
+        'from importlib import import_module\n'
+        'NAME += " " + mnist.__name__ + " " + rnn.__name__ + " " + \\\n'
+        '    import_module("tensorflow.contrib.rnn").__name__\n')
   elsewhere = tmp_path.parent / (tmp_path.name + '_lib')
   elsewhere.mkdir()
   write(elsewhere, 'library.py', source)
@@ -144,9 +149,10 @@ def test_tensorflows_own_modules_see_the_real_tensorflow(tmp_path):
   assert result.stdout.splitlines() == [
       'legacy_dnn.v1 legacy_dnn.v1 legacy_dnn.tf1.contrib.layers '
       'legacy_dnn.tf1.input_data',
-      'legacy_dnn.v1 | legacy_dnn.v1 legacy_dnn.tf1.mnist_tutorial '
+      'legacy_dnn.v1 legacy_dnn.v1 | legacy_dnn.v1 legacy_dnn.v1 '
+      'legacy_dnn.tf1.mnist_tutorial legacy_dnn.tf1.contrib.rnn '
       'legacy_dnn.tf1.contrib.rnn',
-      'tensorflow tensorflow',
+      'tensorflow tensorflow tensorflow tensorflow',
       'tensorflow False',
       'legacy_dnn.tf1.layers True',
       str([script, 'a', '--b=1'])]

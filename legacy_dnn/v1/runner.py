@@ -105,22 +105,27 @@ class _TF1Import:
                   for part in real[len(self.folder):].split(os.sep)))
     return self._ours[path]
 
-  def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+  def _tf1_module(self, name, globals):
+    """What TF1 code importing name gets: a shim, a NotProvidedError raised
+    for a removed module, or None where name is no TF1 import of TF1 code
+    (TensorFlow's own modules, tensorflow.python..., tensorflow.keras)."""
     # pylint: disable=redefined-builtin
-    if (level or
-        not (name == 'tensorflow' or name.startswith('tensorflow.')) or
+    if (not (name == 'tensorflow' or name.startswith('tensorflow.')) or
         not self._is_tf1_code(globals)):
-      return self.previous(name, globals, locals, fromlist, level)
+      return None
     error = _removed_module(name)
     if error is not None:
       raise error
-    if name not in SHIMS:
-      # tensorflow.python..., tensorflow.keras: TensorFlow's own.
+    return _shim(name) if name in SHIMS else None
+
+  def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+    # pylint: disable=redefined-builtin
+    module = None if level else self._tf1_module(name, globals)
+    if module is None:
       return self.previous(name, globals, locals, fromlist, level)
     if not fromlist:
       # `import tensorflow.x.y` binds tensorflow, which must lead to x.y.
       return _shim('tensorflow')
-    module = _shim(name)
     for attribute in fromlist:
       # Python would turn the AttributeError of `from tensorflow.contrib
       # import slim` into its own ImportError, losing the line that says
@@ -134,15 +139,38 @@ class _TF1Import:
     return module
 
 
+class _TF1ImportModule:
+  """importlib.import_module, which no __import__ sees, for the same TF1
+  code as tf1_import (a _TF1Import): importlib.import_module('tensorflow')
+  there gives legacy_dnn.v1 too."""
+
+  def __init__(self, tf1_import, previous):
+    self.tf1_import = tf1_import
+    self.previous = previous
+
+  def __call__(self, name, package=None):
+    module = None
+    if not name.startswith('.'):
+      caller = sys._getframe(1).f_globals  # pylint: disable=protected-access
+      module = self.tf1_import._tf1_module(name, caller)  # pylint: disable=protected-access
+    return self.previous(name, package) if module is None else module
+
+
 def _install(namespace, folder=None):
   """Makes TF1 imports from namespace (a module's globals), and from the
-  modules in folder, resolve."""
+  modules in folder, resolve: import statements and
+  importlib.import_module."""
   builtins.__import__ = _TF1Import(namespace, builtins.__import__, folder)
+  importlib.import_module = _TF1ImportModule(builtins.__import__,
+                                             importlib.import_module)
 
 
 def _uninstall(namespace):
   if (isinstance(builtins.__import__, _TF1Import) and
       builtins.__import__.namespace is namespace):
+    if (isinstance(importlib.import_module, _TF1ImportModule) and
+        importlib.import_module.tf1_import is builtins.__import__):
+      importlib.import_module = importlib.import_module.previous
     builtins.__import__ = builtins.__import__.previous
 
 
