@@ -55,7 +55,7 @@ def large_reader(tmp_path_factory):
 
 def test_every_example_is_listed():
   assert SCRIPTS == ['batch_norm.py', 'char_rnn.py', 'cnn.py',
-                     'cnn_layers.py', 'csv_queue.py', 'deep_dropout.py',
+                     'cnn_classes.py', 'cnn_layers.py', 'csv_queue.py', 'deep_dropout.py',
                      'ensemble.py', 'homl_ch10.py', 'lstm_series.py', 'nn.py',
                      'softmax.py', 'xavier.py']
   assert os.listdir(os.path.join(EXAMPLES, 'feed')) in (
