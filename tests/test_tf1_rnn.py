@@ -271,6 +271,85 @@ def test_a_checkpoint_restores_into_the_other_implementation(built):
                                 ours['restored_from_self'])
 
 
+# Keras's cells in TF1's RNN functions (lab-12-0 puts a
+# tf.keras.layers.SimpleRNNCell in tf.nn.dynamic_rnn): TF 1.x took tf.keras's
+# cells; legacy_dnn.v1 adapts Keras 3's (rnn_cell.KerasCell). TensorFlow's
+# own with tf-keras (Keras 2) is the reference. The LSTM and GRU cells are
+# given the arguments on which Keras 2's v1 cells and Keras 3's agree
+# (their defaults differ: docs/tf1-code.md).
+KERAS_BUILD = r'''
+import json, os, sys
+import numpy as np
+impl, folder = sys.argv[1], sys.argv[2]
+if impl == 'tf':
+  import tensorflow.compat.v1 as tf
+  tf.disable_v2_behavior()
+else:
+  import legacy_dnn.v1 as tf
+K = tf.keras.layers
+x = tf.placeholder(tf.float32, [3, 5, 4], name='x')
+lengths = tf.placeholder(tf.int32, [3], name='lengths')
+results = {}
+with tf.variable_scope('simple'):
+  results['simple'] = tf.nn.dynamic_rnn(K.SimpleRNNCell(3), x,
+                                        dtype=tf.float32)
+with tf.variable_scope('lstm'):
+  results['lstm'] = tf.nn.dynamic_rnn(K.LSTMCell(2, recurrent_activation='sigmoid'), x,
+                                      lengths,                                      dtype=tf.float32)
+with tf.variable_scope('bidi'):
+  results['bidi'] = tf.nn.bidirectional_dynamic_rnn(
+      K.GRUCell(2, recurrent_activation='sigmoid', reset_after=True), K.GRUCell(2, recurrent_activation='sigmoid', reset_after=True), x, dtype=tf.float32)
+with tf.variable_scope('static'):
+  results['static'] = tf.nn.static_rnn(K.LSTMCell(2, recurrent_activation='sigmoid'), tf.unstack(x, axis=1),
+                                       dtype=tf.float32)
+trainable = sorted(tf.trainable_variables(), key=lambda v: v.op.name)
+flat = tf.nest.flatten(results)
+loss = tf.add_n([tf.reduce_sum(t) for t in flat])
+gradients = tf.gradients(loss, trainable + [x])
+rng = np.random.default_rng(0)
+feed = {x: rng.normal(size=(3, 5, 4)).astype(np.float32),
+        lengths: [5, 2, 4]}
+arrays = {}
+with tf.Session() as sess:
+  sess.run(tf.global_variables_initializer())
+  for v in trainable:
+    value = np.random.default_rng(sum(v.op.name.encode())).normal(
+        size=v.shape.as_list()) * 0.5
+    v.load(value.astype(np.float32), sess)
+  for name in sorted(results):
+    for i, value in enumerate(sess.run(tf.nest.flatten(results[name]),
+                                       feed)):
+      arrays['%s_%d' % (name, i)] = value
+  for v, g in zip(trainable + [x], sess.run(gradients, feed)):
+    arrays['gradient/' + v.op.name] = g
+np.savez(os.path.join(folder, impl + '.npz'), **arrays)
+with open(os.path.join(folder, impl + '.json'), 'w') as f:
+  json.dump({'trainable': [[v.op.name, v.shape.as_list()] for v in trainable],
+             'shapes': [t.shape.as_list() for t in flat]}, f)
+'''
+
+
+def test_keras_cells_run_in_tf1s_rnn_functions_as_tf_keras_cells_did(
+    tmp_path):
+  theirs, their_arrays = build_both_ways(KERAS_BUILD, 'tf', tmp_path)
+  ours, our_arrays = build_both_ways(KERAS_BUILD, 'ours', tmp_path)
+  # The variables Keras made, named by the scope the cell ran in, and the
+  # outputs and states, in TF1's structures (LSTMCell's state a list).
+  assert ours == theirs
+  assert ['simple/rnn/while/simple_rnn_cell/recurrent_kernel', [3, 3]] in (
+      theirs['trainable'])
+  assert theirs['shapes'][2:4] == [[3, 2], [3, 2]]  # lstm's [h, c].
+  assert our_arrays.keys() == their_arrays.keys()
+  for key, value in their_arrays.items():
+    if 'simple' in key or key.startswith('lstm_'):
+      # SimpleRNNCell's arithmetic is Keras 2's op for op, as is LSTMCell's
+      # forward pass.
+      np.testing.assert_array_equal(our_arrays[key], value, err_msg=key)
+    # Keras 3's GRU and LSTM order a few ops otherwise: float32 rounding.
+    np.testing.assert_allclose(our_arrays[key], value, rtol=1e-5, atol=1e-5,
+                               err_msg=key)
+
+
 def run_v1(*args, cwd):
   """`python3 -m legacy_dnn.v1 ARGS...` in cwd, forked from the zygote."""
   return run_python([sys.executable, '-m', 'legacy_dnn.v1'] + list(args),
@@ -351,3 +430,21 @@ def test_the_lstm_series_example_learns_the_price(tmp_path):
   # Scaled to [0, 1]: always guessing the mean is off by about 0.3.
   assert baseline > 0.2
   assert rmse < baseline / 4, lines
+
+
+def test_one_cell_object_stacked_twice_fails_saying_how_to_stack():
+  # lab-12-0's MultiRNNCell([cell] * 3), written for TF 1.0: TF 1.15 builds
+  # the cell once, for the first layer's input depth, and fails at the
+  # second; so does ours, saying what to write instead.
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from legacy_dnn.tf1 import rnn_cell  # pylint: disable=import-outside-toplevel
+  with tf.Graph().as_default():
+    x = tf.compat.v1.placeholder(tf.float32, [3, 5, 3])
+    cell = rnn_cell.BasicLSTMCell(5)
+    with pytest.raises(ValueError, match=(
+        r'^MultiRNNCell: layer 1 is the cell object of layer 0, whose '
+        r'weights were made for layer 0\'s inputs; make a cell for each '
+        r'layer: MultiRNNCell\(\[BasicLSTMCell\(\.\.\.\) for _ in '
+        r'range\(3\)\]\), not \[cell\] \* 3 \(')):
+      tf.compat.v1.nn.dynamic_rnn(rnn_cell.MultiRNNCell([cell] * 3), x,
+                                  dtype=tf.float32)

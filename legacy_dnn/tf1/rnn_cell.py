@@ -18,6 +18,7 @@ no eager mode; op names inside a cell's scope may differ.
 """
 
 import collections
+import contextlib
 import difflib
 import hashlib
 import numbers
@@ -386,6 +387,71 @@ def _shards(count):
           else tf.compat.v1.fixed_size_partitioner(count))
 
 
+@contextlib.contextmanager
+def _v2_shapes():
+  """TensorFlow 2's TensorShape (ints, not TF1's Dimensions) within, as
+  Keras 3's code expects (GRUCell splits its bias by bias.shape[0])."""
+  was_v2 = isinstance(tf.TensorShape([1])[0], int)
+  tf.compat.v1.enable_v2_tensorshape()
+  try:
+    yield
+  finally:
+    if not was_v2:
+      tf.compat.v1.disable_v2_tensorshape()
+
+
+class KerasCell:
+  """A Keras 3 recurrent cell (tf.keras.layers.SimpleRNNCell, GRUCell,
+  LSTMCell) as TF 1.15's RNN functions took tf.keras's cells: called with a
+  state tensor, or a list of them (LSTMCell's [h, c]), it returns its state
+  in the same form, and has zero_state and get_initial_state as TF1's
+  cells do. Its variables are Keras's, named by the name scope they are
+  made in (rnn/while/simple_rnn_cell/kernel, as TF 1.15 named
+  tf.keras's)."""
+
+  def __init__(self, cell):
+    self.cell = cell
+
+  @property
+  def state_size(self):
+    size = self.cell.state_size
+    return list(size) if isinstance(size, (list, tuple)) else size
+
+  @property
+  def output_size(self):
+    return getattr(self.cell, 'output_size', None) or self.cell.units
+
+  def zero_state(self, batch_size, dtype):
+    with tf.name_scope(type(self.cell).__name__ + 'ZeroState'):
+      return _zero_state_tensors(self.state_size, batch_size, dtype)
+
+  def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+    if inputs is not None:
+      inputs = tf.convert_to_tensor(inputs)
+      batch_size = tf.shape(inputs)[0] if batch_size is None else batch_size
+      dtype = dtype or inputs.dtype
+    return self.zero_state(batch_size, dtype)
+
+  def __call__(self, inputs, state, scope=None):
+    del scope  # Keras names its variables by the name scope.
+    nested = isinstance(state, (list, tuple))
+    with _v2_shapes():
+      output, new_state = self.cell(inputs,
+                                    list(state) if nested else [state])
+    new_state = (list(new_state) if isinstance(new_state, (list, tuple))
+                 else [new_state])
+    return output, new_state if nested else new_state[0]
+
+
+def keras_cell(cell):
+  """cell, a Keras 3 cell adapted (KerasCell) to TF1's RNN functions, which
+  take anything else as it is."""
+  if (type(cell).__module__.startswith('keras.') and
+      hasattr(cell, 'state_size') and callable(cell)):
+    return KerasCell(cell)
+  return cell
+
+
 class MultiRNNCell(RNNCell):
   """tf.nn.rnn_cell.MultiRNNCell: cells stacked, cell i's variables under
   multi_rnn_cell/cell_<i>/."""
@@ -454,7 +520,21 @@ class MultiRNNCell(RNNCell):
         else:
           cell_state = tf.slice(state, [0, position], [-1, cell.state_size])
           position += cell.state_size
-        output, new_state = cell(output, cell_state)
+        try:
+          output, new_state = cell(output, cell_state)
+        except ValueError as e:
+          first = self._cells.index(cell)
+          if first == i:
+            raise
+          # As on TF 1.15 (TF 1.0 made new variables for each layer), but
+          # saying why.
+          raise ValueError(
+              'MultiRNNCell: layer %d is the cell object of layer %d, whose '
+              'weights were made for layer %d\'s inputs; make a cell for '
+              'each layer: MultiRNNCell([%s(...) for _ in range(%d)]), not '
+              '[cell] * %d (%s)' % (i, first, first, type(cell).__name__,
+                                    len(self._cells), len(self._cells),
+                                    str(e).splitlines()[0])) from e
         new_states.append(new_state)
     if self._state_is_tuple:
       return output, tuple(new_states)

@@ -42,6 +42,7 @@ from legacy_dnn.tf1 import input_data
 from legacy_dnn.tf1 import layers
 from legacy_dnn.tf1 import mnist_tutorial
 from legacy_dnn.tf1 import removed
+from legacy_dnn.tf1 import rnn
 from legacy_dnn.tf1 import rnn_cell
 from legacy_dnn.v1.runner import load_ipython_extension
 from legacy_dnn.v1.runner import unload_ipython_extension
@@ -70,9 +71,14 @@ def _nn_getattr(name):
   return getattr(_tf.compat.v1.nn, name)
 
 
-# tf.nn is TensorFlow's, but for its cells (Keras 3 took TensorFlow's away).
+# tf.nn is TensorFlow's, but for its cells (Keras 3 took TensorFlow's away)
+# and the RNN functions, which also take Keras 3's cells.
 nn = _module(__name__ + '.nn', 'tf.nn of TensorFlow 1.15.',
-             rnn_cell=rnn_cell, __getattr__=_nn_getattr)
+             rnn_cell=rnn_cell, __getattr__=_nn_getattr,
+             **{name: getattr(rnn, name) for name in (
+                 'dynamic_rnn', 'bidirectional_dynamic_rnn', 'raw_rnn',
+                 'static_rnn', 'static_bidirectional_rnn',
+                 'static_state_saving_rnn')})
 
 
 def _compat_getattr(name):

@@ -5,10 +5,11 @@ AttentionCellWrapper, the fused and cuDNN cells, ...) is a one-line
 NotProvidedError.
 """
 
-import tensorflow as tf
-
 from legacy_dnn.tf1 import removed
 # pylint: disable=unused-import
+from legacy_dnn.tf1.rnn import static_bidirectional_rnn
+from legacy_dnn.tf1.rnn import static_rnn
+from legacy_dnn.tf1.rnn import static_state_saving_rnn
 from legacy_dnn.tf1.rnn_cell import BasicLSTMCell
 from legacy_dnn.tf1.rnn_cell import BasicRNNCell
 from legacy_dnn.tf1.rnn_cell import DeviceWrapper
@@ -21,10 +22,6 @@ from legacy_dnn.tf1.rnn_cell import MultiRNNCell
 from legacy_dnn.tf1.rnn_cell import ResidualWrapper
 from legacy_dnn.tf1.rnn_cell import RNNCell
 # pylint: enable=unused-import
-
-static_rnn = tf.compat.v1.nn.static_rnn
-static_bidirectional_rnn = tf.compat.v1.nn.static_bidirectional_rnn
-static_state_saving_rnn = tf.compat.v1.nn.static_state_saving_rnn
 
 
 # What else tf.contrib.rnn held in TF 1.15: each a NotProvidedError; any other
