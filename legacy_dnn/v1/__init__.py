@@ -4,15 +4,18 @@ This module is tf.compat.v1 with TensorFlow 2's behaviour turned off (graphs
 and sessions, as TF1 ran), plus what TensorFlow 2.16+ with Keras 3 took
 away, rebuilt with TF 1.15's semantics (legacy_dnn.tf1):
 
-- tf.layers: dense, conv2d, max_pooling2d, average_pooling2d,
-  batch_normalization, dropout, flatten;
+- tf.layers: dense, conv1d/2d/3d, conv2d_transpose, separable_conv2d, the
+  1-, 2- and 3-D poolings, batch_normalization, dropout, flatten, and their
+  classes (Dense, Conv2D, ..., on Layer);
 - tf.contrib.layers (xavier_initializer, variance_scaling_initializer,
-  l1/l2_regularizer, fully_connected, batch_norm, dropout, flatten) and
+  l1/l2_regularizer, fully_connected, the convolutions and pools,
+  batch_norm, layer_norm, dropout, flatten, embed_sequence,
+  apply_regularization, optimize_loss, summarize_*) and
   tf.contrib.framework.arg_scope;
 - tf.nn.rnn_cell and tf.contrib.rnn (BasicRNNCell, BasicLSTMCell, LSTMCell,
   GRUCell, MultiRNNCell, DropoutWrapper, ResidualWrapper, DeviceWrapper,
   LSTMStateTuple), which TensorFlow's own tf.nn.dynamic_rnn and its kin
-  run, and tf.contrib.seq2seq.sequence_loss;
+  run (Keras 3's cells too, adapted), and tf.contrib.seq2seq.sequence_loss;
 - tf.examples.tutorials.mnist: input_data.read_data_sets, and mnist, the
   model of TF 1's "Mechanics 101" tutorial (inference, loss, training,
   evaluation).

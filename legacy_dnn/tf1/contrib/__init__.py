@@ -1,6 +1,8 @@
 """tf.contrib of TensorFlow 1.15, as far as the teaching networks used it:
-tf.contrib.layers (initializers, regularizers, fully_connected, batch_norm,
-dropout, flatten), tf.contrib.framework.arg_scope, tf.contrib.rnn's cells
+tf.contrib.layers (initializers, regularizers, fully_connected, the
+convolutions and pools, batch_norm, layer_norm, dropout, flatten,
+embed_sequence, optimize_loss, the summaries, ...),
+tf.contrib.framework.arg_scope, tf.contrib.rnn's cells
 and static RNNs, and tf.contrib.seq2seq.sequence_loss. Any other part of
 tf.contrib is a one-line NotProvidedError naming what replaced it.
 """
