@@ -194,19 +194,23 @@ def _stop_filter():
     _live_filter = None
 
 
-def set_tensorflow_environment():
+def set_tensorflow_environment(onednn=True):
   """The variables TensorFlow reads as it loads, where the user has not set
-  them: its C++ INFO and WARNING lines hidden, oneDNN on."""
+  them: its C++ INFO and WARNING lines hidden, and oneDNN on (onednn) or
+  left to TensorFlow, which turns it on for some CPUs only."""
   os.environ.setdefault(LOG_LEVEL_VARIABLE, QUIET_LOG_LEVEL)
-  os.environ.setdefault(ONEDNN_VARIABLE, ONEDNN_ON)
+  if onednn:
+    os.environ.setdefault(ONEDNN_VARIABLE, ONEDNN_ON)
 
 
-def import_tensorflow():
+def import_tensorflow(onednn=True):
   """Imports TensorFlow and finds its devices, without its start-up chatter.
 
   TF_CPP_MIN_LOG_LEVEL=0 in the environment shows all of TensorFlow's
   logging as TensorFlow prints it, for debugging; unset, it becomes 2.
-  TF_ENABLE_ONEDNN_OPTS, unset, becomes 1.
+  TF_ENABLE_ONEDNN_OPTS, unset, becomes 1 where onednn is true (the
+  project's own networks); else TensorFlow decides (TF1 code, which the
+  runner runs as TensorFlow would).
   Python-side INFO lines and deprecation warnings (one per Saver call) are
   hidden either way.
 
@@ -216,7 +220,7 @@ def import_tensorflow():
   # Before the import, which logs too (Keras 3 has matplotlib build its font
   # cache, for one, at INFO).
   absl_logging.set_verbosity(absl_logging.WARNING)
-  set_tensorflow_environment()
+  set_tensorflow_environment(onednn)
   quiet = (contextlib.nullcontext()
            if os.environ[LOG_LEVEL_VARIABLE] == VERBOSE_LOG_LEVEL
            else without_lines(STARTUP_CHATTER))

@@ -8,12 +8,13 @@ so each must learn to well above chance within its own epochs.
 
 import os
 import re
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO, error_lines, run_python, write_dataset
+from conftest import REPO, error_lines, run_python, script_env, write_dataset
 
 # The tests that start processes, clusters or tensorboard, or train for
 # long are marked slow (setup.cfg); the others are in the quick loop.
@@ -380,3 +381,24 @@ def test_a_tf1_name_we_lack_is_one_line_and_a_typo_is_pythons_error(
       'TensorFlow 2 and legacy_dnn.v1 does not provide it; use '
       'tf.nn.conv3d_transpose with variables of your own (tf.get_variable), '
       'or Keras 3\'s layer' % script]
+
+
+@pytest.mark.slow
+def test_the_runner_leaves_onednn_to_tensorflow_unless_asked(tmp_path):
+  # TF1 code runs as TensorFlow would run it on this CPU (oneDNN on only
+  # where TensorFlow turns it on), where the project's own scripts turn it
+  # on (cli.import_tensorflow); TF_ENABLE_ONEDNN_OPTS=1 asks for it. Fresh
+  # interpreters: the tests' own environment has it set.
+  script = write(tmp_path, 'probe.py',
+                 'import os, tensorflow as tf\n'
+                 'print(os.environ.get("TF_ENABLE_ONEDNN_OPTS"))\n')
+  env = {k: v for k, v in script_env().items()
+         if k != 'TF_ENABLE_ONEDNN_OPTS'}
+  outputs = []
+  for extra in ({}, {'TF_ENABLE_ONEDNN_OPTS': '1'}):
+    result = subprocess.run(
+        [sys.executable, '-m', 'legacy_dnn.v1', script], env={**env, **extra},
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs.append(result.stdout)
+  assert outputs == ['None\n', '1\n']

@@ -36,8 +36,11 @@ from legacy_dnn import cli
 
 # Quietly, as the scripts do (docs/tf1-code.md): TensorFlow's start-up
 # chatter, its INFO and WARNING log lines and deprecation notices hidden;
-# TF_CPP_MIN_LOG_LEVEL=0 shows them.
-_tf = cli.import_tensorflow()
+# TF_CPP_MIN_LOG_LEVEL=0 shows them. oneDNN as TensorFlow has it for this
+# CPU (TF_ENABLE_ONEDNN_OPTS=1 turns it on everywhere): on CPUs without
+# AVX-512 it changes a TF1 script's rounding, and one with N(0, 1) weights
+# overflowed to NaN more often with it (docs/tf1-code.md).
+_tf = cli.import_tensorflow(onednn=False)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from legacy_dnn.tf1 import contrib
