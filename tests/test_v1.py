@@ -243,9 +243,9 @@ def test_a_program_of_two_files_runs_and_learns(reader):
      r'probe\.py:1: error: tf\.contrib\.seq2seq\.BasicDecoder is not '
      r'available .*; use Keras 3\'s layers \(legacy_dnn\.v1 provides '
      r'tf\.contrib\.seq2seq\'s sequence_loss only\)$'),
-    ('from tensorflow.contrib.layers import optimize_loss\n',
-     r'probe\.py:1: error: tf\.contrib\.layers\.optimize_loss is not '
-     r'available .*; use a tf\.train optimizer\'s minimize\(\)$'),
+    ('from tensorflow.contrib.layers import linear\n',
+     r'probe\.py:1: error: tf\.contrib\.layers\.linear is not '
+     r'available .*; use fully_connected\(\.\.\., activation_fn=None\)$'),
     ('from tensorflow.examples.tutorials.mnist import input_data\n'
      'input_data.read_data_sets("nowhere/",\n'
      '                          source_url="http://127.0.0.1:9/")\n',
