@@ -556,3 +556,40 @@ def test_optimize_loss_clips_decays_and_refuses_in_one_line():
          'clip_gradients must be a float or a function, not str')):
       with pytest.raises(ValueError, match=message):
         layers.optimize_loss(*arguments)
+
+
+def test_separable_conv2d_is_depthwise_then_pointwise_under_contribs_names():
+  with graph():
+    x = v1.placeholder(tf.float32, [None, 6, 6, 3])
+    y = layers.separable_conv2d(x, 4, 3, depth_multiplier=2,
+                                variables_collections={'weights': ['mine']})
+    # num_outputs None: the depthwise convolution alone, 3 x 2 channels.
+    z = layers.separable_convolution2d(x, None, [2, 2], 2, stride=2,
+                                       padding='VALID', scope='depth',
+                                       activation_fn=None)
+    assert [[v.op.name, v.shape.as_list()] for v in v1.global_variables()] == [
+        ['SeparableConv2d/depthwise_weights', [3, 3, 3, 2]],
+        ['SeparableConv2d/pointwise_weights', [1, 1, 6, 4]],
+        ['SeparableConv2d/biases', [4]],
+        ['depth/depthwise_weights', [2, 2, 3, 2]], ['depth/biases', [6]]]
+    assert names(MODEL) == names(GLOBAL)
+    assert names('mine') == ['SeparableConv2d/depthwise_weights',
+                             'SeparableConv2d/pointwise_weights']
+    assert y.shape.as_list() == [None, 6, 6, 4]
+    assert z.shape.as_list() == [None, 3, 3, 6]
+    value = np.random.default_rng(2).normal(size=(2, 6, 6, 3)).astype(
+        np.float32)
+    depthwise, pointwise, biases, alone, alone_biases = v1.global_variables()
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      sess.run([biases.assign([0.1, -0.2, 0.3, -0.4]),
+                alone_biases.assign(np.arange(6, dtype=np.float32) / 10)])
+      got = sess.run([y, z], {x: value})
+      want = sess.run([
+          tf.nn.relu(tf.nn.separable_conv2d(value, depthwise, pointwise,
+                                            [1, 1, 1, 1], 'SAME') + biases),
+          tf.nn.depthwise_conv2d(value, alone, [1, 2, 2, 1], 'VALID') +
+          alone_biases])
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert (got[0] == 0).any() and (got[0] > 0).any()

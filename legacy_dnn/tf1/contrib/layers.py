@@ -135,12 +135,14 @@ def _collections_of(variables_collections, alias):
   return list(variables_collections or [])
 
 
-def _model_variables(rename, variables_collections):
+def _model_variables(rename, variables_collections, aliases=None):
   """A custom getter: contrib's variable names, MODEL_VARIABLES, and the
   collections the caller asked for each variable. Where rename is given
   (fully_connected, the convolutions), only the renamed variables, the
   layer's own weights and biases, go into the caller's collections, not
-  a normalizer_fn's, as TF 1.15 added them."""
+  a normalizer_fn's, as TF 1.15 added them. aliases: the key of a
+  variables_collections dict that a renamed variable goes by, where not
+  its name (separable_conv2d's depthwise_weights: 'weights')."""
 
   def custom_getter(getter, name, *args, **kwargs):
     scope, _, short = name.rpartition('/')
@@ -148,7 +150,8 @@ def _model_variables(rename, variables_collections):
     collections = list(kwargs.pop('collections', None) or
                        [tf.compat.v1.GraphKeys.GLOBAL_VARIABLES])
     if not rename or short in rename.values():
-      collections += _collections_of(variables_collections, short)
+      collections += _collections_of(variables_collections,
+                                     (aliases or {}).get(short, short))
     kwargs['collections'] = collections + [
         tf.compat.v1.GraphKeys.MODEL_VARIABLES]
     return getter((scope + '/' if scope else '') + short, *args, **kwargs)
@@ -317,6 +320,77 @@ def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1,
 
 
 convolution2d_transpose = conv2d_transpose
+
+
+@add_arg_scope
+def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1,
+                     stride=1, padding='SAME', data_format=NHWC, rate=1,
+                     activation_fn=tf.nn.relu, normalizer_fn=None,
+                     normalizer_params=None, weights_initializer=None,
+                     pointwise_initializer=None, weights_regularizer=None,
+                     biases_initializer=tf.compat.v1.zeros_initializer(),
+                     biases_regularizer=None, reuse=None,
+                     variables_collections=None, outputs_collections=None,
+                     trainable=True, scope=None):
+  """tf.contrib.layers.separable_conv2d (separable_convolution2d) of TF
+  1.15: a depthwise convolution, <scope>/depthwise_weights [kh, kw, in,
+  depth_multiplier], then, unless num_outputs is None, a 1x1 convolution
+  to num_outputs, <scope>/pointwise_weights; <scope>/biases unless a
+  normalizer_fn follows. Scope SeparableConv2d by default, 'SAME' padding
+  and relu; both kernels count as 'weights' in a variables_collections
+  dict."""
+  if data_format not in (NHWC, NCHW):
+    raise ValueError('data_format has to be either NCHW or NHWC.')
+  if weights_initializer is None:
+    weights_initializer = xavier_initializer()
+  use_bias = not normalizer_fn and biases_initializer is not None
+  channels_first = data_format == NCHW
+  with tf.compat.v1.variable_scope(
+      scope, 'SeparableConv2d', [inputs], reuse=reuse,
+      custom_getter=_model_variables(
+          {'depthwise_kernel': 'depthwise_weights',
+           'pointwise_kernel': 'pointwise_weights', 'bias': 'biases'},
+          variables_collections,
+          {'depthwise_weights': 'weights', 'pointwise_weights': 'weights'})):
+    inputs = tf.convert_to_tensor(inputs)
+    if num_outputs is not None:
+      outputs = core.separable_conv2d_here(
+          inputs, num_outputs, kernel_size, stride, padding,
+          'channels_first' if channels_first else 'channels_last', rate,
+          depth_multiplier, use_bias=use_bias,
+          depthwise_initializer=weights_initializer,
+          pointwise_initializer=pointwise_initializer or weights_initializer,
+          bias_initializer=biases_initializer,
+          depthwise_regularizer=weights_regularizer,
+          pointwise_regularizer=weights_regularizer,
+          bias_regularizer=biases_regularizer, trainable=trainable)
+    else:
+      # The depthwise convolution alone: in x depth_multiplier channels.
+      channels = inputs.shape[1 if channels_first else -1]
+      depthwise = tf.compat.v1.get_variable(
+          'depthwise_kernel', list(core.pair(kernel_size, 'kernel_size')) +
+          [channels, depth_multiplier], initializer=weights_initializer,
+          regularizer=weights_regularizer, trainable=trainable)
+      sh, sw = core.pair(stride, 'stride')
+      outputs = tf.compat.v1.nn.depthwise_conv2d(
+          inputs, depthwise,
+          (1, 1, sh, sw) if channels_first else (1, sh, sw, 1),
+          padding.upper(), rate=core.pair(rate, 'rate'),
+          data_format=data_format)
+      if use_bias:
+        biases = tf.compat.v1.get_variable(
+            'bias', [channels * depth_multiplier],
+            initializer=biases_initializer, regularizer=biases_regularizer,
+            trainable=trainable)
+        outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+    if normalizer_fn is not None:
+      outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return _named_outputs(outputs_collections, outputs)
+
+
+separable_convolution2d = separable_conv2d
 
 
 def _pool2d(op, default_scope, inputs, kernel_size, stride, padding,
