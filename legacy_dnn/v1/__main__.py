@@ -14,7 +14,10 @@ USAGE = ('usage: python -m legacy_dnn.v1 SCRIPT.py [ARGS...]\n\n'
          'tf.contrib.framework.arg_scope, the RNN cells of\ntf.nn.rnn_cell '
          'and tf.contrib.rnn, tf.contrib.seq2seq.sequence_loss and\n'
          'tensorflow.examples.tutorials.mnist.input_data (docs/tf1-code.md). '
-         'ARGS go to\nthe script (sys.argv[1:], tf.app.flags).\n')
+         'ARGS go to\nthe script (sys.argv[1:], tf.app.flags).\n\n'
+         'TensorFlow picks its CPU kernels as it would for the script: '
+         'oneDNN where it\nturns it on for the CPU. TF_ENABLE_ONEDNN_OPTS=1 '
+         'asks for oneDNN everywhere,\n=0 for Eigen everywhere.\n')
 PROG = 'python -m legacy_dnn.v1'
 
 
