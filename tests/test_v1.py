@@ -318,7 +318,11 @@ def test_load_ext_runs_tf1_cells_in_a_real_kernel(reader):
       'import sys\n'
       'import legacy_dnn.v1\n'
       'print(tf is legacy_dnn.v1, sys.modules["tensorflow"].__name__)',
+      # A module beside the notebook, in the kernel's working folder.
+      'import beside\n'
+      'print(beside.tf.__name__, beside.tf.layers.Dense.__module__)',
   ]
+  (reader / 'beside.py').write_text('import tensorflow as tf\n')
   notebook = nbformat.v4.new_notebook(
       cells=[nbformat.v4.new_code_cell(c) for c in cells])
   nbclient.NotebookClient(notebook, timeout=240, kernel_name='python3',
@@ -332,6 +336,7 @@ def test_load_ext_runs_tf1_cells_in_a_real_kernel(reader):
                  if l.startswith('Accuracy:')]
   assert accuracy > 0.9
   assert outputs[2] == 'True tensorflow\n'
+  assert outputs[3] == 'legacy_dnn.v1 legacy_dnn.tf1.layers\n'
 
 
 @pytest.mark.slow

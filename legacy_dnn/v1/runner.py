@@ -7,7 +7,7 @@ tensorflow.examples.tutorials.mnist.input_data and .mnist,
 tensorflow.contrib.layers, .framework, .rnn and .seq2seq, and
 tensorflow.nn.rnn_cell. A script's code is its own namespace and every
 module or package in its folder or below (a program of several files); a
-notebook's, its cells. The redirection is an __import__ that looks at who
+notebook's, its cells and the modules of the kernel's working folder. The redirection is an __import__ that looks at who
 imports. TensorFlow's own modules, and every other module, import the real
 TensorFlow.
 """
@@ -175,11 +175,14 @@ def _uninstall(namespace):
 
 
 def load_ipython_extension(ipython):
-  """`%load_ext legacy_dnn.v1`: the cells below run TF1 code as written."""
-  _install(ipython.user_global_ns)
+  """`%load_ext legacy_dnn.v1`: the cells below, and the modules in the
+  kernel's working folder (the notebook's, as Jupyter starts a kernel) that
+  they import, run TF1 code as written."""
+  _install(ipython.user_global_ns, os.getcwd())
   print('TF1 code runs here: `import tensorflow as tf` gives legacy_dnn.v1 '
         '(tf.compat.v1, v2 behaviour off, tf.layers, tf.contrib.layers, '
-        'tf.nn.rnn_cell, input_data)')
+        'tf.nn.rnn_cell, input_data), in these cells and in the modules of '
+        'this folder they import')
 
 
 def unload_ipython_extension(ipython):
