@@ -22,7 +22,9 @@ from conftest import build_both_ways, run_python
 
 pytestmark = pytest.mark.slow
 
-BUILD = r'''
+# How each build script starts: TensorFlow's own TF1 API (impl 'tf') or
+# ours.
+START = r'''
 import json, os, sys
 import numpy as np
 impl, folder = sys.argv[1], sys.argv[2]
@@ -31,6 +33,9 @@ if impl == 'tf':
   tf.disable_v2_behavior()
 else:
   import legacy_dnn.v1 as tf
+'''
+
+BUILD = START + r'''
 rnn = tf.nn.rnn_cell
 tf.set_random_seed(7)
 
@@ -277,15 +282,7 @@ def test_a_checkpoint_restores_into_the_other_implementation(built):
 # own with tf-keras (Keras 2) is the reference. The LSTM and GRU cells are
 # given the arguments on which Keras 2's v1 cells and Keras 3's agree
 # (their defaults differ: docs/tf1-code.md).
-KERAS_BUILD = r'''
-import json, os, sys
-import numpy as np
-impl, folder = sys.argv[1], sys.argv[2]
-if impl == 'tf':
-  import tensorflow.compat.v1 as tf
-  tf.disable_v2_behavior()
-else:
-  import legacy_dnn.v1 as tf
+KERAS_BUILD = START + r'''
 K = tf.keras.layers
 x = tf.placeholder(tf.float32, [3, 5, 4], name='x')
 lengths = tf.placeholder(tf.int32, [3], name='lengths')

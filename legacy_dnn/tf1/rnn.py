@@ -39,3 +39,8 @@ static_bidirectional_rnn = _adapting(_nn.static_bidirectional_rnn,
                                      (0, 'cell_fw'), (1, 'cell_bw'))
 static_state_saving_rnn = _adapting(_nn.static_state_saving_rnn,
                                     (0, 'cell'))
+
+# What this module gives tf.nn (legacy_dnn.v1) and tf.contrib.rnn.
+FUNCTIONS = ('dynamic_rnn', 'bidirectional_dynamic_rnn', 'raw_rnn',
+             'static_rnn', 'static_bidirectional_rnn',
+             'static_state_saving_rnn')

@@ -81,10 +81,7 @@ def _nn_getattr(name):
 # and the RNN functions, which also take Keras 3's cells.
 nn = _module(__name__ + '.nn', 'tf.nn of TensorFlow 1.15.',
              rnn_cell=rnn_cell, __getattr__=_nn_getattr,
-             **{name: getattr(rnn, name) for name in (
-                 'dynamic_rnn', 'bidirectional_dynamic_rnn', 'raw_rnn',
-                 'static_rnn', 'static_bidirectional_rnn',
-                 'static_state_saving_rnn')})
+             **{name: getattr(rnn, name) for name in rnn.FUNCTIONS})
 
 
 def _compat_getattr(name):
