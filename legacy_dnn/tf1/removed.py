@@ -11,19 +11,16 @@ GUIDE = 'docs/tf1-code.md'
 
 # tf.<name> -> what replaced it.
 TOP_LEVEL = {
-    'estimator': 'a session loop (see ' + GUIDE + '), or Keras 3\'s '
-                 'Model.fit; tf.estimator left TensorFlow in 2.16',
     'contrib': 'the parts legacy_dnn.v1 provides: tf.contrib.layers, '
-               'tf.contrib.framework.arg_scope, tf.contrib.rnn and '
-               'tf.contrib.seq2seq.sequence_loss',
+               'tf.contrib.framework.arg_scope, tf.contrib.rnn, '
+               'tf.contrib.seq2seq.sequence_loss and '
+               'tf.contrib.learn.datasets',
 }
 # tf.contrib.<name> -> what replaced it.
 CONTRIB = {
     'slim': 'tf.contrib.layers and tf.contrib.framework.arg_scope of '
             'legacy_dnn.v1, which hold slim\'s fully_connected, batch_norm, '
             'dropout and flatten (tf-slim 1.1 fails on TensorFlow 2.21)',
-    'learn': 'a session loop with input_data.read_data_sets (see ' + GUIDE +
-             ')',
     'keras': 'Keras 3 (import keras)',
     'data': 'tf.data',
     'distribute': 'tf.distribute',

@@ -16,11 +16,16 @@ away, rebuilt with TF 1.15's semantics (legacy_dnn.tf1):
   GRUCell, MultiRNNCell, DropoutWrapper, ResidualWrapper, DeviceWrapper,
   LSTMStateTuple), which TensorFlow's own tf.nn.dynamic_rnn and its kin
   run (Keras 3's cells too, adapted), and tf.contrib.seq2seq.sequence_loss;
+- tf.estimator: Estimator, EstimatorSpec, RunConfig, train_and_evaluate,
+  inputs.numpy_input_fn and pandas_input_fn, export, and the canned
+  DNN/Linear Classifier/Regressor, on TensorFlow's MonitoredTrainingSession
+  (and tf.contrib.learn.datasets' MNIST reader, which its tutorial read);
 - tf.examples.tutorials.mnist: input_data.read_data_sets, and mnist, the
   model of TF 1's "Mechanics 101" tutorial (inference, loss, training,
   evaluation).
 
-A removed API not provided here (tf.estimator, tf.contrib.slim, ...) is a
+A removed API not provided here (tf.contrib.slim, tf.contrib.learn's
+Estimators, ...) is a
 NotProvidedError of one line naming it and what replaced it.
 
 `python -m legacy_dnn.v1 SCRIPT.py [ARGS...]` runs a TF1 script unmodified,
@@ -44,6 +49,7 @@ _tf = cli.import_tensorflow(onednn=False)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from legacy_dnn.tf1 import contrib
+from legacy_dnn.tf1 import estimator
 from legacy_dnn.tf1 import input_data
 from legacy_dnn.tf1 import layers
 from legacy_dnn.tf1 import mnist_tutorial

@@ -4,8 +4,8 @@ or a notebook's cells (`%load_ext legacy_dnn.v1`).
 Inside that code, and only there, `import tensorflow as tf` gives
 legacy_dnn.v1, and the TF1 modules TensorFlow 2 removed resolve:
 tensorflow.examples.tutorials.mnist.input_data and .mnist,
-tensorflow.contrib.layers, .framework, .rnn and .seq2seq, and
-tensorflow.nn.rnn_cell. A script's code is its own namespace and every
+tensorflow.contrib.layers, .framework, .rnn, .seq2seq and .learn,
+tensorflow.estimator and tensorflow.nn.rnn_cell. A script's code is its own namespace and every
 module or package in its folder or below (a program of several files); a
 notebook's, its cells and the modules of the kernel's working folder. The redirection is an __import__ that looks at who
 imports. TensorFlow's own modules, and every other module, import the real
@@ -31,6 +31,13 @@ SHIMS = {
     'tensorflow.contrib.framework': 'legacy_dnn.tf1.contrib.framework',
     'tensorflow.contrib.rnn': 'legacy_dnn.tf1.contrib.rnn',
     'tensorflow.contrib.seq2seq': 'legacy_dnn.tf1.contrib.seq2seq',
+    'tensorflow.contrib.learn': 'legacy_dnn.tf1.contrib.learn',
+    'tensorflow.contrib.learn.datasets':
+        'legacy_dnn.tf1.contrib.learn:datasets',
+    'tensorflow.contrib.learn.datasets.mnist': 'legacy_dnn.tf1.input_data',
+    'tensorflow.estimator': 'legacy_dnn.tf1.estimator',
+    'tensorflow.estimator.inputs': 'legacy_dnn.tf1.estimator:inputs',
+    'tensorflow.estimator.export': 'legacy_dnn.tf1.estimator.export',
     'tensorflow.nn': 'legacy_dnn.v1:nn',
     'tensorflow.nn.rnn_cell': 'legacy_dnn.tf1.rnn_cell',
     'tensorflow.examples': 'legacy_dnn.v1:examples',
@@ -248,7 +255,9 @@ def run_script(path, args):
   except KeyboardInterrupt as e:
     # Ctrl-C is the user's own doing: where it stopped, and a shell's status
     # for SIGINT, not a traceback.
-    print('%s: interrupted' % _where(e.__traceback__, path), file=sys.stderr)
+    print('%s: interrupted%s' % (_where(e.__traceback__, path),
+                                 ': %s' % e if str(e) else ''),
+          file=sys.stderr)
     return 130
   except BaseException as e:  # pylint: disable=broad-except
     traceback.print_exception(type(e), e, _script_frames(e.__traceback__,
