@@ -4,17 +4,15 @@ tf.feature_column (TensorFlow 2.21 still builds its input_layer and
 linear_model in graphs).
 
 As TF 1.15's tf.estimator (the v1 classes): the loss is the SUM over the
-batch (loss_reduction), Adagrad at 0.05 for a DNN and FTRL at
-min(0.2, 1/sqrt(number of columns)) for a linear model; variables
+batch (loss_reduction), Adagrad at 0.05 for a DNN and FTRL at 0.2 for a
+linear model; variables
 dnn/hiddenlayer_N/{kernel,bias} and dnn/logits/..., or
 linear/linear_model/<column>/weights and .../bias_weights; predictions
-logits, probabilities, class_ids and classes (and logistic for two
-classes), or predictions for a regressor; metrics accuracy, average_loss
+logits, probabilities, class_ids, classes, all_class_ids and
+all_classes (and logistic for two classes), or predictions for a regressor; metrics accuracy, average_loss
 and loss (and for two classes auc, precision, recall and the rest), or
 average_loss and loss.
 """
-
-import math
 
 import tensorflow as tf
 
@@ -32,7 +30,10 @@ _OPTIMIZERS = {
     'RMSProp': tf.compat.v1.train.RMSPropOptimizer,
     'SGD': tf.compat.v1.train.GradientDescentOptimizer,
 }
+# The learning rates of an optimizer given by name, as TF 1.15's v1 canned
+# estimators had them ('Adagrad', 'Ftrl', ...).
 _DNN_LEARNING_RATE = 0.05
+_LINEAR_LEARNING_RATE = 0.2
 
 
 def _optimizer(optimizer, learning_rate):
@@ -100,25 +101,34 @@ class _Head:
       return {'predictions': logits}
     if self.n_classes == 2:
       logistic = tf.sigmoid(logits, name='logistic')
-      probabilities = tf.concat([1. - logistic, logistic], axis=1,
-                                name='probabilities')
-      class_ids = tf.reshape(tf.cast(logits > 0, tf.int64), [-1, 1],
-                             name='class_ids')
-      predictions = {'logits': logits, 'logistic': logistic,
-                     'probabilities': probabilities, 'class_ids': class_ids}
+      two_class_logits = tf.concat([tf.zeros_like(logits), logits], axis=-1,
+                                   name='two_class_logits')
+      probabilities = tf.nn.softmax(two_class_logits, name='probabilities')
+      class_ids = tf.argmax(two_class_logits, axis=-1, name='class_ids')
+      predictions = {'logits': logits, 'logistic': logistic}
     else:
       probabilities = tf.nn.softmax(logits, name='probabilities')
-      class_ids = tf.expand_dims(tf.argmax(logits, axis=1), axis=-1,
-                                 name='class_ids')
-      predictions = {'logits': logits, 'probabilities': probabilities,
-                     'class_ids': class_ids}
+      class_ids = tf.argmax(logits, axis=-1, name='class_ids')
+      predictions = {'logits': logits}
+    class_ids = tf.expand_dims(class_ids, axis=-1)
     if self.label_vocabulary is not None:
       classes = tf.gather(tf.constant(list(self.label_vocabulary)),
                           class_ids, name='classes')
     else:
       classes = tf.strings.as_string(class_ids, name='str_classes')
-    predictions['classes'] = classes
+    batch = tf.shape(logits)[0]
+    predictions.update(
+        probabilities=probabilities, class_ids=class_ids, classes=classes,
+        all_class_ids=tf.tile(tf.expand_dims(tf.range(self.n_classes), 0),
+                              [batch, 1]),
+        all_classes=tf.tile(tf.expand_dims(self._class_names(), 0),
+                            [batch, 1]))
     return predictions
+
+  def _class_names(self):
+    if self.label_vocabulary is not None:
+      return tf.constant(list(self.label_vocabulary))
+    return tf.strings.as_string(tf.range(self.n_classes))
 
   def _export_outputs(self, predictions):
     outputs = {'predict': export_lib.PredictOutput(predictions)}
@@ -128,10 +138,7 @@ class _Head:
                       'regression': regression})
       return outputs
     batch = tf.shape(predictions['probabilities'])[0]
-    names = (tf.constant(list(self.label_vocabulary))
-             if self.label_vocabulary is not None else
-             tf.strings.as_string(tf.range(self.n_classes)))
-    classes = tf.tile(tf.expand_dims(names, 0), [batch, 1])
+    classes = tf.tile(tf.expand_dims(self._class_names(), 0), [batch, 1])
     classification = export_lib.ClassificationOutput(
         scores=predictions['probabilities'], classes=classes)
     outputs.update({DEFAULT_SERVING_KEY: classification,
@@ -195,20 +202,27 @@ class _Head:
       weights = self._weights(features)
       loss = tf.compat.v1.losses.compute_weighted_loss(
           unreduced, weights, reduction=self.loss_reduction)
-      loss += tf.compat.v1.losses.get_regularization_loss()
       if mode == ModeKeys.EVAL:
         return EstimatorSpec(mode, predictions=predictions, loss=loss,
                              eval_metric_ops=self._metrics(
                                  labels, predictions, unreduced, weights))
-      tf.compat.v1.summary.scalar('loss', loss)
-      tf.compat.v1.summary.scalar('average_loss', tf.reduce_mean(unreduced))
+      train_op = optimizer.minimize(
+          loss, global_step=tf.compat.v1.train.get_global_step())
       update_ops = tf.compat.v1.get_collection(
           tf.compat.v1.GraphKeys.UPDATE_OPS)
-      with tf.control_dependencies(update_ops):
-        train_op = optimizer.minimize(
-            loss, global_step=tf.compat.v1.train.get_global_step())
-      return EstimatorSpec(mode, predictions=predictions, loss=loss,
-                           train_op=train_op)
+      if update_ops:
+        train_op = tf.group(train_op, *update_ops)
+      mean_loss = None
+      if self.loss_reduction == tf.compat.v1.losses.Reduction.SUM:
+        mean_loss = loss / tf.reduce_sum(weights * tf.ones_like(unreduced))
+    # The summaries' tags are loss and average_loss, as TF 1.15's (a loss
+    # summary of the model_fn's own keeps the Estimator from adding one).
+    with tf.compat.v1.name_scope(''):
+      tf.compat.v1.summary.scalar('loss', loss)
+      if mean_loss is not None:
+        tf.compat.v1.summary.scalar('average_loss', mean_loss)
+    return EstimatorSpec(mode, predictions=predictions, loss=loss,
+                         train_op=train_op)
 
 
 def _check_features(features):
@@ -224,6 +238,8 @@ def _layer_summary(value, tag):
 
 
 def _dense(inputs, units, activation, scope):
+  """A layer of the DNN, its summaries tagged dnn/<scope> in the name
+  scope dnn/, as TF 1.15's were (dnn/dnn/hiddenlayer_0/activation)."""
   with tf.compat.v1.variable_scope(scope) as variable_scope:
     kernel = tf.compat.v1.get_variable(
         'kernel', [inputs.shape[-1], units],
@@ -233,7 +249,7 @@ def _dense(inputs, units, activation, scope):
     outputs = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
     if activation is not None:
       outputs = activation(outputs)
-    _layer_summary(outputs, variable_scope.name)
+  _layer_summary(outputs, variable_scope.name)
   return outputs
 
 
@@ -261,16 +277,35 @@ def _dnn_model_fn(head, hidden_units, feature_columns, optimizer,
   return model_fn
 
 
+def _fraction_of_zero(columns_to_variables):
+  """The fraction of the linear model's weights (not its bias) that are
+  zero."""
+  variables = [part for parts in columns_to_variables.values()
+               for part in parts]
+  sizes = [tf.size(v, out_type=tf.int64) for v in variables]
+  zeros = [tf.math.zero_fraction(v) * tf.cast(size, tf.float32)
+           for v, size in zip(variables, sizes)]
+  return tf.add_n(zeros) / tf.cast(tf.add_n(sizes), tf.float32)
+
+
 def _linear_model_fn(head, feature_columns, optimizer, sparse_combiner):
   def model_fn(features, labels, mode):
     _check_features(features)
     with tf.compat.v1.variable_scope('linear'):
+      columns_to_variables = {}
       logits = tf.compat.v1.feature_column.linear_model(
           features, feature_columns, units=head.logits_dimension,
-          sparse_combiner=sparse_combiner)
-    rate = min(0.2, 1. / math.sqrt(len(feature_columns)))
+          sparse_combiner=sparse_combiner,
+          cols_to_vars=columns_to_variables)
+      bias = columns_to_variables.pop('bias')
+      if head.logits_dimension > 1:
+        tf.compat.v1.summary.histogram('bias', bias)
+      else:
+        tf.compat.v1.summary.scalar('bias', bias[0][0])
+      tf.compat.v1.summary.scalar('fraction_of_zero_weights',
+                                  _fraction_of_zero(columns_to_variables))
     return head.spec(features, mode, logits, labels,
-                     _optimizer(optimizer, rate)
+                     _optimizer(optimizer, _LINEAR_LEARNING_RATE)
                      if mode == ModeKeys.TRAIN else None)
   return model_fn
 

@@ -495,12 +495,11 @@ class Estimator:
       signatures = export_utils.build_all_signature_defs(
           receiver.receiver_tensors, spec.export_outputs,
           receiver.receiver_tensors_alternatives)
-      spec.scaffold.finalize()
+      local_init = (spec.scaffold.local_init_op or
+                    tf.compat.v1.train.Scaffold.default_local_init_op())
+      saver = spec.scaffold.saver or tf.compat.v1.train.Saver(sharded=True)
       with tf.compat.v1.Session(config=self._config.session_config) as sess:
-        saver = spec.scaffold.saver or tf.compat.v1.train.Saver(sharded=True)
         saver.restore(sess, checkpoint_path)
-        local_init = (spec.scaffold.local_init_op or
-                      tf.compat.v1.train.Scaffold.default_local_init_op())
         builder = tf.compat.v1.saved_model.Builder(temp_dir)
         builder.add_meta_graph_and_variables(
             sess, [tf.saved_model.SERVING], signature_def_map=signatures,
