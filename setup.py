@@ -43,6 +43,8 @@ setuptools.setup(
             # parameters cell set as a user would (tests/test_notebooks.py).
             'ipywidgets>=8',
             'papermill>=2.4',
+            # tf.estimator.inputs.pandas_input_fn (tests/test_tf1_estimator.py).
+            'pandas>=1.5',
         ],
         # notebooks/ in JupyterLab, with the progress widget (docs/notebooks.md).
         'notebooks': ['jupyterlab>=4', 'ipywidgets>=8', 'ipykernel>=6'],

@@ -1,5 +1,7 @@
-"""A TF1 Estimator program, run by tests/test_tf1_estimator.py both with
-tensorflow-estimator 2.15 on TensorFlow 2.15 and with legacy_dnn.v1:
+"""A TF1 Estimator program, run by tests/test_tf1_estimator_reference.py
+both with tensorflow-estimator 2.15 on TensorFlow 2.15 (`python ...`) and
+with legacy_dnn.v1 (`python -m legacy_dnn.v1 ...`), and by
+tests/test_tf1_estimator.py with legacy_dnn.v1 alone:
 `estimator_program.py BASE CASE...` trains, evaluates and predicts each
 CASE in BASE/CASE and writes what it saw to BASE/CASE.json (the variables
 of the first and last checkpoints, losses per logged step, evaluation,
@@ -14,10 +16,11 @@ import shutil
 import sys
 
 import numpy as np
-import tensorflow as tf
+import tensorflow.compat.v1 as tf
 
 from tensorflow.python.summary.summary_iterator import summary_iterator
 
+tf.disable_v2_behavior()
 tf.logging.set_verbosity(tf.logging.ERROR)
 rng = np.random.RandomState(0)
 X = rng.normal(size=(200, 4)).astype(np.float32)

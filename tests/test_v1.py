@@ -21,10 +21,12 @@ from conftest import REPO, error_lines, run_python, script_env, write_dataset
 
 EXAMPLES = os.path.join(REPO, 'examples', 'tf1')
 SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith('.py'))
-# Those that read MNIST_data/; the others have tests of their own (the
-# recurrent ones in test_tf1_rnn.py).
+# Those that read MNIST_data/ in a session loop; the others have tests of
+# their own (the recurrent ones in test_tf1_rnn.py, the Estimators' in
+# test_tf1_estimator.py).
 MNIST_SCRIPTS = [f for f in SCRIPTS if f not in (
-    'char_rnn.py', 'csv_queue.py', 'lstm_series.py')]
+    'char_rnn.py', 'csv_queue.py', 'lstm_series.py', 'dnn_classifier.py',
+    'estimator_cnn.py', 'train_and_evaluate.py')]
 
 
 def run_v1(*args, cwd, timeout=300):
@@ -56,9 +58,11 @@ def large_reader(tmp_path_factory):
 
 def test_every_example_is_listed():
   assert SCRIPTS == ['batch_norm.py', 'char_rnn.py', 'cnn.py',
-                     'cnn_classes.py', 'cnn_layers.py', 'csv_queue.py', 'deep_dropout.py',
-                     'ensemble.py', 'homl_ch10.py', 'lstm_series.py', 'nn.py',
-                     'softmax.py', 'xavier.py']
+                     'cnn_classes.py', 'cnn_layers.py', 'csv_queue.py',
+                     'deep_dropout.py', 'dnn_classifier.py',
+                     'ensemble.py', 'estimator_cnn.py', 'homl_ch10.py',
+                     'lstm_series.py', 'nn.py', 'softmax.py',
+                     'train_and_evaluate.py', 'xavier.py']
   assert os.listdir(os.path.join(EXAMPLES, 'feed')) in (
       ['model.py', 'train.py'], ['train.py', 'model.py'])
 
@@ -226,15 +230,17 @@ def test_a_program_of_two_files_runs_and_learns(reader):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('source, message', [
-    ('import tensorflow as tf\nx = 1\ntf.estimator.Estimator\n',
-     r'probe\.py:3: error: tf\.estimator is not available on TensorFlow 2 '
-     r'and legacy_dnn\.v1 does not provide it; use a session loop'),
+    ('import tensorflow as tf\nx = 1\ntf.estimator.DNNLinearCombinedClassifier\n',
+     r'probe\.py:3: error: tf\.estimator\.DNNLinearCombinedClassifier is not '
+     r'available on TensorFlow 2 and legacy_dnn\.v1 does not provide it; use '
+     r'an Estimator with a model_fn of its own$'),
     ('from tensorflow.contrib import slim\n',
      r'probe\.py:1: error: tf\.contrib\.slim is not available .*; use '
      r'tf\.contrib\.layers and tf\.contrib\.framework\.arg_scope'),
-    ('import tensorflow.contrib.learn as learn\n',
-     r'probe\.py:1: error: tf\.contrib\.learn is not available .*; use a '
-     r'session loop with input_data'),
+    ('import tensorflow.contrib.learn as learn\nlearn.Experiment\n',
+     r'probe\.py:2: error: tf\.contrib\.learn\.Experiment is not available '
+     r'.*; use tf\.estimator \(Estimator, DNNClassifier, \.\.\.\), which '
+     r'legacy_dnn\.v1 provides$'),
     ('import tensorflow as tf\ntf.contrib.rnn.LayerNormBasicLSTMCell(4)\n',
      r'probe\.py:2: error: tf\.contrib\.rnn\.LayerNormBasicLSTMCell is not '
      r'available .*; use the cells legacy_dnn\.v1 provides in '

@@ -17,7 +17,7 @@ import tensorflow as tf
 from legacy_dnn.tf1 import removed
 from legacy_dnn.tf1.estimator import canned
 from legacy_dnn.tf1.estimator import export
-from legacy_dnn.tf1.estimator import inputs as _inputs
+from legacy_dnn.tf1.estimator import feeding
 from legacy_dnn.tf1.estimator.canned import DNNClassifier
 from legacy_dnn.tf1.estimator.canned import DNNRegressor
 from legacy_dnn.tf1.estimator.canned import LinearClassifier
@@ -32,9 +32,9 @@ from legacy_dnn.tf1.estimator.training import TrainSpec
 from legacy_dnn.tf1.estimator.training import train_and_evaluate
 
 # tf.estimator.inputs, as TF 1.15 had it: a module of the two functions.
-inputs = types.ModuleType(__name__ + '.inputs', _inputs.__doc__)
-inputs.numpy_input_fn = _inputs.numpy_input_fn
-inputs.pandas_input_fn = _inputs.pandas_input_fn
+inputs = types.ModuleType(__name__ + '.inputs', feeding.__doc__)
+inputs.numpy_input_fn = feeding.numpy_input_fn
+inputs.pandas_input_fn = feeding.pandas_input_fn
 
 # TF 1.15's tf.estimator also named these hooks and helpers of tf.train.
 _TRAIN_ALIASES = ('CheckpointSaverHook', 'CheckpointSaverListener',

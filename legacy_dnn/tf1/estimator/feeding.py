@@ -21,6 +21,8 @@ import threading
 import numpy as np
 import tensorflow as tf
 
+from tensorflow.python.util import deprecation  # pylint: disable=g-direct-tensorflow-import
+
 # The key under which y travels with x's columns, as TF 1.15 named it.
 _TARGET_KEY = '__target_key__'
 _ARRAY_KEY = '__direct_np_input__'
@@ -113,8 +115,9 @@ def _enqueue(columns, capacity, shuffle, num_threads, batch_size,
       start = random.Random().randrange(n) if shuffle else 0
       rows = _Rows(n, batch_size, start, num_epochs)
       feed_fns.append(_feed_fn(placeholders, arrays, rows))
-    tf.compat.v1.train.queue_runner.add_queue_runner(
-        _FeedingQueueRunner(queue, enqueue_ops, feed_fns))
+    with deprecation.silence():  # What TF1 code asked for: not its to fix.
+      tf.compat.v1.train.queue_runner.add_queue_runner(
+          _FeedingQueueRunner(queue, enqueue_ops, feed_fns))
     full = tf.cast(tf.maximum(0, queue.size() - min_after_dequeue),
                    tf.float32) * (1. / (capacity - min_after_dequeue))
     tf.compat.v1.summary.scalar(
