@@ -68,6 +68,9 @@ SMALLER = {
         ("--grid='batch_size=100,5000' --variant=dropout",
          "--grid='batch_size=100,5000' --epochs=1 --variant=dropout"),
     ],
+    'tf1-code.md': [
+        ('estimator_cnn.py --steps=2000', 'estimator_cnn.py --steps=20'),
+    ],
     'regression.md': [
         ('--random=10 ', '--random=4 '),
         ('--epochs=100 --patience=10 --parallel=2',
