@@ -93,6 +93,18 @@ def numpy_fn(x, y=None, batch_size=20, num_epochs=None):
 
 
 COLUMNS = [tf.feature_column.numeric_column('x', shape=[4])]
+COLOR = tf.feature_column.categorical_column_with_vocabulary_list(
+    'color', ['red', 'green', 'blue'])
+SIZE = tf.feature_column.numeric_column('size')
+# Columns of every kind a tutorial used: one-hot, embedded, bucketized,
+# crossed, numeric.
+MIXED_COLUMNS = [
+    tf.feature_column.indicator_column(COLOR),
+    tf.feature_column.embedding_column(COLOR, 2),
+    tf.feature_column.indicator_column(tf.feature_column.crossed_column(
+        [tf.feature_column.bucketized_column(SIZE, [-1.0, 0.0, 1.0]), COLOR],
+        12)),
+    SIZE]
 Y_REAL = (X[:, 0] - 2 * X[:, 1]).astype(np.float32)
 
 
@@ -104,6 +116,9 @@ def estimator_of(case, model_dir):
   if case == 'cnn':
     return tf.estimator.Estimator(cnn_model_fn, model_dir=model_dir,
                                   config=config)
+  if case == 'feature_columns':
+    return tf.estimator.DNNClassifier([8], MIXED_COLUMNS, model_dir=model_dir,
+                                      config=config)
   canned = {'dnn_classifier': (tf.estimator.DNNClassifier, [8, 4]),
             'dnn_regressor': (tf.estimator.DNNRegressor, [8]),
             'linear_classifier': (tf.estimator.LinearClassifier, None),
@@ -119,6 +134,11 @@ def estimator_of(case, model_dir):
 
 
 def data_of(case):
+  if case == 'feature_columns':
+    color = np.array(['red', 'green', 'blue'])[
+        (X[:, 2] > 0).astype(int) + (X[:, 3] > 1)]
+    return {'color': color, 'size': X[:, 0]}, (
+        (color == 'red') ^ (X[:, 0] > 0)).astype(np.int32)
   if case == 'cnn':
     return {'x': IMAGES}, IMAGE_LABELS
   if case == 'dnn_classifier':
@@ -192,7 +212,8 @@ def run(case, model_dir):
       numpy_fn(x, y, 50, 1)).items()}
   report['predict'] = [
       {key: np.asarray(value).tolist() for key, value in one.items()}
-      for one in estimator.predict(numpy_fn({'x': x['x'][:5]}, None, 5, 1))]
+      for one in estimator.predict(numpy_fn(
+          {key: value[:5] for key, value in x.items()}, None, 5, 1))]
   report['final'] = {name: estimator.get_variable_value(name).tolist()
                      for name in estimator.get_variable_names()}
   report['files'] = sorted(
