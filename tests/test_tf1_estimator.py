@@ -15,13 +15,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import urllib.parse
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import (REPO, run_python, script_env, start_python,
-                      wait_until, write_dataset)
+from conftest import (REPO, TensorBoard, run_python, script_env,
+                      start_python, wait_until, write_dataset)
 from legacy_dnn.tf1 import estimator
 from legacy_dnn.tf1 import removed
 from legacy_dnn.tf1.estimator import feeding
@@ -305,14 +306,21 @@ def test_train_and_evaluate_learns_and_exports(mnist_folder):
   (export,) = re.findall(r'Exported: (\S+)', result.stdout)
   assert re.fullmatch(r'mnist_estimator/export/mnist/\d+', export)
   assert (mnist_folder / export / 'saved_model.pb').exists()
-  # An evaluation after each checkpoint but the first (steps 100, 200).
-  events = [name for name in os.listdir(mnist_folder / 'mnist_estimator' /
-                                        'eval')]
-  assert len(events) == 1
-  steps = [event.step for event in tf.compat.v1.train.summary_iterator(
-      str(mnist_folder / 'mnist_estimator' / 'eval' / events[0]))
-           if any(v.tag == 'accuracy' for v in event.summary.value)]
-  assert steps == [100, 200]
+  # TensorBoard shows what it showed of an Estimator: the training loss
+  # and its speed in model_dir, and an evaluation after each checkpoint
+  # but the first (steps 100 and 200) in eval/.
+  with TensorBoard(str(mnist_folder / 'mnist_estimator')) as tensorboard:
+    tensorboard.wait_for(
+        lambda: {'.', 'eval'} <= set(tensorboard.get('runs')), 'the runs')
+
+    def steps(run, tag):
+      query = urllib.parse.urlencode({'run': run, 'tag': tag})
+      return [step for _, step, _ in
+              tensorboard.get('plugin/scalars/scalars?' + query)]
+    assert steps('eval', 'accuracy') == [100, 200]
+    assert steps('eval', 'loss') == [100, 200]
+    assert steps('.', 'loss')[0] == 1
+    assert steps('.', 'global_step/sec')
 
 
 # Input functions of other kinds: pandas_input_fn, and a Dataset of
@@ -345,6 +353,39 @@ INPUTS_PROGRAM = textwrap.dedent('''\
                           for p in predictions])
     mnist = tf.contrib.learn.datasets.load_dataset("mnist")
     print("mnist", mnist.train.images.shape, mnist.test.labels.shape)
+
+    # Warm-started from the trained model, scored with a metric added, on a
+    # named evaluation; batches of predictions of one key.
+    warm = tf.estimator.LinearRegressor(
+        columns, "warm", warm_start_from=tf.estimator.WarmStartSettings(
+            "linear", vars_to_warm_start="linear/linear_model/[ab]/weights"),
+        optimizer=tf.train.GradientDescentOptimizer(1e-9))
+    warm.train(lambda: tf.data.Dataset.from_tensor_slices(
+        (dict(frame), target)).batch(30), steps=1)
+    warm = tf.estimator.add_metrics(warm, lambda labels, predictions: {
+        "mae": tf.metrics.mean_absolute_error(labels,
+                                              predictions["predictions"])})
+    metrics = warm.evaluate(tf.estimator.inputs.pandas_input_fn(
+        frame, target, num_epochs=1, shuffle=False), name="holdout")
+    print("warm", sorted(metrics), "%.2f" % metrics["average_loss"])
+    batches = list(warm.predict(
+        lambda: tf.data.Dataset.from_tensor_slices(new).batch(2),
+        predict_keys=["predictions"], yield_single_examples=False))
+    print("batches", [sorted(b) for b in batches], batches[0]["predictions"].shape)
+
+    # Exported with a parsing receiver: the SavedModel takes tf.Examples.
+    spec = tf.feature_column.make_parse_example_spec(columns)
+    path = regressor.export_saved_model(
+        "export", tf.estimator.export.build_parsing_serving_input_receiver_fn(spec))
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "a": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0])),
+        "b": tf.train.Feature(float_list=tf.train.FloatList(value=[0.0]))}))
+    with tf.Graph().as_default(), tf.Session() as session:
+      meta_graph = tf.saved_model.loader.load(session, ["serve"], path)
+      signature = meta_graph.signature_def["serving_default"]
+      served = session.run(signature.outputs["outputs"].name, {
+          signature.inputs["inputs"].name: [example.SerializeToString()]})
+    print("served", sorted(meta_graph.signature_def), round(float(served[0][0]), 2))
 ''')
 
 
@@ -358,6 +399,16 @@ def test_pandas_and_dataset_input_fns_and_the_mnist_reader(mnist_folder):
   assert 'predictions [3.5, -0.5]' in result.stdout
   # read_data_sets keeps 5,000 of the 5,500 for validation, as TF1's did.
   assert 'mnist (500, 784) (300,)' in result.stdout
+  # The weights came from the trained model; its bias, not warm-started,
+  # from zeros.
+  warm = re.search(r"warm \[(.*)\] ([\d.]+)", result.stdout)
+  assert warm.group(1) == ("'average_loss', 'global_step', 'label/mean', "
+                           "'loss', 'mae', 'prediction/mean'")
+  assert 0.2 < float(warm.group(2)) < 0.3, result.stdout  # 0.5 squared.
+  assert (mnist_folder / 'warm' / 'eval_holdout').is_dir()
+  assert "batches [['predictions']] (2, 1)" in result.stdout
+  assert ("served ['predict', 'regression', 'serving_default'] 3.5"
+          in result.stdout)
 
 
 @pytest.mark.parametrize('line, message', [

@@ -24,6 +24,8 @@ from legacy_dnn.tf1.estimator.canned import LinearClassifier
 from legacy_dnn.tf1.estimator.canned import LinearRegressor
 from legacy_dnn.tf1.estimator.estimator import Estimator
 from legacy_dnn.tf1.estimator.estimator import TrainingInterrupted
+from legacy_dnn.tf1.estimator.estimator import WarmStartSettings
+from legacy_dnn.tf1.estimator.estimator import add_metrics
 from legacy_dnn.tf1.estimator.model_fn import EstimatorSpec
 from legacy_dnn.tf1.estimator.model_fn import ModeKeys
 from legacy_dnn.tf1.estimator.run_config import RunConfig
@@ -46,6 +48,7 @@ _TRAIN_ALIASES = ('CheckpointSaverHook', 'CheckpointSaverListener',
                   'SummarySaverHook')
 globals().update({name: getattr(tf.compat.v1.train, name)
                   for name in _TRAIN_ALIASES})
+VocabInfo = tf.compat.v1.train.VocabInfo
 Exporter = export.Exporter
 FinalExporter = export.FinalExporter
 LatestExporter = export.LatestExporter
@@ -64,10 +67,7 @@ NOT_PROVIDED = {
     'DNNLinearCombinedRegressor': 'an Estimator with a model_fn of its own',
     'experimental': 'tf.estimator without experimental features',
     'tpu': 'CPUs and GPUs: legacy_dnn.v1 has no TPU Estimator',
-    'WarmStartSettings': 'warm_start_from=\'path/to/checkpoint\'',
-    'VocabInfo': 'warm_start_from=\'path/to/checkpoint\'',
     'BestExporter': 'LatestExporter or FinalExporter',
-    'add_metrics': 'eval_metric_ops in your own model_fn',
     'classifier_parse_example_spec': 'tf.feature_column.'
                                      'make_parse_example_spec',
     'regressor_parse_example_spec': 'tf.feature_column.'

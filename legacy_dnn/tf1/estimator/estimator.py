@@ -14,6 +14,7 @@ reached before it stops (TrainingInterrupted, a KeyboardInterrupt, says
 which); the next train() continues from it, as from any checkpoint.
 """
 
+import collections
 import copy
 import inspect
 import os
@@ -310,7 +311,7 @@ class Estimator:
       if self._warm_start and not self.latest_checkpoint():
         _log.info('Warm-starting with WarmStartSettings: %s',
                   self._warm_start)
-        tf.compat.v1.train.warm_start(*self._warm_start)
+        tf.compat.v1.train.warm_start(*self._warm_start)  # pylint: disable=not-an-iterable
       if not any(op.op.name == 'loss' for op in tf.compat.v1.get_collection(
           tf.compat.v1.GraphKeys.SUMMARIES)):
         tf.compat.v1.summary.scalar('loss', spec.loss)
@@ -518,19 +519,57 @@ class Estimator:
   export_savedmodel = export_saved_model
 
 
+class WarmStartSettings(collections.namedtuple('WarmStartSettings', [
+    'ckpt_to_initialize_from', 'vars_to_warm_start', 'var_name_to_vocab_info',
+    'var_name_to_prev_var_name'])):
+  """Which variables of which checkpoint (or folder) start a model_dir that
+  has none yet: tf.compat.v1.train.warm_start's arguments, as TF 1.15's
+  tf.estimator.WarmStartSettings. vars_to_warm_start '.*' is every
+  trainable variable."""
+
+  def __new__(cls, ckpt_to_initialize_from, vars_to_warm_start='.*',
+              var_name_to_vocab_info=None, var_name_to_prev_var_name=None):
+    if not ckpt_to_initialize_from:
+      raise ValueError(
+          '`ckpt_to_initialize_from` MUST be set in WarmStartSettings')
+    return super().__new__(cls, os.fspath(ckpt_to_initialize_from),
+                           vars_to_warm_start, var_name_to_vocab_info or {},
+                           var_name_to_prev_var_name or {})
+
+
 def _warm_start_settings(warm_start_from):
-  """(ckpt_to_initialize_from, vars_to_warm_start) for
-  tf.compat.v1.train.warm_start, or None."""
+  """The WarmStartSettings of warm_start_from (a path or settings), or
+  None."""
   if warm_start_from is None:
     return None
   if isinstance(warm_start_from, (str, bytes, os.PathLike)):
-    return (os.fspath(warm_start_from), '.*')
-  if isinstance(warm_start_from, tuple) and hasattr(warm_start_from,
-                                                    'ckpt_to_initialize_from'):
-    return tuple(warm_start_from)
+    return WarmStartSettings(warm_start_from)
+  if isinstance(warm_start_from, WarmStartSettings):
+    return warm_start_from
   raise ValueError('warm_start_from must be a string or a '
                    'WarmStartSettings, instead got %s'
                    % type(warm_start_from))
+
+
+def add_metrics(estimator, metric_fn):
+  """A new Estimator like estimator whose evaluation also reports
+  metric_fn's metrics: metric_fn takes any of features, labels,
+  predictions, config and returns {name: (value, update_op)}."""
+  # pylint: disable=protected-access
+  def model_fn(features, labels, mode, config):
+    spec = estimator._call_model_fn(features, labels, mode, config)
+    if mode != ModeKeys.EVAL:
+      return spec
+    given = {'features': features, 'labels': labels,
+             'predictions': spec.predictions, 'config': config}
+    metrics = metric_fn(**{name: given[name] for name in _fn_args(metric_fn)
+                           if name in given})
+    return spec._replace(eval_metric_ops=dict(
+        spec.eval_metric_ops, **model_fn_lib._metric_ops(metrics)))
+
+  return Estimator(model_fn, model_dir=estimator.model_dir,
+                   config=estimator.config,
+                   warm_start_from=estimator._warm_start)
 
 
 def _chosen(predictions, predict_keys):
