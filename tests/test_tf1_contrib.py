@@ -180,7 +180,7 @@ def test_contrib_parts_not_provided_name_their_replacement():
                      match=r'^tf.contrib.layers.linear .* use '
                            r'fully_connected\(\.\.\., activation_fn=None\)$'):
     layers.linear  # pylint: disable=pointless-statement
-  assert not hasattr(contrib, 'learn')  # An AttributeError, for hasattr.
+  assert not hasattr(contrib, 'opt')  # An AttributeError, for hasattr.
   # TF 1.5's eager API: TensorFlow 2's default, outside the runner.
   with pytest.raises(removed.NotProvidedError,
                      match=r'^tf.contrib.eager .* use TensorFlow 2\'s eager '

@@ -317,14 +317,27 @@ def _columns(feature_columns, api):
   return columns
 
 
-def _no_partitioner(api, input_layer_partitioner):
-  if input_layer_partitioner is not None:
-    raise removed.NotProvidedError(
-        '%s(input_layer_partitioner=...)' % api,
-        'no partitioner: legacy_dnn.v1 trains in one process')
+def _given(name, value):
+  """(name, value) where value is not None: an argument to refuse."""
+  return None if value is None else (name, value)
 
 
-class DNNClassifier(estimator_lib.Estimator):
+class _Canned(estimator_lib.Estimator):
+  """An Estimator of a canned model_fn; what each canned class refuses."""
+
+  def __init__(self, model_fn, partitioner, model_dir, config,
+               warm_start_from, unsupported):
+    api = 'tf.estimator.' + type(self).__name__
+    estimator_lib.refuse_arguments(api, unsupported)
+    if partitioner is not None:
+      raise removed.NotProvidedError(
+          '%s(%s=...)' % (api, partitioner[0]),
+          'no partitioner: legacy_dnn.v1 trains in one process')
+    super().__init__(model_fn, model_dir=model_dir, config=config,
+                     warm_start_from=warm_start_from)
+
+
+class DNNClassifier(_Canned):
   """A feed-forward classifier of hidden_units ReLU layers (by default) on
   feature_columns, as TF 1.15's tf.estimator.DNNClassifier."""
 
@@ -335,9 +348,6 @@ class DNNClassifier(estimator_lib.Estimator):
                warm_start_from=None,
                loss_reduction=tf.compat.v1.losses.Reduction.SUM,
                batch_norm=False, **unsupported):
-    estimator_lib.refuse_arguments(
-        'tf.estimator.' + type(self).__name__, unsupported)
-    _no_partitioner('DNNClassifier', input_layer_partitioner)
     head = _Head(n_classes=n_classes, weight_column=weight_column,
                  label_vocabulary=label_vocabulary,
                  loss_reduction=loss_reduction)
@@ -345,10 +355,11 @@ class DNNClassifier(estimator_lib.Estimator):
         _dnn_model_fn(head, tuple(hidden_units),
                       _columns(feature_columns, 'DNNClassifier'), optimizer,
                       activation_fn, dropout, batch_norm),
-        model_dir=model_dir, config=config, warm_start_from=warm_start_from)
+        _given('input_layer_partitioner', input_layer_partitioner),
+        model_dir, config, warm_start_from, unsupported)
 
 
-class DNNRegressor(estimator_lib.Estimator):
+class DNNRegressor(_Canned):
   """A feed-forward regressor (mean squared error), as TF 1.15's
   tf.estimator.DNNRegressor."""
 
@@ -359,19 +370,17 @@ class DNNRegressor(estimator_lib.Estimator):
                warm_start_from=None,
                loss_reduction=tf.compat.v1.losses.Reduction.SUM,
                batch_norm=False, **unsupported):
-    estimator_lib.refuse_arguments(
-        'tf.estimator.' + type(self).__name__, unsupported)
-    _no_partitioner('DNNRegressor', input_layer_partitioner)
     head = _Head(label_dimension=label_dimension, weight_column=weight_column,
                  loss_reduction=loss_reduction)
     super().__init__(
         _dnn_model_fn(head, tuple(hidden_units),
                       _columns(feature_columns, 'DNNRegressor'), optimizer,
                       activation_fn, dropout, batch_norm),
-        model_dir=model_dir, config=config, warm_start_from=warm_start_from)
+        _given('input_layer_partitioner', input_layer_partitioner),
+        model_dir, config, warm_start_from, unsupported)
 
 
-class LinearClassifier(estimator_lib.Estimator):
+class LinearClassifier(_Canned):
   """A linear (logistic or softmax) classifier on feature_columns, trained
   with FTRL by default, as TF 1.15's tf.estimator.LinearClassifier."""
 
@@ -380,19 +389,17 @@ class LinearClassifier(estimator_lib.Estimator):
                config=None, partitioner=None, warm_start_from=None,
                loss_reduction=tf.compat.v1.losses.Reduction.SUM,
                sparse_combiner='sum', **unsupported):
-    estimator_lib.refuse_arguments(
-        'tf.estimator.' + type(self).__name__, unsupported)
-    _no_partitioner('LinearClassifier', partitioner)
     head = _Head(n_classes=n_classes, weight_column=weight_column,
                  label_vocabulary=label_vocabulary,
                  loss_reduction=loss_reduction)
     super().__init__(
         _linear_model_fn(head, _columns(feature_columns, 'LinearClassifier'),
                          optimizer, sparse_combiner),
-        model_dir=model_dir, config=config, warm_start_from=warm_start_from)
+        _given('partitioner', partitioner), model_dir, config,
+        warm_start_from, unsupported)
 
 
-class LinearRegressor(estimator_lib.Estimator):
+class LinearRegressor(_Canned):
   """A linear regressor (mean squared error) on feature_columns, as TF
   1.15's tf.estimator.LinearRegressor."""
 
@@ -401,12 +408,10 @@ class LinearRegressor(estimator_lib.Estimator):
                partitioner=None, warm_start_from=None,
                loss_reduction=tf.compat.v1.losses.Reduction.SUM,
                sparse_combiner='sum', **unsupported):
-    estimator_lib.refuse_arguments(
-        'tf.estimator.' + type(self).__name__, unsupported)
-    _no_partitioner('LinearRegressor', partitioner)
     head = _Head(label_dimension=label_dimension, weight_column=weight_column,
                  loss_reduction=loss_reduction)
     super().__init__(
         _linear_model_fn(head, _columns(feature_columns, 'LinearRegressor'),
                          optimizer, sparse_combiner),
-        model_dir=model_dir, config=config, warm_start_from=warm_start_from)
+        _given('partitioner', partitioner), model_dir, config,
+        warm_start_from, unsupported)

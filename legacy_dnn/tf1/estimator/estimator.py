@@ -87,14 +87,6 @@ def _check_model_fn(model_fn):
                          % (model_fn, [name]))
 
 
-def _check_hooks(hooks):
-  hooks = list(hooks or [])
-  for hook in hooks:
-    if not isinstance(hook, tf.compat.v1.train.SessionRunHook):
-      raise TypeError('Hooks must be a SessionRunHook, given: %r' % (hook,))
-  return hooks
-
-
 def _check_steps(name, value):
   if value is not None and (isinstance(value, bool) or
                             not isinstance(value, (int, np.integer)) or
@@ -292,7 +284,7 @@ class Estimator:
       if checkpoint and max_steps <= _global_step_of(checkpoint):
         _log.info('Skipping training since max_steps has already saved.')
         return self
-    hooks = _check_hooks(hooks)
+    hooks = list(model_fn_lib.check_hooks(hooks, 'Estimator.train'))
     if steps is not None or max_steps is not None:
       hooks.append(tf.compat.v1.train.StopAtStepHook(steps, max_steps))
     listeners = list(saving_listeners or [])
@@ -400,7 +392,7 @@ class Estimator:
     batches, steps of them or until it runs out; writes the metrics to
     eval_dir(name) and returns them with global_step."""
     _check_steps('steps', steps)
-    hooks = _check_hooks(hooks)
+    hooks = list(model_fn_lib.check_hooks(hooks, 'Estimator.evaluate'))
     if steps is not None:
       hooks.append(_StopAfterEvals(steps))
     if not checkpoint_path:
@@ -444,7 +436,7 @@ class Estimator:
     """Yields the predictions of input_fn's features, one example (a dict
     when the model_fn's predictions are one, else an array) at a time, or
     one batch at a time with yield_single_examples=False."""
-    hooks = _check_hooks(hooks)
+    hooks = list(model_fn_lib.check_hooks(hooks, 'Estimator.predict'))
     if not checkpoint_path:
       checkpoint_path = self.latest_checkpoint()
       if not checkpoint_path:

@@ -33,12 +33,14 @@ def _tensor(value, what):
   return value
 
 
-def _hooks(hooks, what):
+def check_hooks(hooks, what):
+  """hooks (None or an iterable) as a tuple of SessionRunHooks; a
+  TypeError naming what for any other."""
   hooks = tuple(hooks or ())
   for hook in hooks:
     if not isinstance(hook, tf.compat.v1.train.SessionRunHook):
-      raise TypeError('All hooks must be SessionRunHook instances, given: '
-                      '%r (%s)' % (hook, what))
+      raise TypeError('%s: all hooks must be SessionRunHook instances, '
+                      'given: %r' % (what, hook))
   return hooks
 
 
@@ -114,9 +116,11 @@ class EstimatorSpec(collections.namedtuple('EstimatorSpec', _FIELDS)):
         cls, mode=mode, predictions=predictions, loss=loss,
         train_op=train_op, eval_metric_ops=_metric_ops(eval_metric_ops),
         export_outputs=export_outputs,
-        training_chief_hooks=_hooks(training_chief_hooks,
-                                    'training_chief_hooks'),
-        training_hooks=_hooks(training_hooks, 'training_hooks'),
+        training_chief_hooks=check_hooks(training_chief_hooks,
+                                         'training_chief_hooks'),
+        training_hooks=check_hooks(training_hooks, 'training_hooks'),
         scaffold=scaffold,
-        evaluation_hooks=_hooks(evaluation_hooks, 'evaluation_hooks'),
-        prediction_hooks=_hooks(prediction_hooks, 'prediction_hooks'))
+        evaluation_hooks=check_hooks(evaluation_hooks,
+                                     'evaluation_hooks'),
+        prediction_hooks=check_hooks(prediction_hooks,
+                                     'prediction_hooks'))

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from legacy_dnn.tf1.estimator import estimator as estimator_lib
 from legacy_dnn.tf1.estimator import export as export_lib
+from legacy_dnn.tf1.estimator.model_fn import check_hooks
 
 _log = tf.compat.v1.logging
 
@@ -20,15 +21,6 @@ def _positive_or_none(api, name, value):
                             not isinstance(value, int) or value <= 0):
     raise ValueError('%s: Must specify %s > 0, given: %r'
                      % (api, name, value))
-
-
-def _hooks(api, hooks):
-  hooks = tuple(hooks or ())
-  for hook in hooks:
-    if not isinstance(hook, tf.compat.v1.train.SessionRunHook):
-      raise TypeError('%s: all hooks must be SessionRunHook instances, '
-                      'given: %r' % (api, hook))
-  return hooks
 
 
 class TrainSpec(collections.namedtuple(
@@ -43,7 +35,7 @@ class TrainSpec(collections.namedtuple(
                       % (input_fn,))
     _positive_or_none('TrainSpec', 'max_steps', max_steps)
     return super().__new__(cls, input_fn, max_steps,
-                           _hooks('TrainSpec', hooks),
+                           check_hooks(hooks, 'TrainSpec'),
                            tuple(saving_listeners or ()))
 
 
@@ -80,7 +72,7 @@ class EvalSpec(collections.namedtuple(
         raise ValueError('EvalSpec: %s must be >= 0, given: %r'
                          % (name_, value))
     return super().__new__(cls, input_fn, steps, name,
-                           _hooks('EvalSpec', hooks), exporters,
+                           check_hooks(hooks, 'EvalSpec'), exporters,
                            start_delay_secs, throttle_secs)
 
 
