@@ -43,9 +43,10 @@ def test_the_wheel_holds_every_module_of_the_package(tmp_path):
 
 
 def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):
-  # .ci/run builds two virtual environments in the background while the
-  # README's command runs. Here that command fails once both builds have
-  # started; the builds' stand-in python3 makes its venv folder, then blocks
+  # .ci/run builds three virtual environments in the background while the
+  # README's command runs (the oldest TensorFlow, the nightly, and
+  # TensorFlow 2.15 for the real tf.estimator). Here that command fails once
+  # all three builds have started; the builds' stand-in python3 makes its venv folder, then blocks
   # as a long pip install would. The run must end red, leave nothing in
   # TMPDIR and stop the builds' processes.
   repo = tmp_path / 'repo'
@@ -59,7 +60,7 @@ def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):
   (repo / 'README.md').write_text(
       '<!-- .ci/run runs the next command exactly as it stands here. -->\n'
       '```sh\n'
-      f'until [ "$(ls {started} | wc -l)" = 2 ]; do sleep 0.1; done; exit 3\n'
+      f'until [ "$(ls {started} | wc -l)" = 3 ]; do sleep 0.1; done; exit 3\n'
       '```\n')
   bin_dir = tmp_path / 'bin'
   bin_dir.mkdir()
@@ -80,7 +81,7 @@ def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):
   assert result.returncode == 3, result.stderr
   assert list(scratch.iterdir()) == []
   pids = [int(p.read_text()) for p in started.iterdir()]
-  assert len(pids) == 2
+  assert len(pids) == 3
   for pid in pids:
     # Gone, or a zombie nobody waits on any more.
     try:
