@@ -379,7 +379,7 @@ class Estimator:
           'Estimator.train interrupted before its first step')
     step = session.run(global_step)
     path = saver.save(session, os.path.join(self._model_dir, 'model.ckpt'),
-                      global_step=step, write_meta_graph=False)
+                      global_step=step)
     return TrainingInterrupted(
         'Estimator.train interrupted at step %d: saved %s; train again to '
         'continue from there' % (step, path))
