@@ -327,6 +327,8 @@ def test_train_and_evaluate_learns_and_exports(mnist_folder):
 # features alone for predict; tf.contrib.learn's reader; and what is not
 # provided, each one line.
 INPUTS_PROGRAM = textwrap.dedent('''\
+    import os
+
     import numpy as np
     import pandas as pd
     import tensorflow as tf
@@ -376,7 +378,10 @@ INPUTS_PROGRAM = textwrap.dedent('''\
     # Exported with a parsing receiver: the SavedModel takes tf.Examples.
     spec = tf.feature_column.make_parse_example_spec(columns)
     path = regressor.export_saved_model(
-        "export", tf.estimator.export.build_parsing_serving_input_receiver_fn(spec))
+        "export", tf.estimator.export.build_parsing_serving_input_receiver_fn(spec),
+        assets_extra={"notes/inputs.py": "inputs.py"})
+    print("assets", os.path.isfile(os.path.join(
+        path, b"assets.extra", b"notes", b"inputs.py")))
     example = tf.train.Example(features=tf.train.Features(feature={
         "a": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0])),
         "b": tf.train.Feature(float_list=tf.train.FloatList(value=[0.0]))}))
@@ -409,6 +414,7 @@ def test_pandas_and_dataset_input_fns_and_the_mnist_reader(mnist_folder):
   assert "batches [['predictions']] (2, 1)" in result.stdout
   assert ("served ['predict', 'regression', 'serving_default'] 3.5"
           in result.stdout)
+  assert 'assets True' in result.stdout
 
 
 @pytest.mark.parametrize('line, message', [

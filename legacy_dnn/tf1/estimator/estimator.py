@@ -177,7 +177,7 @@ class Estimator:
     elif not isinstance(config, run_config_lib.RunConfig):
       raise ValueError('config must be an instance of RunConfig, but '
                        'provided %r.' % (config,))
-    model_dir = run_config_lib._path(model_dir)  # pylint: disable=protected-access
+    model_dir = run_config_lib.model_dir_path(model_dir)
     if model_dir and config.model_dir and model_dir != config.model_dir:
       raise ValueError(
           'model_dir are set both in constructor and RunConfig, but with '
@@ -481,7 +481,7 @@ class Estimator:
     if not checkpoint_path:
       checkpoint_path = self._checkpoint()
     export_dir = export_utils.get_timestamped_export_dir(export_dir_base)
-    temp_dir = export_utils.get_temp_export_dir(export_dir)
+    temp_dir = os.fsdecode(export_utils.get_temp_export_dir(export_dir))
     with self._new_graph().as_default() as graph:
       receiver = serving_input_receiver_fn()
       spec = self._call_model_fn(receiver.features, None, ModeKeys.PREDICT)
@@ -501,11 +501,10 @@ class Estimator:
             main_op=local_init, saver=saver, strip_default_attrs=True)
         builder.save(as_text)
     for destination, source in (assets_extra or {}).items():
-      target = os.path.join(temp_dir, b'assets.extra' if isinstance(
-          temp_dir, bytes) else 'assets.extra', destination)
+      target = os.path.join(temp_dir, 'assets.extra', destination)
       os.makedirs(os.path.dirname(target), exist_ok=True)
       shutil.copyfile(source, target)
-    os.rename(temp_dir, export_dir)
+    os.rename(temp_dir, os.fsdecode(export_dir))
     return export_dir
 
   export_savedmodel = export_saved_model

@@ -16,7 +16,6 @@ shuffle=False gives the rows in order, every time.
 
 import collections
 import random
-import threading
 
 import numpy as np
 import tensorflow as tf
@@ -128,11 +127,9 @@ def _enqueue(columns, capacity, shuffle, num_threads, batch_size,
 
 
 def _feed_fn(placeholders, arrays, rows):
-  lock = threading.Lock()
-
+  """The feed of one thread: its next rows of each array."""
   def feed():
-    with lock:
-      indices = rows()
+    indices = rows()
     return {placeholder: array[indices]
             for placeholder, array in zip(placeholders, arrays)}
   return feed

@@ -92,7 +92,7 @@ class RunConfig:
       raise ValueError('RunConfig(session_config=%r): must be a '
                        'tf.ConfigProto' % (session_config,))
     _cluster_from_tf_config()
-    self._model_dir = _path(model_dir)
+    self._model_dir = model_dir_path(model_dir)
     self._tf_random_seed = tf_random_seed
     self._save_summary_steps = save_summary_steps
     self._save_checkpoints_steps = save_checkpoints_steps
@@ -154,7 +154,8 @@ class RunConfig:
         self._model_dir, self._tf_random_seed)
 
 
-def _path(model_dir):
+def model_dir_path(model_dir):
+  """model_dir (a str or path-like, ~ expanded) as a str, or None."""
   if model_dir is None:
     return None
   return os.fspath(os.path.expanduser(model_dir))
