@@ -87,13 +87,6 @@ def _check_model_fn(model_fn):
                          % (model_fn, [name]))
 
 
-def _check_steps(name, value):
-  if value is not None and (isinstance(value, bool) or
-                            not isinstance(value, (int, np.integer)) or
-                            value <= 0):
-    raise ValueError('Must specify %s > 0, given: %r' % (name, value))
-
-
 def _global_step_of(checkpoint):
   try:
     return int(tf.train.load_variable(checkpoint, 'global_step'))
@@ -277,8 +270,8 @@ class Estimator:
     max_steps, or until input_fn runs out. Returns self."""
     if steps is not None and max_steps is not None:
       raise ValueError('Can not provide both steps and max_steps.')
-    _check_steps('steps', steps)
-    _check_steps('max_steps', max_steps)
+    model_fn_lib.check_steps('Estimator.train', 'steps', steps)
+    model_fn_lib.check_steps('Estimator.train', 'max_steps', max_steps)
     if max_steps is not None:
       checkpoint = self.latest_checkpoint()
       if checkpoint and max_steps <= _global_step_of(checkpoint):
@@ -391,7 +384,7 @@ class Estimator:
     """Scores the newest checkpoint (or checkpoint_path) on input_fn's
     batches, steps of them or until it runs out; writes the metrics to
     eval_dir(name) and returns them with global_step."""
-    _check_steps('steps', steps)
+    model_fn_lib.check_steps('Estimator.evaluate', 'steps', steps)
     hooks = list(model_fn_lib.check_hooks(hooks, 'Estimator.evaluate'))
     if steps is not None:
       hooks.append(_StopAfterEvals(steps))

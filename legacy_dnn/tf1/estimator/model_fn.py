@@ -3,6 +3,7 @@ a model_fn returns for each mode."""
 
 import collections
 
+import numpy as np
 import tensorflow as tf
 
 from tensorflow.python.saved_model.model_utils import export_output  # pylint: disable=g-direct-tensorflow-import
@@ -31,6 +32,17 @@ def _tensor(value, what):
   if not isinstance(value, (tf.Tensor, tf.Variable, tf.Operation)):
     raise TypeError('%s must be a Tensor, given: %r' % (what, value))
   return value
+
+
+def check_steps(what, name, value):
+  """A ValueError naming what and name unless value is None or a positive
+  int (numpy's too): the steps and max_steps of train, evaluate and the
+  specs."""
+  if value is not None and (isinstance(value, bool) or
+                            not isinstance(value, (int, np.integer)) or
+                            value <= 0):
+    raise ValueError('%s: Must specify %s > 0, given: %r'
+                     % (what, name, value))
 
 
 def check_hooks(hooks, what):

@@ -12,15 +12,9 @@ import tensorflow as tf
 from legacy_dnn.tf1.estimator import estimator as estimator_lib
 from legacy_dnn.tf1.estimator import export as export_lib
 from legacy_dnn.tf1.estimator.model_fn import check_hooks
+from legacy_dnn.tf1.estimator.model_fn import check_steps
 
 _log = tf.compat.v1.logging
-
-
-def _positive_or_none(api, name, value):
-  if value is not None and (isinstance(value, bool) or
-                            not isinstance(value, int) or value <= 0):
-    raise ValueError('%s: Must specify %s > 0, given: %r'
-                     % (api, name, value))
 
 
 class TrainSpec(collections.namedtuple(
@@ -33,7 +27,7 @@ class TrainSpec(collections.namedtuple(
     if not callable(input_fn):
       raise TypeError('TrainSpec: input_fn must be callable, given: %r'
                       % (input_fn,))
-    _positive_or_none('TrainSpec', 'max_steps', max_steps)
+    check_steps('TrainSpec', 'max_steps', max_steps)
     return super().__new__(cls, input_fn, max_steps,
                            check_hooks(hooks, 'TrainSpec'),
                            tuple(saving_listeners or ()))
@@ -50,7 +44,7 @@ class EvalSpec(collections.namedtuple(
     if not callable(input_fn):
       raise TypeError('EvalSpec: input_fn must be callable, given: %r'
                       % (input_fn,))
-    _positive_or_none('EvalSpec', 'steps', steps)
+    check_steps('EvalSpec', 'steps', steps)
     if name is not None and not isinstance(name, str):
       raise TypeError('EvalSpec: name must be a string, given: %r' % (name,))
     if exporters is None:
