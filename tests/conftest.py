@@ -354,6 +354,17 @@ def wait_until(ready, what, timeout=120, interval=0.2):
     time.sleep(interval)
 
 
+def process_gone(pid):
+  """Whether process pid has exited: gone from /proc, or a zombie nobody has
+  waited on yet. Reading its stat may race with its reaping, so a process
+  that vanishes between looking and reading counts as gone."""
+  try:
+    with open('/proc/%d/stat' % int(pid)) as f:
+      return f.read().rsplit(') ', 1)[1].split()[0] == 'Z'
+  except (FileNotFoundError, ProcessLookupError):
+    return True
+
+
 class TensorBoard:
   """The real `tensorboard` program serving logdir on a free local port."""
 

@@ -9,7 +9,8 @@ import signal
 
 import pytest
 
-from conftest import REPO, script_env, wait_until, write_dataset, write_housing
+from conftest import (REPO, process_gone, script_env, wait_until, write_dataset,
+                      write_housing)
 from legacy_dnn import cifar
 
 NOTEBOOKS = sorted(glob.glob(os.path.join(REPO, 'notebooks', '*.ipynb')))
@@ -89,9 +90,8 @@ def _stop_tensorboards(folder):
       os.kill(int(pid), signal.SIGTERM)
       stopped.append(pid)
   for pid in stopped:
-    wait_until(lambda: not os.path.exists('/proc/%s/cwd' % pid) or
-               open('/proc/%s/stat' % pid).read().split()[2] == 'Z',
-               'tensorboard %s to stop' % pid, interval=0.05)
+    wait_until(lambda: process_gone(pid), 'tensorboard %s to stop' % pid,
+               interval=0.05)
   return stopped
 
 

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, process_gone
 
 # The tests that start processes, clusters or tensorboard, or train for
 # long are marked slow (setup.cfg); the others are in the quick loop.
@@ -83,9 +83,4 @@ def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):
   pids = [int(p.read_text()) for p in started.iterdir()]
   assert len(pids) == 3
   for pid in pids:
-    # Gone, or a zombie nobody waits on any more.
-    try:
-      with open(f'/proc/{pid}/stat') as f:
-        assert f.read().split(') ')[1][0] == 'Z'
-    except FileNotFoundError:
-      pass
+    assert process_gone(pid), pid

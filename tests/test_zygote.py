@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from conftest import (Proc, forked, run_python, run_script, script_command,
-                      script_env, wait_until)
+from conftest import (Proc, forked, process_gone, run_python, run_script,
+                      script_command, script_env, wait_until)
 from test_training import assert_same_tensors, checkpoint_tensors
 import zygote
 
@@ -150,9 +150,7 @@ def test_a_killed_script_kills_its_client_and_a_killed_client_its_script(
     os.kill(proc.pid if target == 'script' else proc.popen.pid,
             signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
-    wait_until(lambda: not os.path.exists('/proc/%d' % proc.pid) or
-               open('/proc/%d/stat' % proc.pid).read().split()[2] == 'Z',
-               'the script gone', timeout=10)
+    wait_until(lambda: process_gone(proc.pid), 'the script gone', timeout=10)
 
 
 CHILD_PROBE = '''
