@@ -10,7 +10,7 @@
   legacy_dnn.export(result.model_dir, format='tflite', quantize='int8')
 
 Keyword arguments are named as the scripts' flags and checked by the same
-definitions (config.parse_settings). A bad value, bad data or an unusable
+declarations (settings.py), naming the keyword. A bad value, bad data or an unusable
 model_dir raises one legacy_dnn.UserError with the scripts' one-line message;
 nothing here parses sys.argv or calls sys.exit. The scripts print what these
 functions return: one code path.
@@ -32,6 +32,7 @@ import numpy as np
 from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import data
+from legacy_dnn import settings as settings_lib
 from legacy_dnn.errors import UserError
 
 # The line train() says when a kernel's interrupt (SIGINT) stopped it.
@@ -166,10 +167,12 @@ def _locate(api, settings):
   as keyword settings describe."""
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation
-  fv = config.parse_settings(
-      api, [config.define_model_flags, config.define_data_flags], settings)
-  return evaluation.locate_model(data_dir=fv.data_dir, mirror=fv.mirror,
-                                 **config.model_flags(fv))
+  values = settings_lib.check(api, settings_lib.MODEL + settings_lib.DATA,
+                              settings)
+  return evaluation.locate_model(
+      data_dir=values.get('data_dir'), mirror=values.get('mirror'),
+      **config.model_settings(values, [n for n, v in values.items()
+                                       if v is not None]))
 
 
 def evaluate(model_dir=None, **settings):
@@ -315,6 +318,11 @@ def _rows(images_or_paths, dataset, max_pixels):
   return np.stack(rows).astype(np.float32), paths
 
 
+class _Settings(dict):
+  """Settings by attribute: fv.format."""
+  __getattr__ = dict.__getitem__
+
+
 @dataclasses.dataclass(frozen=True)
 class Exported:
   """What legacy_dnn.export wrote."""
@@ -346,22 +354,33 @@ def export(model_dir=None, format='savedmodel', **settings):  # pylint: disable=
   Returns:
     An Exported: the path written and export.py's lines about it.
   """
-  settings = dict(settings, model_dir=model_dir, format=format)
-  fv = config.parse_settings(
-      'legacy_dnn.export', [config.define_model_flags,
-                            config.define_data_flags,
-                            config.define_export_flags], settings)
+  values = settings_lib.check('legacy_dnn.export', _EXPORT, dict(
+      settings, model_dir=model_dir, format=format))
   with _output(2):
-    return export_from_flags(fv)
+    return _export(values, [n for n, v in values.items() if v is not None])
+
+
+# export()'s settings: the model's, its data's, and what to write.
+_EXPORT = settings_lib.MODEL + settings_lib.DATA + settings_lib.EXPORT
 
 
 def export_from_flags(fv):
-  """export()'s work on parsed flags, export.py's too."""
+  """export()'s work on export.py's parsed flags."""
+  return _export(config.flag_settings(fv, _EXPORT),
+                 [name for name in config.DESCRIBING if fv[name].present])
+
+
+def _export(values, given):
+  """export()'s work: values of _EXPORT's settings, given the names of
+  those the caller set."""
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation
   from legacy_dnn import savedmodel
+  fv = _Settings({s.name: s.default if values.get(s.name) is None
+                  else values[s.name] for s in _EXPORT.settings})
   cfg, checkpoint = evaluation.locate_model(
-      data_dir=fv.data_dir, mirror=fv.mirror, **config.model_flags(fv))
+      data_dir=fv.data_dir, mirror=fv.mirror,
+      **config.model_settings(fv, given))
   described = '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset)
   signature = 'Signature %r: %s' % (savedmodel.SIGNATURE,
                                     savedmodel.describe(cfg))
@@ -436,7 +455,7 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
   """
   _check_verbose('legacy_dnn.sweep', verbose)
   fv = config.parse_settings(
-      'legacy_dnn.sweep', [config.define_flags, config.define_sweep_flags],
+      'legacy_dnn.sweep', settings_lib.TRAIN + settings_lib.SWEEP,
       dict(settings, variant=variant, grid=grid, random=random))
   if fv.parallel != 1:
     raise UserError('legacy_dnn.sweep: parallel=%d: trials run one after '
@@ -471,11 +490,11 @@ def load_data(dataset='mnist', data_dir=None, validation_size=None,
     data.Splits: train, validation and test as (inputs, labels), and
     source, the folder read.
   """
-  fv = config.parse_settings(
-      'legacy_dnn.load_data', [config.define_flags],
-      dict(dataset=dataset, data_dir=data_dir, mirror=mirror,
-           validation_size=validation_size))
-  chosen = data.DATASETS[fv.dataset]
-  return data.load(chosen, fv.data_dir, mirror=fv.mirror,
-                   validation_size=fv.validation_size or
+  values = settings_lib.check('legacy_dnn.load_data', settings_lib.TRAIN,
+                              dict(dataset=dataset, data_dir=data_dir,
+                                   mirror=mirror,
+                                   validation_size=validation_size))
+  chosen = data.DATASETS[values['dataset'] or 'mnist']
+  return data.load(chosen, values['data_dir'], mirror=values['mirror'],
+                   validation_size=values['validation_size'] or
                    chosen.validation_size)

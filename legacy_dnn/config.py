@@ -1,8 +1,11 @@
-"""Command-line flags and the frozen TrainConfig built from them.
+"""The frozen TrainConfig, resolved from checked settings, and the absl
+flags generated from the settings' declarations (settings.py).
 
-Only ``scripts/`` hold a FlagValues; they call define_flags() on it, parse it
-with parse_or_exit(), and hand from_flags() to the library, which only ever
-sees a TrainConfig.
+The API checks its keywords with settings.check() and calls resolve(); the
+scripts hold a FlagValues, call define_flags() (or define() with a settings
+group) on it, parse it with parse_or_exit(), and hand from_flags() to the
+library, which only ever sees a TrainConfig. Either way a value meets the
+same declaration.
 """
 
 import dataclasses
@@ -18,34 +21,17 @@ from legacy_dnn import cluster_config
 from legacy_dnn import data
 from legacy_dnn import precision as precision_lib
 from legacy_dnn import presets
+from legacy_dnn import settings as settings_lib
 from legacy_dnn.errors import UserError
+# The constants the settings' declarations use, where callers find them.
+from legacy_dnn.settings import (  # pylint: disable=unused-import
+    DEFAULT_LOGDIR, DEFAULT_MODELS_ROOT, EXAMPLES_PER_CALL, EXPORT_FORMATS,
+    EXPORT_SUFFIXES, FLOPS_PER_CALL, ONNX_OPSET, ONNX_OPSETS, QUANTIZATIONS,
+    SMALL_BATCH_ACTIVATIONS, SMALL_STEP_FLOPS)
 
-DEFAULT_LOGDIR = 'tf_logs'
-DEFAULT_MODELS_ROOT = 'models'
-
-# Below these sizes, one thread per op and one op at a time are faster on
-# the 2-core machines this project is measured on (docs/speed.md).
-SMALL_BATCH_ACTIVATIONS = 2**18
-SMALL_STEP_FLOPS = 1e8
-# The default --steps_per_call: steps for this many examples a session call,
-# as long as a call's matmuls and convolutions stay under this many FLOPs
-# (a tenth of a second, about), so that a signal or the progress bar never
-# waits long (docs/speed.md).
-EXAMPLES_PER_CALL = 4096
-FLOPS_PER_CALL = 1e10
-# predict.py's default --max_pixels: PIL's own Image.MAX_IMAGE_PIXELS, far
-# more than any photo of a digit or a shoe needs.
+# predict's default max_pixels: PIL's own Image.MAX_IMAGE_PIXELS, far more
+# than any photo of a digit or a shoe needs.
 MAX_IMAGE_PIXELS = 89_478_485
-# export.py's formats that write one file, by the ending its name must have,
-# and the quantizations of a LiteRT file (lite.py says what each does).
-EXPORT_SUFFIXES = {'keras': '.keras', 'weights': '.weights.h5',
-                   'tflite': '.tflite', 'onnx': '.onnx'}
-QUANTIZATIONS = ('none', 'float16', 'dynamic', 'int8')
-EXPORT_FORMATS = ('savedmodel', 'keras', 'weights', 'tflite', 'onnx')
-# The ONNX opsets export.py converts to (tf2onnx 1.17's, from the first with
-# every op our networks need in its current form), and its default.
-ONNX_OPSETS = (13, 18)
-ONNX_OPSET = 17
 
 
 def _not_a_setting(default=dataclasses.MISSING, per_run=False):
@@ -225,8 +211,17 @@ def default_model_dir(variant, dataset, root=DEFAULT_MODELS_ROOT):
   return new
 
 
-def for_variant(variant, **overrides):
-  """A TrainConfig for a preset, as the command line would build it."""
+def for_variant(variant, *, api='config.for_variant', **overrides):
+  """A TrainConfig for a preset, as the command line would build it.
+
+  overrides: TrainConfig fields; those that are settings (settings.TRAIN)
+    are checked as the API's keywords are, the others (how a preset builds
+    its layers) are the caller's.
+  api: who asks, for the message of a bad setting.
+  """
+  settings_lib.check(api, settings_lib.TRAIN, dict(
+      {k: v for k, v in overrides.items() if k in settings_lib.TRAIN.names()},
+      variant=variant))
   preset = presets.PRESETS[variant]
   values = dataclasses.asdict(preset)
   values.update(
@@ -278,50 +273,66 @@ def from_record(settings, model_dir, data_dir=None, mirror=None,
   return TrainConfig(**_tuples(values))
 
 
-def _is_hidden_units(value):
-  return all(v.isdigit() and int(v) > 0 for v in value)
+def _define(fv, setting):
+  """The absl flag of one declared setting, with its validator."""
+  kind, name, default = setting.kind, setting.name, setting.default
+  if isinstance(kind, settings_lib.Integer):
+    flags.DEFINE_integer(name, default, setting.help, lower_bound=kind.low,
+                         upper_bound=kind.high, flag_values=fv)
+  elif isinstance(kind, settings_lib.Boolean):
+    flags.DEFINE_boolean(name, default, setting.help, flag_values=fv)
+  elif isinstance(kind, settings_lib.Choice):
+    flags.DEFINE_enum(name, default, list(kind.choices), setting.help,
+                      flag_values=fv)
+  elif isinstance(kind, settings_lib.Number):
+    flags.DEFINE_float(name, default, setting.help, flag_values=fv)
+  elif isinstance(kind, settings_lib.Text):
+    flags.DEFINE_string(name, default, setting.help, flag_values=fv)
+  elif isinstance(kind, settings_lib.Items):
+    flags.DEFINE_list(name, None if default is None else list(default),
+                      setting.help, flag_values=fv)
+  else:
+    raise TypeError('%s: no flag for %r' % (name, kind))
+  if getattr(kind, 'flag_message', ''):
+    flags.register_validator(
+        name, lambda v: v is None or _accepts(kind, v),
+        message=kind.flag_message, flag_values=fv)
 
 
-def _is_layer_list(value):
-  return all(re.fullmatch(r'(conv|hidden)[1-9]\d*|outputs', v)
-             for v in value)
+def _accepts(kind, flag_value):
+  try:
+    kind.check(_python(kind, flag_value))
+  except settings_lib._Bad:  # pylint: disable=protected-access
+    return False
+  return True
 
 
-def _is_class_list(value):
-  return bool(value) and all(
-      v.isdigit() and int(v) < data.NUM_CLASSES for v in value) and len(
-          set(value)) == len(value)
+def _python(kind, flag_value):
+  """A parsed flag's value as the Python value its keyword takes."""
+  if flag_value is not None and isinstance(kind, settings_lib.Items):
+    return kind.from_flag(flag_value)
+  return flag_value
 
 
-def _define_sizes(fv, name, example, help_text):
-  """A list flag of positive integers (layer sizes), default None."""
-  flags.DEFINE_list(name, None, help_text, flag_values=fv)
-  flags.register_validator(
-      name, lambda v: v is None or _is_hidden_units(v),
-      message='must be comma-separated positive integers, e.g. %s (empty: '
-      'no such layers)' % example,
-      flag_values=fv)
+def define(flag_values, group):
+  """Defines a settings group's flags, and its rules, on flag_values."""
+  for setting in group.settings:
+    _define(flag_values, setting)
+  for rule in group.rules:
+    flags.register_multi_flags_validator(
+        list(rule.names), rule.holds, message=rule.message,
+        flag_values=flag_values)
+
+
+def flag_settings(fv, group):
+  """{name: Python value} of a settings group's parsed flags (None where
+  a flag is unset and has no default), checked as the API's keywords are."""
+  return {s.name: _python(s.kind, fv[s.name].value) for s in group.settings}
 
 
 def define_data_flags(flag_values):
   """Defines --data_dir and --mirror, which say where IDX files come from."""
-  flags.DEFINE_string(
-      'data_dir', None,
-      'Folder holding the four IDX files (gzipped or raw), CIFAR-10\'s '
-      'archive or batches, or California housing\'s cal_housing.tgz. '
-      'Default: the per-user cache (%s), then Debian\'s package folder for '
-      'fashion_mnist, then a download into the cache. (cosine is generated.)'
-      % data.cache_root(),
-      flag_values=flag_values)
-  flags.DEFINE_string(
-      'mirror', None,
-      'Base URL to download the dataset\'s files from instead of its '
-      'canonical mirror; the files must still match the published MD5 '
-      '(SHA-256) sums.',
-      flag_values=flag_values)
-  flags.register_validator(
-      'mirror', lambda v: v is None or v.startswith(('http://', 'https://')),
-      message='must be an http:// or https:// URL', flag_values=flag_values)
+  define(flag_values, settings_lib.DATA)
 
 
 def define_model_flags(flag_values):
@@ -330,360 +341,84 @@ def define_model_flags(flag_values):
   A model_dir's run.json describes its network; a checkpoint written by
   other TF1 code is described by --variant, --dataset and --hidden_units.
   """
-  fv = flag_values
-  flags.DEFINE_string(
-      'model_dir', None,
-      'A model_dir written by scripts/train.py; its run.json says which '
-      'network and dataset it holds. Default: %s/<variant>-<dataset>, as '
-      'train.py picks it.' % DEFAULT_MODELS_ROOT, flag_values=fv)
-  flags.DEFINE_string(
-      'checkpoint', None,
-      'A checkpoint prefix, e.g. models/dropout-mnist/model.ckpt-8250 or '
-      'the /tmp/my_model_final.ckpt of another TF1 script (or a folder with '
-      'a checkpoint index). Default: the best model of --model_dir. Without '
-      'a run.json beside it, --variant, --dataset and --hidden_units '
-      'describe the network.', flag_values=fv)
-  flags.DEFINE_enum(
-      'variant', 'dropout', sorted(presets.PRESETS),
-      'The network of a --checkpoint without run.json; otherwise picks the '
-      'default --model_dir, and must match a run.json if given.',
-      flag_values=fv)
-  flags.DEFINE_enum(
-      'dataset', None, sorted(data.DATASETS),
-      'The test data of a --checkpoint without run.json; otherwise picks the '
-      'default --model_dir, and must match a run.json if given. Default: '
-      'the variant\'s (cifar10 for cifar_cnn, california_housing for '
-      'regression and wide_deep, cosine for cosine, else mnist).',
-      flag_values=fv)
-  _define_sizes(
-      fv, 'hidden_units', '512,512',
-      'Hidden layer sizes of a --checkpoint without run.json, if not the '
-      'variant\'s, e.g. 300,100.')
-  _define_sizes(
-      fv, 'filters', '32,64',
-      'Filter counts of the convolutional blocks of a --checkpoint without '
-      'run.json, if not the variant\'s, e.g. 32,64.')
+  define(flag_values, settings_lib.MODEL)
 
 
 def define_export_flags(flag_values):
   """Defines export.py's flags (legacy_dnn.export's keyword arguments):
   what to write, where, and how to quantize or convert it."""
-  fv = flag_values
-  flags.DEFINE_enum('format', 'savedmodel', EXPORT_FORMATS,
-                    'What to write: a SavedModel version folder under '
-                    '--export_dir; a Keras 3 .keras file; its .weights.h5; a '
-                    'LiteRT .tflite file; or an .onnx file.', flag_values=fv)
-  flags.DEFINE_string(
-      'export_dir', None,
-      'The model\'s base path for TensorFlow Serving; each export adds the '
-      'next version folder under it. Default: serving/<the model_dir\'s '
-      'name>. (--format=savedmodel.)', flag_values=fv)
-  flags.DEFINE_string(
-      'output', None,
-      'The file to write with --format=keras (.keras), weights (.weights.h5), '
-      'tflite (.tflite) or onnx (.onnx); one already there is replaced once '
-      'the new one is whole. Default: serving/<the model_dir\'s '
-      'name>[-<quantize>]<ending>.', flag_values=fv)
-  flags.DEFINE_enum('quantize', 'none', QUANTIZATIONS,
-                    'With --format=tflite: none (float32), float16 weights, '
-                    'dynamic (int8 weights), or int8 weights and activations '
-                    '(calibrated on --calibration_examples).', flag_values=fv)
-  flags.DEFINE_integer(
-      'calibration_examples', 500,
-      'With --quantize=int8: the training examples whose activations set the '
-      'int8 ranges, drawn from the run\'s own training split.', lower_bound=1,
-      flag_values=fv)
-  flags.DEFINE_integer('seed', 0, 'Seed of the choice of calibration '
-                       'examples.', lower_bound=0, flag_values=fv)
-  flags.DEFINE_integer('opset', ONNX_OPSET, 'With --format=onnx: the '
-                       'ONNX opset to convert to.', lower_bound=ONNX_OPSETS[0],
-                       upper_bound=ONNX_OPSETS[1], flag_values=fv)
-  for names, check, message in (
-      (['format', 'output'],
-       lambda v: v['output'] is None or v['format'] != 'savedmodel',
-       '--output names the file of --format=keras, weights, tflite or '
-       'onnx; a SavedModel goes to --export_dir'),
-      (['format', 'export_dir'],
-       lambda v: v['export_dir'] is None or v['format'] == 'savedmodel',
-       '--export_dir is where --format=savedmodel writes; the other '
-       'formats write --output'),
-      (['format', 'quantize'],
-       lambda v: v['quantize'] == 'none' or v['format'] == 'tflite',
-       '--quantize is for --format=tflite'),
-      (['format', 'opset'],
-       lambda v: v['opset'] == ONNX_OPSET or v['format'] == 'onnx',
-       '--opset is for --format=onnx'),
-      (['format', 'output'],
-       lambda v: v['output'] is None or v['format'] not in EXPORT_SUFFIXES
-       or v['output'].endswith(EXPORT_SUFFIXES[v['format']]),
-       '--output must end in .keras for --format=keras, .weights.h5 for '
-       'weights, .tflite for tflite and .onnx for onnx')):
-    flags.register_multi_flags_validator(names, check, message=message,
-                                         flag_values=fv)
+  define(flag_values, settings_lib.EXPORT)
 
 
 def define_sweep_flags(flag_values):
   """Defines sweep.py's own flags (legacy_dnn.sweep's keyword arguments):
   the trials, and where they go."""
-  fv = flag_values
-  flags.DEFINE_string(
-      'grid', None, 'Parameters and their values, every combination tried: '
-      '"hidden_units=256,256|512,512;learning_rate=0.001,0.01" (values split '
-      'on | when any holds a comma, else on ,).', flag_values=fv)
-  flags.DEFINE_integer('random', None, 'Number of trials drawn from '
-                       '--ranges, reproducibly from --seed.', lower_bound=1,
-                       flag_values=fv)
-  flags.DEFINE_string(
-      'ranges', 'learning_rate=loguniform:3e-4:3e-2;depth=1..4',
-      'Where --random draws: NAME=loguniform:LOW:HIGH, uniform:LOW:HIGH, '
-      'LOW..HIGH (integers) or choice:A|B, separated by ;. depth and units '
-      'make the hidden layers depth x units (units default: the preset\'s '
-      'first layer).', flag_values=fv)
-  flags.DEFINE_string('sweep_dir', None, 'Where trials, logs and results.csv '
-                      'go. Default: sweeps/<variant>.', flag_values=fv)
-  flags.DEFINE_integer(
-      'parallel', 1, 'Trials run at once, each in a process of its own (so '
-      'each one\'s thread pools are sized for its own network). With 1, '
-      'trials run one after another in this process.', lower_bound=1,
-      flag_values=fv)
-  flags.register_multi_flags_validator(
-      ['grid', 'random'],
-      lambda v: (v['grid'] is None) != (v['random'] is None),
-      message='pass exactly one of --grid and --random', flag_values=fv)
-
-
-def _sizes(value):
-  return tuple(int(v) for v in value) if value is not None else None
-
-
-def model_flags(fv):
-  """locate_model()'s keyword arguments from define_model_flags()' flags."""
-  return dict(
-      model_dir=fv.model_dir, checkpoint=fv.checkpoint, variant=fv.variant,
-      dataset=fv.dataset or presets.PRESETS[fv.variant].dataset,
-      hidden_units=_sizes(fv.hidden_units), filters=_sizes(fv.filters),
-      given=[name for name in ('variant', 'dataset', 'hidden_units',
-                               'filters') if fv[name].present])
+  define(flag_values, settings_lib.SWEEP)
 
 
 def define_flags(flag_values):
   """Defines the training flags on flag_values, with their validators."""
-  fv = flag_values
-  flags.DEFINE_enum(
-      'variant', 'dropout', sorted(presets.PRESETS),
-      'Seed network to train; its preset gives every default below that says '
-      '"preset".', flag_values=fv)
-  flags.DEFINE_enum(
-      'dataset', None, sorted(data.DATASETS),
-      'What to train on. Default: the variant\'s (cifar10 for cifar_cnn, '
-      'california_housing for regression and wide_deep, cosine for cosine, '
-      'else mnist).', flag_values=fv)
-  define_data_flags(fv)
-  flags.DEFINE_integer(
-      'epochs', None, 'Epochs to train (preset).', lower_bound=1,
-      flag_values=fv)
-  flags.DEFINE_integer(
-      'batch_size', None, 'Examples per training step (preset).',
-      lower_bound=1, flag_values=fv)
-  flags.DEFINE_float(
-      'learning_rate', None, 'Optimizer learning rate (preset).',
-      flag_values=fv)
-  flags.DEFINE_enum(
-      'optimizer', None, [presets.ADAM, presets.SGD],
-      'Adam or plain gradient descent (preset).', flag_values=fv)
-  flags.DEFINE_float(
-      'keep_prob', None,
-      'Probability of keeping a hidden unit in training, in (0, 1]; 1 means '
-      'no dropout. Evaluation always keeps every unit (preset).',
-      flag_values=fv)
-  _define_sizes(
-      fv, 'hidden_units', '512,512',
-      'Comma-separated hidden layer sizes, e.g. 512,512 (preset).')
-  _define_sizes(
-      fv, 'filters', '32,64',
-      'Comma-separated filter counts of the convolutional blocks, e.g. '
-      '32,64 (preset; only the convolutional presets have them).')
-  flags.DEFINE_integer(
-      'patience', None,
-      'Stop after this many epochs without a lower validation loss; 0 never '
-      'stops early (preset: 50 for homl, 0 for the lab networks).',
-      lower_bound=0, flag_values=fv)
-  flags.DEFINE_integer(
-      'checkpoint_every', None,
-      'Save a checkpoint every this many epochs (preset: 5 for homl, 1 for '
-      'the lab networks).', lower_bound=1, flag_values=fv)
-  flags.DEFINE_integer(
-      'seed', 0, 'Seed for initialization, shuffling and dropout.',
-      lower_bound=0, flag_values=fv)
-  flags.DEFINE_integer(
-      'validation_size', None,
-      'Training images held out, from the front, for validation. Default: '
-      '%d. The regression datasets\' splits are fixed (california_housing: '
-      '11,610 train, 3,870 validation, 5,160 test rows; cosine: 550 and '
-      '450).' % data.VALIDATION_SIZE, lower_bound=1, flag_values=fv)
-  flags.DEFINE_string(
-      'model_dir', None,
-      'Where checkpoints, the epoch file and the best model go. Default: '
-      '%s/<variant>-<dataset> (or %s/<variant>, if it holds a run on the '
-      'dataset from before model_dirs named it).'
-      % (DEFAULT_MODELS_ROOT, DEFAULT_MODELS_ROOT), flag_values=fv)
-  flags.DEFINE_string(
-      'logdir', DEFAULT_LOGDIR,
-      'Root folder for TensorBoard event files; each run gets '
-      '<variant>-<dataset>-run-<UTC timestamp> under it.', flag_values=fv)
-  flags.DEFINE_boolean(
-      'restart', False,
-      'Start over instead of resuming: the old model_dir is moved aside to '
-      '<model_dir>.old-<UTC timestamp>, never deleted.', flag_values=fv)
-  flags.DEFINE_integer(
-      'intra_op_threads', None,
-      'Threads TensorFlow may split one op (a matmul, an update) across; 0 '
-      'is one per core. Default: 1 when batch_size x the widest layer is at '
-      'most %d, where handing small ops to other threads costs more than it '
-      'saves, else 0.' % SMALL_BATCH_ACTIVATIONS, lower_bound=0,
-      flag_values=fv)
-  flags.DEFINE_integer(
-      'inter_op_threads', None,
-      'Ops TensorFlow may run at once (e.g. a layer\'s kernel and input '
-      'gradients); 0 is one per core. Default: 1 when a step\'s matmuls '
-      'are under %g FLOPs, else 0.' % SMALL_STEP_FLOPS, lower_bound=0,
-      flag_values=fv)
-  flags.DEFINE_integer(
-      'steps_per_call', None,
-      'Training steps taken in one session call: a tf.while_loop trains '
-      'that many batches, fed at once, so the per-call cost of TensorFlow '
-      'and Python is paid once for all of them. The results are the same '
-      'bit for bit whatever it is; a signal, a checkpoint or the progress '
-      'bar waits for the call to end. Default: enough batches for %d '
-      'examples, but no more than %g FLOPs of matmuls and convolutions a '
-      'call. A cluster\'s workers take one step a call.'
-      % (EXAMPLES_PER_CALL, FLOPS_PER_CALL), lower_bound=1, flag_values=fv)
-  flags.DEFINE_integer(
-      'trace_every', 0,
-      'Every this many steps, trace one training step in full into the '
-      'train writer (tag step<global step>), as mnist_with_summaries.py '
-      'did: TensorBoard\'s Graph tab then colours each node by its compute '
-      'time or memory in that step. 0 traces none. The results stay the '
-      'same bit for bit.', lower_bound=0, flag_values=fv)
-  flags.DEFINE_enum(
-      'precision', precision_lib.FLOAT32, precision_lib.PRECISIONS,
-      'What matmuls and convolutions compute in: float32, or bfloat16 where '
-      'the CPU multiplies it (AVX512-BF16, AMX), through oneDNN\'s mixed '
-      'precision rewrite. Variables, checkpoints and exports stay float32.',
-      flag_values=fv)
-  flags.DEFINE_boolean(
-      'deterministic', True,
-      'Turn on TensorFlow op determinism, so a resumed run ends bit-for-bit '
-      'equal to an uninterrupted one.', flag_values=fv)
-
-  flags.DEFINE_string(
-      'warm_start_from', None,
-      'What initializes --warm_start_layers: a model_dir (its best model), '
-      'a checkpoint prefix, or a folder with a checkpoint index, written '
-      'here or by other TF1 code.', flag_values=fv)
-  flags.DEFINE_list(
-      'warm_start_layers', None,
-      'Layers to copy from --warm_start_from, e.g. hidden1,hidden2. Default: '
-      'every hidden layer.', flag_values=fv)
-  flags.DEFINE_list(
-      'freeze', [], 'Layers the optimizer leaves alone, e.g. hidden1,hidden2.',
-      flag_values=fv)
-  flags.DEFINE_list(
-      'classes', None,
-      'Train and evaluate on these classes only, e.g. 0,1,2,3,4; labels '
-      'keep their numbers.', flag_values=fv)
-  flags.DEFINE_integer(
-      'train_limit', None,
-      'Train on the first this many training examples (after --classes).',
-      lower_bound=1, flag_values=fv)
-
-  flags.register_validator(
-      'learning_rate', lambda v: v is None or v > 0,
-      message='must be a positive number', flag_values=fv)
-  flags.register_validator(
-      'keep_prob', lambda v: v is None or 0 < v <= 1,
-      message='must be in (0, 1]', flag_values=fv)
-  for name in ('warm_start_layers', 'freeze'):
-    flags.register_validator(
-        name, lambda v: v is None or _is_layer_list(v),
-        message='must name layers: conv1, ..., hidden1, ..., outputs',
-        flag_values=fv)
-  flags.register_validator(
-      'classes', lambda v: v is None or _is_class_list(v),
-      message='must be distinct class numbers from 0 to 9', flag_values=fv)
-  flags.register_multi_flags_validator(
-      ['warm_start_from', 'warm_start_layers'],
-      lambda v: v['warm_start_from'] or not v['warm_start_layers'],
-      message='--warm_start_layers needs --warm_start_from', flag_values=fv)
+  define(flag_values, settings_lib.TRAIN)
 
 
-def _flag_text(value):
-  """A Python value as its flag's parser takes it: a list or tuple as
-  comma-separated text; others as they are."""
-  if isinstance(value, (list, tuple)):
-    return ','.join(str(v) for v in value)
-  return value
+# The settings that describe a foreign checkpoint's network, if given.
+DESCRIBING = ('variant', 'dataset', 'hidden_units', 'filters')
 
 
-def _setting_message(error):
-  """absl's message for a bad flag, in a keyword argument's words:
-  "flag --epochs=0: 0 is not ..." becomes "epochs=0: 0 is not ..."."""
-  message = re.sub(r'^flags .*?: ', '', str(error))  # A multi-flag check.
-  message = re.sub(r'^flag --', '', message)
-  return re.sub(r'--(?=[a-z])', '', message)
+def model_settings(values, given):
+  """locate_model()'s keyword arguments from a model's settings.
 
-
-def parse_settings(api, defines, settings):
-  """A FlagValues holding keyword settings, as if they were flags.
-
-  One definition serves both callers: the scripts' flags, with their
-  parsers, bounds and validators, check legacy_dnn's keyword arguments.
-
-  Args:
-    api: the function's name, for the messages (e.g. 'legacy_dnn.train').
-    defines: the define_*_flags functions of the settings it takes.
-    settings: {flag name: value}; None leaves a flag at its default.
-
-  Raises:
-    UserError: an unknown setting or a bad value, in one line.
+  values: {name: value} of settings.MODEL (None: unset).
+  given: the names of DESCRIBING that the caller gave.
   """
-  fv = flags.FlagValues()
-  for define in defines:
-    define(fv)
-  for name, value in settings.items():
-    if name not in fv:
-      raise UserError('%s: unknown setting %s= (it takes %s)' % (
-          api, name, ', '.join(sorted(fv))))
-    if value is None:
-      continue
-    try:
-      fv[name].parse(_flag_text(value))
-    except (flags.Error, ValueError, TypeError) as e:
-      raise UserError('%s: %s' % (api, _setting_message(e))) from None
-  fv.mark_as_parsed()
-  try:
-    fv.validate_all_flags()
-  except flags.Error as e:
-    raise UserError('%s: %s' % (api, _setting_message(e))) from None
-  return fv
+  variant = values.get('variant') or 'dropout'
+  return dict(
+      model_dir=values.get('model_dir'), checkpoint=values.get('checkpoint'),
+      variant=variant,
+      dataset=values.get('dataset') or presets.PRESETS[variant].dataset,
+      hidden_units=values.get('hidden_units'), filters=values.get('filters'),
+      given=[name for name in DESCRIBING if name in given])
 
 
-def from_settings(**settings):
-  """The TrainConfig that train.py builds from flags with these values:
-  legacy_dnn.train's keyword arguments, checked as the flags are.
-
-  Raises:
-    UserError: an unknown setting, or a value its flag refuses.
-  """
-  return from_flags(parse_settings('legacy_dnn.train', [define_flags],
-                                   settings))
+def model_flags(fv):
+  """locate_model()'s keyword arguments from define_model_flags()' flags."""
+  return model_settings(flag_settings(fv, settings_lib.MODEL),
+                        [name for name in DESCRIBING if fv[name].present])
 
 
 def train_flag_names():
-  """The names of every flag define_flags() defines."""
+  """The names of every training setting (train.py's flags)."""
+  return set(settings_lib.TRAIN.names())
+
+
+def parse_settings(api, group, values):
+  """A FlagValues holding checked keyword settings, for the code that still
+  reads flags (sweeps.from_flags).
+
+  Raises:
+    UserError: an unknown setting or a bad value, in one line (settings.check).
+  """
+  checked = settings_lib.check(api, group, values)
   fv = flags.FlagValues()
-  define_flags(fv)
-  return set(fv)
+  define(fv, group)
+  for name, value in checked.items():
+    if value is not None:
+      fv[name].value = list(map(str, value)) if isinstance(
+          value, tuple) else value
+      fv[name].present = 1
+  fv.mark_as_parsed()
+  return fv
+
+
+def from_settings(**values):
+  """The TrainConfig that train.py builds from flags with these values:
+  legacy_dnn.train's keyword arguments, checked by their declarations.
+
+  Raises:
+    UserError: an unknown setting, or a value its declaration refuses.
+  """
+  return resolve(settings_lib.check('legacy_dnn.train', settings_lib.TRAIN,
+                                    values))
 
 
 def from_args(args):
@@ -718,40 +453,58 @@ def parse_or_exit(argv, flag_values):
 def from_flags(fv, described=None):
   """Builds the TrainConfig that the parsed flag_values describe.
 
-  A field takes its flag's value; where the flag is unset (None), or where a
-  preset field has no flag (how the layers are built), the preset's. The
-  fields below whose flags need reading are the exceptions.
-
   described: the cluster as TF_CONFIG describes it (cluster_config.from_flags).
   """
-  preset = presets.PRESETS[fv.variant]
-  values = {}
+  return resolve(flag_settings(fv, settings_lib.TRAIN),
+                 cluster_config.from_flags(fv, described))
+
+
+def resolve(values, cluster=None):
+  """The TrainConfig of checked training settings (settings.check()).
+
+  A field takes its setting's value; where that is None, its declared
+  default, then the preset's (a preset field without a setting, such as how
+  the layers are built, always the preset's). The fields below whose values
+  need reading are the exceptions.
+
+  values: {name: value} of settings.TRAIN; a name left out is None.
+  cluster: the task's ClusterConfig, or None to train alone.
+  """
+  declared = {s.name: s for s in settings_lib.TRAIN.settings}
+  given = {name: values.get(name) for name in declared}
+  for name, value in given.items():
+    if value is None:
+      given[name] = declared[name].default
+  variant = given['variant']
+  preset = presets.PRESETS[variant]
+  fields = {}
   for field in dataclasses.fields(TrainConfig):
-    value = fv[field.name].value if field.name in fv else None
+    value = given.get(field.name)
     if value is None and hasattr(preset, field.name):
       value = getattr(preset, field.name)
     if value is not None or field.default is dataclasses.MISSING:
-      values[field.name] = value
-  hidden_units = (tuple(int(v) for v in fv.hidden_units)
-                  if fv.hidden_units is not None else preset.hidden_units)
-  filters = (tuple(int(v) for v in fv.filters)
-             if fv.filters is not None else preset.filters)
-  dataset = fv.dataset or preset.dataset
-  values.update(
+      fields[field.name] = value
+  hidden_units = (given['hidden_units'] if given['hidden_units'] is not None
+                  else preset.hidden_units)
+  filters = (given['filters'] if given['filters'] is not None
+             else preset.filters)
+  dataset = given['dataset'] or preset.dataset
+  fields.update(
       hidden_units=hidden_units,
       filters=filters,
       dataset=dataset,
-      # --patience=0 trains every epoch.
-      patience=preset.patience if fv.patience is None else fv.patience or None,
-      validation_size=(fv.validation_size or
+      # patience=0 trains every epoch.
+      patience=(preset.patience if given['patience'] is None
+                else given['patience'] or None),
+      validation_size=(given['validation_size'] or
                        data.DATASETS[dataset].validation_size),
-      model_dir=fv.model_dir or default_model_dir(fv.variant, dataset),
+      model_dir=given['model_dir'] or default_model_dir(variant, dataset),
       warm_start_layers=(
-          fv.warm_start_layers if fv.warm_start_layers is not None else
-          presets.layer_names(dataclasses.replace(
+          given['warm_start_layers'] if given['warm_start_layers'] is not None
+          else presets.layer_names(dataclasses.replace(
               preset, hidden_units=hidden_units, filters=filters))[:-1]
-          if fv.warm_start_from else ()),
-      classes=(sorted(int(c) for c in fv.classes)
-               if fv.classes is not None else None),
-      cluster=cluster_config.from_flags(fv, described))
-  return TrainConfig(**_tuples(values))
+          if given['warm_start_from'] else ()),
+      classes=(tuple(sorted(given['classes']))
+               if given['classes'] is not None else None),
+      cluster=cluster)
+  return TrainConfig(**_tuples(fields))

@@ -26,8 +26,12 @@ def tensorflow_message(error):
   return _EAGER_WRAPPING.sub('', line).strip()
 
 
-class UserError(Exception):
-  """Bad input or state that the message tells the user how to fix."""
+class UserError(ValueError):
+  """Bad input or state that the message tells the user how to fix.
+
+  A ValueError, as scikit-learn's InvalidParameterError and Keras's argument
+  checks are, so code that catches a bad value catches these too.
+  """
 
 
 class DataError(UserError):

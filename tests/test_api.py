@@ -18,6 +18,8 @@ from conftest import (REPO, error_lines, run_python, run_script, script_env,
                       write_dataset)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
+from legacy_dnn import presets
+from legacy_dnn import settings as settings_lib
 
 
 SMALL = dict(dataset='mnist', validation_size=100, hidden_units=(64, 64),
@@ -57,7 +59,7 @@ def test_import_legacy_dnn_names_the_api_without_importing_tensorflow():
      dict(warm_start_from='/x', hidden_units=[30, 20])),
     (['--variant=lenet', '--filters=4,8', '--keep_prob=0.5', '--epochs=3',
       '--learning_rate=0.01', '--dataset=fashion_mnist'],
-     dict(variant='lenet', filters='4,8', keep_prob=0.5, epochs=3,
+     dict(variant='lenet', filters=(4, 8), keep_prob=0.5, epochs=3,
           learning_rate=0.01, dataset='fashion_mnist')),
 ])
 def test_keyword_settings_build_the_config_the_flags_build(args, settings):
@@ -75,20 +77,71 @@ def test_patience_zero_trains_every_epoch_on_both_paths():
   assert config.from_settings(variant='homl', patience=0).patience is None
 
 
+# A wrong type and a wrong value for each kind of setting.
+WRONG = {settings_lib.Integer: ('3', -1), settings_lib.Number: ('0.1', -1.0),
+         settings_lib.Boolean: ('no', 1), settings_lib.Text: (3, b'x'),
+         settings_lib.Choice: (3, 'nonesuch'),
+         settings_lib.Items: ('4,8', [0.5])}
+
+
+@pytest.mark.parametrize('name', sorted(config.train_flag_names()))
+def test_every_train_keyword_refuses_a_wrong_type_or_value_naming_itself(
+    name):
+  kind = type(settings_lib.TRAIN[name].kind)
+  for bad in WRONG[kind]:
+    with pytest.raises(legacy_dnn.UserError) as raised:
+      legacy_dnn.train(**{name: bad})
+    message = str(raised.value)
+    assert isinstance(raised.value, ValueError)
+    assert message.startswith('legacy_dnn.train(%s=%r): %s must be '
+                              % (name, bad, name)), message
+    assert '\n' not in message and 'flag' not in message.lower(), message
+
+
+def test_a_sweep_and_load_data_check_their_keywords_as_train_does():
+  with pytest.raises(legacy_dnn.UserError, match=r"^legacy_dnn.sweep\("
+                     r"restart='no'\): restart must be True or False$"):
+    legacy_dnn.sweep(random=2, restart='no')
+  with pytest.raises(legacy_dnn.UserError, match=r"^legacy_dnn.load_data\("
+                     r"validation_size='9'\): validation_size must be an "
+                     r'integer >= 1$'):
+    legacy_dnn.load_data('mnist', validation_size='9')
+
+
+def test_presets_and_foreign_checkpoints_meet_the_same_check():
+  for variant in presets.PRESETS:
+    cfg = config.for_variant(variant)
+    settings_lib.check('test', settings_lib.TRAIN,
+                       {name: getattr(cfg, name) for name in
+                        settings_lib.TRAIN.names()
+                        if name not in ('patience',)})
+  with pytest.raises(legacy_dnn.UserError, match=r'^config.for_variant\('
+                     r'keep_prob=7.0\): keep_prob must be a number in '
+                     r'\(0, 1\]$'):
+    config.for_variant('homl', keep_prob=7.0)
+  with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.evaluate\('
+                     r'hidden_units=\(0,\)\): hidden_units must be a list '
+                     'of positive integers'):
+    legacy_dnn.evaluate(checkpoint='/nonesuch/model.ckpt', variant='homl',
+                        hidden_units=(0,))
+
+
 @pytest.mark.parametrize('settings, message', [
-    (dict(epochs=0), 'legacy_dnn.train: epochs=0: 0 is not a positive '
-     'integer'),
-    (dict(keep_prob=1.5), 'legacy_dnn.train: keep_prob=1.5: must be in '
-     '(0, 1]'),
-    (dict(hidden_units=(512, 'x')), 'legacy_dnn.train: hidden_units='
-     "['512', 'x']: must be comma-separated positive integers, e.g. 512,512 "
-     '(empty: no such layers)'),
+    (dict(epochs=0), 'legacy_dnn.train(epochs=0): epochs must be an integer '
+     '>= 1'),
+    (dict(keep_prob=1.5), 'legacy_dnn.train(keep_prob=1.5): keep_prob must '
+     'be a number in (0, 1]'),
+    (dict(hidden_units=(512, 'x')), "legacy_dnn.train(hidden_units=(512, "
+     "'x')): hidden_units must be a list of positive integers, e.g. (512, "
+     '512) (empty: no such layers)'),
+    (dict(restart='no'), "legacy_dnn.train(restart='no'): restart must be "
+     'True or False'),
     (dict(warm_start_layers=['hidden1']), 'legacy_dnn.train: '
      'warm_start_layers needs warm_start_from'),
-    (dict(variant='resnet'), 'legacy_dnn.train: variant=resnet: value should '
-     'be one of'),
-    (dict(epoch=3), 'legacy_dnn.train: unknown setting epoch= (it takes '
-     'batch_size, '),
+    (dict(variant='resnet'), "legacy_dnn.train(variant='resnet'): variant "
+     'must be one of batchnorm, '),
+    (dict(epoch=3), 'legacy_dnn.train(epoch=3): unknown setting epoch (it '
+     'takes batch_size, '),
     (dict(verbose=3), 'legacy_dnn.train: verbose=3: must be 0 (silent), 1'),
 ])
 def test_a_bad_setting_is_one_user_error_naming_it(settings, message):
@@ -102,8 +155,8 @@ def test_other_functions_check_their_settings_too(tmp_path):
   with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.export: '
                      'quantize is for format=tflite$'):
     legacy_dnn.export(str(tmp_path), format='onnx', quantize='int8')
-  with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.export: '
-                     'format=pdf: value should be one of'):
+  with pytest.raises(legacy_dnn.UserError, match=r"^legacy_dnn.export\("
+                     r"format='pdf'\): format must be one of savedmodel, "):
     legacy_dnn.export(str(tmp_path), format='pdf')
   with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.sweep: pass '
                      'exactly one of grid and random$'):
@@ -111,8 +164,8 @@ def test_other_functions_check_their_settings_too(tmp_path):
   with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.sweep: '
                      'parallel=2: trials run one after another'):
     legacy_dnn.sweep(random=2, parallel=2)
-  with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.load_data: '
-                     'dataset=imagenet: value should be one of'):
+  with pytest.raises(legacy_dnn.UserError, match=r"^legacy_dnn.load_data\("
+                     r"dataset='imagenet'\): dataset must be one of "):
     legacy_dnn.load_data('imagenet')
 
 
