@@ -14,10 +14,10 @@ from legacy_dnn import lean_import
 lean_import.install()
 
 __all__ = ['train', 'evaluate', 'predict', 'export', 'sweep', 'load_data',
-           'Result', 'Evaluation', 'Prediction', 'Exported', 'SweepResult',
-           'UserError']
+           'load', 'Model', 'Result', 'Evaluation', 'Prediction', 'Exported', 'SweepResult',
+           'UserError', 'Interrupted']
 
-_FROM = {'Result': 'loop', 'UserError': 'errors'}
+_FROM = {'Result': 'results', 'Interrupted': 'results', 'UserError': 'errors'}
 
 
 def __getattr__(name):

@@ -17,8 +17,10 @@ functions return: one code path.
 
 Each call builds its own graph and closes its session, writers and threads,
 even when it raises, so a notebook cell can be run again. train() in the
-main thread turns SIGINT (a kernel's interrupt) into a checkpoint and a
-Result with interrupted=True; calling it again continues, bit for bit.
+main thread turns SIGINT (a kernel's interrupt) into a checkpoint, then
+raises legacy_dnn.Interrupted, a KeyboardInterrupt that carries the Result:
+the cell ends as interrupted (so "Run All" stops there), and calling train()
+again continues, bit for bit.
 """
 
 import contextlib
@@ -34,9 +36,14 @@ from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import settings as settings_lib
 from legacy_dnn.errors import UserError
+from legacy_dnn.results import Interrupted
 
-# The line train() says when a kernel's interrupt (SIGINT) stopped it.
-INTERRUPTED = 'interrupted in epoch %d; run the cell again to continue'
+# What train() and sweep() raise when a kernel's interrupt (SIGINT)
+# stopped them.
+INTERRUPTED = ('legacy_dnn.train: interrupted in epoch %d, its checkpoint '
+               'saved; run the cell again to continue')
+SWEEP_INTERRUPTED = ('legacy_dnn.sweep: interrupted, the unfinished trial '
+                     'saved; run the cell again to resume')
 VERBOSITIES = (0, 1, 2)
 
 
@@ -78,11 +85,13 @@ def train(variant='dropout', *, verbose=1, **settings):
 
   Returns:
     A Result: test_accuracy (test_mse), best_epoch, history, model_dir,
-    run_dir, interrupted; plot() draws the learning curves. A model_dir
-    that holds a finished run is evaluated again, not retrained.
+    run_dir; plot() draws the learning curves. A model_dir that holds a
+    finished run is evaluated again, not retrained.
 
   Raises:
     UserError: a bad setting, bad data, or a model_dir of another run.
+    Interrupted: SIGINT (a kernel's interrupt) stopped training; the
+      checkpoint is saved, and the exception's result is the Result so far.
   """
   _check_verbose('legacy_dnn.train', verbose)
   cfg = config.from_settings(variant=variant, **settings)
@@ -92,10 +101,9 @@ def train(variant='dropout', *, verbose=1, **settings):
   with _output(verbose):
     # pylint: disable=g-import-not-at-top
     from legacy_dnn import training
-    result = training.train(cfg, on_interrupt=lambda result, _: (
-        INTERRUPTED % (result.epochs + 1)))
-  if result.interrupted and verbose == 0:
-    print(INTERRUPTED % (result.epochs + 1), flush=True)
+    result = training.train(cfg, on_interrupt=None)
+  if result.interrupted:
+    raise Interrupted(INTERRUPTED % (result.epochs + 1), result)
   return result
 
 
@@ -162,38 +170,149 @@ class Evaluation:
         self.variant, self.dataset, figures, self.loss, self.checkpoint)
 
 
-def _locate(api, settings):
-  """(TrainConfig, checkpoint prefix) of the model that model flags named
-  as keyword settings describe."""
-  # pylint: disable=g-import-not-at-top
-  from legacy_dnn import evaluation
-  values = settings_lib.check(api, settings_lib.MODEL + settings_lib.DATA,
-                              settings)
-  return evaluation.locate_model(
+def _locate(api, model_dir, settings, group=settings_lib.MODEL +
+            settings_lib.DATA):
+  """(TrainConfig, checkpoint prefix, checked settings) of the model that
+  model_dir, or model flags named as keyword settings, describe."""
+  values = settings_lib.check(api, group, dict(settings, model_dir=model_dir))
+  if model_dir is None and values.get('checkpoint') is None:
+    raise UserError('%s(model_dir=None): name a run\'s folder, or pass '
+                    'checkpoint= for a checkpoint that other TF1 code wrote'
+                    % api)
+  with _output(0):
+    # pylint: disable=g-import-not-at-top
+    from legacy_dnn import evaluation
+  cfg, checkpoint = evaluation.locate_model(
       data_dir=values.get('data_dir'), mirror=values.get('mirror'),
       **config.model_settings(values, [n for n, v in values.items()
                                        if v is not None]))
+  return cfg, checkpoint, values
 
 
-def evaluate(model_dir=None, **settings):
-  """Scores a trained model on its dataset's test set, as evaluate.py does.
+def load(model_dir, **settings):
+  """A trained model, to evaluate, predict with and export; its checkpoint
+  is restored once, on first use, however often it is called.
+
+    model = legacy_dnn.load('models/dropout-mnist')
+    model.predict(images).classes      # restores the checkpoint
+    model.predict(more_images)         # the same session
+    model.evaluate().accuracy
 
   Args:
     model_dir: a run's folder; its run.json says the network, the data
-      folder and the split, so nothing else is needed.
+      folder and the split. None with checkpoint= for a checkpoint that
+      other TF1 code wrote.
     **settings: evaluate.py's model and data flags: checkpoint=... (any
       checkpoint prefix, another TF1 script's too), variant=, dataset=,
       hidden_units=, filters= (for a checkpoint without run.json),
       data_dir=, mirror=.
 
   Returns:
+    A Model. Its session lives until close(), the end of a `with` block, or
+    the Model's garbage collection.
+
+  Raises:
+    UserError: a bad setting, or nothing to restore there.
+  """
+  cfg, checkpoint, _ = _locate('legacy_dnn.load', model_dir, settings)
+  return Model(cfg, checkpoint)
+
+
+class Model:
+  """A trained model (legacy_dnn.load): its network restored once."""
+
+  def __init__(self, cfg, checkpoint):
+    self.config = cfg  # The TrainConfig of its network and data.
+    self.checkpoint = checkpoint  # The checkpoint prefix it restores.
+    self._restored = None
+
+  def _session(self):
+    """The restored network (evaluation.SavedModel), built on first use."""
+    if self._restored is None:
+      with _output(0):
+        # pylint: disable=g-import-not-at-top
+        from legacy_dnn import evaluation
+        self._restored = evaluation.restore(self.config, self.checkpoint)
+    return self._restored
+
+  def evaluate(self, verbose=1):
+    """Scores the model on its dataset's test set, as evaluate.py does.
+
+    Returns:
+      An Evaluation: loss, accuracy, per_class_accuracy, confusion,
+      predicted, probabilities, labels (a regressor's metrics); plot().
+    """
+    _check_verbose('legacy_dnn.Model.evaluate', verbose)
+    with _output(verbose):
+      return score(self.config, self.checkpoint, test_split(self.config),
+                   self._session())
+
+  def predict(self, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS,
+              verbose=1):
+    """The classes the model gives images (legacy_dnn.predict's Args)."""
+    _check_verbose('legacy_dnn.Model.predict', verbose)
+    dataset = data.DATASETS[self.config.dataset]
+    if dataset.is_regression:
+      raise UserError('legacy_dnn.predict: %s: a %s model predicts from '
+                      'rows of features, not from images; see '
+                      'legacy_dnn.evaluate' % (self.checkpoint,
+                                               self.config.variant))
+    with _output(verbose):
+      rows, paths = _rows(images_or_paths, dataset, max_pixels)
+      probabilities = self._session().predict(rows)
+    return Prediction(probabilities.argmax(axis=1), probabilities,
+                      tuple(dataset.class_names), paths)
+
+  def export(self, format='savedmodel', verbose=1, **settings):  # pylint: disable=redefined-builtin
+    """Writes the model for serving (legacy_dnn.export's Args)."""
+    _check_verbose('legacy_dnn.Model.export', verbose)
+    values = settings_lib.check('legacy_dnn.Model.export',
+                                settings_lib.EXPORT,
+                                dict(settings, format=format))
+    with _output(verbose):
+      return _export(self.config, self.checkpoint, values)
+
+  def close(self):
+    """Closes its session; a later call restores the checkpoint again."""
+    if self._restored is not None:
+      self._restored.close()
+      self._restored = None
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *unused):
+    self.close()
+
+  def __del__(self):
+    try:
+      self.close()
+    except Exception:  # pylint: disable=broad-except
+      pass  # At interpreter exit TensorFlow may be gone before the Model.
+
+  def __repr__(self):
+    return 'Model(%s on %s, checkpoint=%r)' % (
+        self.config.variant, self.config.dataset, self.checkpoint)
+
+
+def evaluate(model_dir, *, verbose=1, **settings):
+  """Scores a trained model on its dataset's test set, as evaluate.py does.
+
+  Args:
+    model_dir: a run's folder; its run.json says the network, the data
+      folder and the split, so nothing else is needed. None with
+      checkpoint= for a checkpoint that other TF1 code wrote.
+    verbose: 0 prints nothing; 1 or 2 what the data's loading says.
+    **settings: load()'s model and data settings.
+
+  Returns:
     An Evaluation: loss, accuracy, per_class_accuracy, confusion,
     predicted, probabilities, labels (a regressor's metrics); plot().
   """
-  with _output(2):
-    cfg, checkpoint = _locate('legacy_dnn.evaluate',
-                              dict(settings, model_dir=model_dir))
-    return score(cfg, checkpoint, test_split(cfg))
+  _check_verbose('legacy_dnn.evaluate', verbose)
+  cfg, checkpoint, _ = _locate('legacy_dnn.evaluate', model_dir, settings)
+  with Model(cfg, checkpoint) as model:
+    return model.evaluate(verbose)
 
 
 def test_split(cfg):
@@ -204,15 +323,21 @@ def test_split(cfg):
                      cfg.classes)
 
 
-def score(cfg, checkpoint, splits):
+def score(cfg, checkpoint, splits, saved=None):
   """evaluate()'s work, evaluate.py's too: an Evaluation of the checkpoint
-  on splits.test."""
+  on splits.test.
+
+  saved: the checkpoint already restored (evaluation.SavedModel), or None
+    to restore it here and close it after.
+  """
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation
   dataset = data.DATASETS[cfg.dataset]
   images, labels = splits.test
   curve = None
-  saved = evaluation.restore(cfg, checkpoint)
+  owned = saved is None
+  if owned:
+    saved = evaluation.restore(cfg, checkpoint)
   try:
     loss, metric = saved.loss_and_accuracy(images, labels)
     outputs = saved.predict(images)
@@ -221,7 +346,8 @@ def score(cfg, checkpoint, splits):
       t, features, y = tabular.cosine()
       curve = (t, y, saved.predict(features), len(splits.train[0]))
   finally:
-    saved.close()
+    if owned:
+      saved.close()
   common = dict(checkpoint=checkpoint, variant=cfg.variant,
                 dataset=cfg.dataset, loss=float(loss), labels=labels)
   if dataset.is_regression:
@@ -251,9 +377,10 @@ class Prediction:
     return [self.class_names[c] for c in self.classes]
 
 
-def predict(model_dir, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS,
-            **settings):
-  """The classes a trained classifier gives images.
+def predict(model_dir, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS, *,
+            verbose=1, **settings):
+  """The classes a trained classifier gives images. To predict again and
+  again, load() the model once and call its predict().
 
   Args:
     model_dir: a run's folder (or None with checkpoint= in settings).
@@ -263,29 +390,16 @@ def predict(model_dir, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS,
       [n, 32, 32, 3] or [n, 3072]), uint8 0-255 or float in [0, 1].
     max_pixels: the most pixels an image file may have (predict.py's
       --max_pixels).
-    **settings: the model flags, as evaluate()'s.
+    verbose: 0 prints nothing; 1 or 2 what an image's decoding says.
+    **settings: load()'s model and data settings.
 
   Returns:
     A Prediction: classes, probabilities, class_names, names.
   """
-  with _output(2):
-    # pylint: disable=g-import-not-at-top
-    from legacy_dnn import evaluation
-    cfg, checkpoint = _locate('legacy_dnn.predict',
-                              dict(settings, model_dir=model_dir))
-    dataset = data.DATASETS[cfg.dataset]
-    if dataset.is_regression:
-      raise UserError('legacy_dnn.predict: %s: a %s model predicts from '
-                      'rows of features, not from images; see '
-                      'legacy_dnn.evaluate' % (checkpoint, cfg.variant))
-    rows, paths = _rows(images_or_paths, dataset, max_pixels)
-    saved = evaluation.restore(cfg, checkpoint)
-    try:
-      probabilities = saved.predict(rows)
-    finally:
-      saved.close()
-  return Prediction(probabilities.argmax(axis=1), probabilities,
-                    tuple(dataset.class_names), paths)
+  _check_verbose('legacy_dnn.predict', verbose)
+  cfg, checkpoint, _ = _locate('legacy_dnn.predict', model_dir, settings)
+  with Model(cfg, checkpoint) as model:
+    return model.predict(images_or_paths, max_pixels, verbose)
 
 
 def _rows(images_or_paths, dataset, max_pixels):
@@ -341,23 +455,26 @@ def _default_output(cfg, fmt, quantize):
   return os.path.join('serving', name + config.EXPORT_SUFFIXES[fmt])
 
 
-def export(model_dir=None, format='savedmodel', **settings):  # pylint: disable=redefined-builtin
+def export(model_dir, format='savedmodel', *, verbose=1, **settings):  # pylint: disable=redefined-builtin
   """Writes a trained model for serving, as export.py does.
 
   Args:
     model_dir: a run's folder; int8 calibration uses its own training data.
+      None with checkpoint= for a checkpoint that other TF1 code wrote.
     format: savedmodel, keras, weights, tflite or onnx.
+    verbose: 0 prints nothing; 1 or 2 what the converters say.
     **settings: export.py's flags: output=, export_dir=, quantize=
       (none, float16, dynamic, int8), calibration_examples=, seed=, opset=,
-      and the model flags (checkpoint=, ...).
+      and load()'s model settings (checkpoint=, ...).
 
   Returns:
     An Exported: the path written and export.py's lines about it.
   """
-  values = settings_lib.check('legacy_dnn.export', _EXPORT, dict(
-      settings, model_dir=model_dir, format=format))
-  with _output(2):
-    return _export(values, [n for n, v in values.items() if v is not None])
+  _check_verbose('legacy_dnn.export', verbose)
+  cfg, checkpoint, values = _locate(
+      'legacy_dnn.export', model_dir, dict(settings, format=format), _EXPORT)
+  with _output(verbose):
+    return _export(cfg, checkpoint, values)
 
 
 # export()'s settings: the model's, its data's, and what to write.
@@ -366,21 +483,20 @@ _EXPORT = settings_lib.MODEL + settings_lib.DATA + settings_lib.EXPORT
 
 def export_from_flags(fv):
   """export()'s work on export.py's parsed flags."""
-  return _export(config.flag_settings(fv, _EXPORT),
-                 [name for name in config.DESCRIBING if fv[name].present])
-
-
-def _export(values, given):
-  """export()'s work: values of _EXPORT's settings, given the names of
-  those the caller set."""
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import evaluation
+  cfg, checkpoint = evaluation.locate_model(
+      data_dir=fv.data_dir, mirror=fv.mirror, **config.model_flags(fv))
+  return _export(cfg, checkpoint, config.flag_settings(fv, _EXPORT))
+
+
+def _export(cfg, checkpoint, values):
+  """export()'s work: writes cfg's checkpoint as values of settings.EXPORT
+  say (None: a setting's default)."""
+  # pylint: disable=g-import-not-at-top
   from legacy_dnn import savedmodel
   fv = _Settings({s.name: s.default if values.get(s.name) is None
-                  else values[s.name] for s in _EXPORT.settings})
-  cfg, checkpoint = evaluation.locate_model(
-      data_dir=fv.data_dir, mirror=fv.mirror,
-      **config.model_settings(fv, given))
+                  else values[s.name] for s in settings_lib.EXPORT.settings})
   described = '%s (%s on %s)' % (checkpoint, cfg.variant, cfg.dataset)
   signature = 'Signature %r: %s' % (savedmodel.SIGNATURE,
                                     savedmodel.describe(cfg))
@@ -450,8 +566,12 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
       train() setting, given to every trial.
 
   Returns:
-    A SweepResult. Run it again after an interrupt: finished trials are
-    skipped, the unfinished one resumes.
+    A SweepResult.
+
+  Raises:
+    Interrupted: SIGINT stopped a trial; its result is the SweepResult so
+      far. Run it again: finished trials are skipped, the unfinished one
+      resumes.
   """
   _check_verbose('legacy_dnn.sweep', verbose)
   fv = config.parse_settings(
@@ -471,7 +591,10 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
            if csv_path else '')
   if table and verbose:
     print(table, flush=True)
-  return SweepResult(run.sweep_dir, results, table, bool(status))
+  swept = SweepResult(run.sweep_dir, results, table, bool(status))
+  if swept.interrupted:
+    raise Interrupted(SWEEP_INTERRUPTED, swept)
+  return swept
 
 
 def load_data(dataset='mnist', data_dir=None, validation_size=None,

@@ -141,7 +141,8 @@ def train(config, interrupts=None, on_interrupt=interrupted_line):
       came before training began stops it after its first step). None: the
       run catches them itself while it trains (in the main thread only).
     on_interrupt: (Result, config) -> the line said when a signal stopped
-      the run; the scripts' by default.
+      the run; the scripts' by default. None says nothing (the caller
+      reports the interrupt).
 
   Returns:
     A Result, with the run's history (every finished epoch's figures).
@@ -175,8 +176,8 @@ def train(config, interrupts=None, on_interrupt=interrupted_line):
       if cluster is None:
         raise
       raise distributed.lost_task_error(cluster, e, config.model_dir) from None
-  if result.interrupted_by is not None and (cluster is None or
-                                            cluster.is_chief):
+  if (result.interrupted_by is not None and on_interrupt is not None
+      and (cluster is None or cluster.is_chief)):
     say(on_interrupt(result, config))
   return dataclasses.replace(
       result, model_dir=config.model_dir,

@@ -4,6 +4,7 @@ is all that evaluate, predict and export need."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import tensorflow as tf
 
 import legacy_dnn
 from conftest import (REPO, error_lines, run_python, run_script, script_env,
-                      write_dataset)
+                      wait_until, write_dataset)
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import presets
@@ -39,14 +40,20 @@ def test_import_legacy_dnn_names_the_api_without_importing_tensorflow():
           'print(sorted(legacy_dnn.__all__))\n'
           'print("tensorflow" in sys.modules)\n'
           'legacy_dnn.UserError\n'
-          'print("tensorflow" in sys.modules)\n')
-  out = subprocess.run([sys.executable, '-c', code], env=script_env(),
-                       capture_output=True, text=True, check=True).stdout
-  names, before, after = out.splitlines()
+          'print("tensorflow" in sys.modules)\n'
+          'import pydoc\n'
+          'text = pydoc.render_doc(legacy_dnn, renderer=pydoc.plaintext)\n'
+          'print("tensorflow" in sys.modules, "    load(model_dir, " in text)\n')
+  result = subprocess.run([sys.executable, '-c', code], env=script_env(),
+                          capture_output=True, text=True, check=True)
+  names, before, after, helped = result.stdout.splitlines()
   for name in ('train', 'evaluate', 'predict', 'export', 'sweep',
-               'load_data', 'Result', 'UserError'):
+               'load_data', 'load', 'Model', 'Result', 'Interrupted',
+               'UserError'):
     assert repr(name) in names
-  assert (before, after) == ('False', 'False')
+  # help(legacy_dnn) shows the functions without TensorFlow or its lines.
+  assert (before, after, helped) == ('False', 'False', 'False True')
+  assert error_lines(result.stderr) == []
   with pytest.raises(AttributeError):
     legacy_dnn.no_such_function  # pylint: disable=pointless-statement
 
@@ -122,8 +129,8 @@ def test_presets_and_foreign_checkpoints_meet_the_same_check():
   with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn.evaluate\('
                      r'hidden_units=\(0,\)\): hidden_units must be a list '
                      'of positive integers'):
-    legacy_dnn.evaluate(checkpoint='/nonesuch/model.ckpt', variant='homl',
-                        hidden_units=(0,))
+    legacy_dnn.evaluate(None, checkpoint='/nonesuch/model.ckpt',
+                        variant='homl', hidden_units=(0,))
 
 
 @pytest.mark.parametrize('settings, message', [
@@ -175,6 +182,29 @@ def test_evaluate_of_a_folder_without_a_run_is_one_user_error(tmp_path):
   assert str(raised.value) == (
       '--model_dir=%s: no run.json, so not a model_dir that scripts/train.py '
       'wrote' % tmp_path)
+
+
+@pytest.mark.parametrize('call', [
+    lambda: legacy_dnn.evaluate(None), lambda: legacy_dnn.load(None),
+    lambda: legacy_dnn.predict(None, np.zeros((1, 784))),
+    lambda: legacy_dnn.export(None, format='onnx')])
+def test_model_dir_is_required_and_none_needs_a_checkpoint(call):
+  # No quiet default: evaluate() once scored ./models/dropout-mnist.
+  with pytest.raises(legacy_dnn.UserError, match=r'^legacy_dnn\.\w+\('
+                     r'model_dir=None\): name a run\'s folder, or pass '
+                     'checkpoint='):
+    call()
+  with pytest.raises(TypeError, match='model_dir'):
+    legacy_dnn.evaluate()  # pylint: disable=no-value-for-parameter
+
+
+@pytest.mark.parametrize('call', [
+    lambda d: legacy_dnn.evaluate(d, verbose=5),
+    lambda d: legacy_dnn.predict(d, np.zeros((1, 784)), verbose=5),
+    lambda d: legacy_dnn.export(d, verbose=5)])
+def test_every_function_takes_verbose(call, tmp_path):
+  with pytest.raises(legacy_dnn.UserError, match=r'verbose=5: must be 0'):
+    call(str(tmp_path))
 
 
 def test_load_data_gives_the_splits_training_uses(tmp_path):
@@ -252,6 +282,34 @@ def test_evaluate_predict_and_export_need_only_the_model_dir(
   assert exported.path == os.path.join('serving', 'model-int8.tflite')
   assert os.path.getsize(exported.path) > 0
   assert 'calibrated on 50 training examples' in exported.lines[0]
+
+
+@pytest.mark.slow
+def test_a_loaded_model_restores_once_for_a_hundred_predictions(
+    trained, monkeypatch):
+  from legacy_dnn import evaluation  # pylint: disable=import-outside-toplevel
+  _, result = trained
+  restores = []
+  restore = evaluation.restore
+  monkeypatch.setattr(evaluation, 'restore',
+                      lambda *args: restores.append(args) or restore(*args))
+  images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), np.uint8)
+  once = legacy_dnn.predict(result.model_dir, images, verbose=0)
+  assert len(restores) == 1
+  model = legacy_dnn.load(result.model_dir)
+  assert len(restores) == 1  # Restored on first use, not before.
+  for _ in range(100):
+    prediction = model.predict(images, verbose=0)
+  np.testing.assert_array_equal(prediction.probabilities, once.probabilities)
+  scores = model.evaluate(verbose=0)
+  assert scores.accuracy == pytest.approx(result.test_accuracy)
+  assert len(restores) == 2
+  model.close()
+  model.predict(images, verbose=0)
+  assert len(restores) == 3
+  model.close()
+  assert repr(model) == 'Model(dropout on mnist, checkpoint=%r)' % (
+      model.checkpoint,)
 
 
 @pytest.mark.slow
@@ -348,6 +406,45 @@ def test_train_in_another_thread_sets_no_signal_handler(tmp_path):
   assert not thread.is_alive() and errors == []
   assert results[0].epochs == 1 and not results[0].interrupted
   assert signal.getsignal(signal.SIGINT) is handler
+
+
+INTERRUPTED_PROGRAM = """
+import legacy_dnn
+settings = %r
+try:
+  legacy_dnn.train('dropout', verbose=0, **settings)
+except legacy_dnn.Interrupted as e:
+  print(isinstance(e, KeyboardInterrupt), e.result.interrupted)
+  print(e)
+result = legacy_dnn.train('dropout', verbose=0, **settings)
+print([e.epoch for e in result.history], result.interrupted)
+"""
+
+
+@pytest.mark.slow
+def test_an_interrupted_train_raises_a_keyboard_interrupt_with_its_result(
+    tmp_path):
+  """SIGINT (a kernel's interrupt) ends train() with legacy_dnn.Interrupted,
+  which carries the Result; the next call continues to the end."""
+  write_dataset(str(tmp_path / 'data'), n_train=700, n_test=50)
+  settings = small_settings(tmp_path, 'model', epochs=30, batch_size=10,
+                            steps_per_call=1)
+  program = subprocess.Popen(
+      [sys.executable, '-c', INTERRUPTED_PROGRAM % settings],
+      env=script_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True)
+  history = tmp_path / 'model' / checkpoints.HISTORY_FILE
+  wait_until(lambda: history.exists() or program.poll() is not None,
+             'epoch 1', interval=0.01)
+  program.send_signal(signal.SIGINT)
+  out, err = program.communicate(timeout=300)
+  assert program.returncode == 0, err
+  caught, message, finished = out.splitlines()
+  assert caught == 'True True'
+  assert re.fullmatch(r'legacy_dnn.train: interrupted in epoch \d+, its '
+                      r'checkpoint saved; run the cell again to continue',
+                      message), message
+  assert finished == '%s False' % list(range(1, 31))
 
 
 @pytest.mark.slow

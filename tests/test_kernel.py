@@ -63,6 +63,13 @@ class Kernel:
     assert not errors, '\n'.join(errors[0]['traceback'])
     return outputs
 
+  def reply(self, msg_id, timeout=60):
+    """The execute_reply's content to the request msg_id."""
+    while True:
+      message = self.client.get_shell_msg(timeout=timeout)
+      if message['parent_header'].get('msg_id') == msg_id:
+        return message['content']
+
   def close(self):
     self.client.stop_channels()
     self.manager.shutdown_kernel(now=True)
@@ -122,18 +129,30 @@ def test_train_twice_and_an_interrupt_in_one_kernel(tmp_path):
     assert values(second)[0].startswith('Result(epochs=3, best_epoch=')
 
     # The interrupt: sent as Jupyter sends it (SIGINT to the kernel), once
-    # epoch 1 of the third run is recorded, so inside epoch 2.
+    # epoch 1 of the third run is recorded, so inside epoch 2; with the
+    # next cell already queued, as "Run All" queues them.
     history = tmp_path / 'third' / checkpoints.HISTORY_FILE
     msg_id = kernel.send(train_cell(tmp_path, 'third'))
+    next_id = kernel.send('next_cell_ran = True')
     wait_until(lambda: history.exists() and json.loads(
         history.read_text())['epochs'], 'epoch 1 of the third run',
                interval=0.01)
     kernel.manager.interrupt_kernel()
     interrupted = kernel.outputs(msg_id)
-    assert [k for k, _ in interrupted if k == 'error'] == []
-    assert 'interrupted in epoch 2; run the cell again to continue\n' in text(
-        interrupted)
-    assert 'interrupted=True' in values(interrupted)[0]
+    # The cell ends as an interrupted cell, in one line, no traceback...
+    errors = [c for k, c in interrupted if k == 'error']
+    assert len(errors) == 1 and errors[0]['ename'] == 'Interrupted'
+    assert errors[0]['traceback'] == [
+        'KeyboardInterrupt: legacy_dnn.train: interrupted in epoch 2, its '
+        'checkpoint saved; run the cell again to continue']
+    assert values(interrupted) == []
+    # ... so the kernel skips the queued cells, as "Run All" expects.
+    assert kernel.reply(msg_id)['status'] == 'error'
+    assert kernel.reply(next_id)['status'] == 'aborted'
+    assert text(kernel.run('import sys\nprint("next_cell_ran" in globals(), '
+                           'type(sys.last_value.result).__name__, '
+                           'sys.last_value.result.interrupted)'
+                           )) == 'False Result True\n'
     step = int(tf.train.latest_checkpoint(str(tmp_path / 'third')).rsplit(
         '-', 1)[1])
     steps_per_epoch = (N_TRAIN - 100) // 10
