@@ -11,6 +11,10 @@ setuptools.setup(
     # an editable install.
     packages=setuptools.find_packages(include=['legacy_dnn', 'legacy_dnn.*']),
     python_requires='>=3.10',
+    # The scripts' commands where scripts/ is not: legacy-dnn train, ...
+    entry_points={
+        'console_scripts': ['legacy-dnn = legacy_dnn.commands:console'],
+    },
     install_requires=[
         'tensorflow>=2.16,<2.22',
         # TensorFlow 2.21 no longer depends on it; the `tensorboard` program

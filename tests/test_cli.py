@@ -12,7 +12,7 @@ import termios
 
 import pytest
 
-from conftest import SCRIPTS, run_script, script_env
+from conftest import REPO, SCRIPTS, run_python, run_script, script_env, write_dataset
 from legacy_dnn import cli
 from legacy_dnn import distributed
 
@@ -138,7 +138,10 @@ def test_help_needs_no_tensorflow_and_prints_nothing_else(script):
                           capture_output=True, text=True, timeout=120)
   assert result.stderr == ''
   assert result.stdout.splitlines()[-1] == 'tensorflow imported: False'
-  with open(os.path.join(SCRIPTS, script)) as f:
+  # A command's script is a shell whose docstring is its command's.
+  command = os.path.join(REPO, 'legacy_dnn', 'commands', script)
+  with open(command if os.path.exists(command) else
+            os.path.join(SCRIPTS, script)) as f:
     summary = ast.get_docstring(ast.parse(f.read())).splitlines()[0]
   assert result.stdout.splitlines()[0] == summary
   assert '--helpfull' in result.stdout
@@ -294,3 +297,54 @@ def test_progress_bar_on_a_terminal_only(tmp_path, dataset_dir):
   assert {epoch for epoch, _ in bars} == {'0001', '0002'}, text
   # Each bar is cleared away before its epoch's line.
   assert re.search(r'\r +\rEpoch: 0001 cost = ', text), text
+
+
+def test_python_m_legacy_dnn_lists_its_commands_and_refuses_others():
+  listed = subprocess.run([sys.executable, '-m', 'legacy_dnn', '--help'],
+                          env=script_env(), capture_output=True, text=True,
+                          timeout=120)
+  assert listed.returncode == 0, listed.stderr
+  for name in ('train', 'evaluate', 'predict', 'export', 'sweep'):
+    assert re.search(r'^  %s +\S' % name, listed.stdout, re.M), name
+  unknown = subprocess.run([sys.executable, '-m', 'legacy_dnn', 'fit'],
+                           env=script_env(), capture_output=True, text=True,
+                           timeout=120)
+  assert unknown.returncode == 2
+  assert unknown.stderr == (
+      "legacy-dnn: error: no command 'fit'; the commands are train, "
+      'evaluate, predict, export, sweep (see --help)\n')
+  bare = subprocess.run([sys.executable, '-m', 'legacy_dnn'],
+                        env=script_env(), capture_output=True, text=True,
+                        timeout=120)
+  assert bare.returncode == 2 and bare.stderr.startswith(
+      'usage: legacy-dnn COMMAND')
+
+
+@pytest.mark.parametrize('name', ['train', 'evaluate', 'predict', 'export',
+                                  'sweep'])
+def test_a_commands_help_is_its_scripts_under_its_own_name(name):
+  script = subprocess.run(
+      [sys.executable, os.path.join(SCRIPTS, name + '.py'), '--help'],
+      env=script_env(), capture_output=True, text=True, timeout=120)
+  command = subprocess.run(
+      [sys.executable, '-m', 'legacy_dnn', name, '--help'], env=script_env(),
+      capture_output=True, text=True, timeout=120)
+  # absl ends --help with status 1, the script and the command alike.
+  assert command.returncode == script.returncode == 1, command.stderr
+  assert command.stderr == ''
+  renamed = script.stdout.replace(
+      'python scripts/%s.py' % name, 'legacy-dnn ' + name).replace(
+          '\n%s:\n' % os.path.join(SCRIPTS, name + '.py'),
+          '\nlegacy-dnn %s:\n' % name)
+  assert command.stdout == renamed
+  assert '\nlegacy-dnn %s:\n  --' % name in command.stdout
+
+
+def test_a_bad_flag_of_a_command_is_one_line_naming_the_command():
+  result = subprocess.run(
+      [sys.executable, '-m', 'legacy_dnn', 'export', '--format=pdf'],
+      env=script_env(), capture_output=True, text=True, timeout=120)
+  assert result.returncode == 2
+  assert result.stderr.startswith('legacy-dnn export: error: flag '
+                                  '--format=pdf: value should be one of')
+  assert len(result.stderr.splitlines()) == 1

@@ -4,21 +4,23 @@ setup.py that lists too few."""
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 
 import pytest
 
-from conftest import REPO, process_gone
+from conftest import REPO, process_gone, write_dataset
 
 # The tests that start processes, clusters or tensorboard, or train for
 # long are marked slow (setup.cfg); the others are in the quick loop.
 
 
-@pytest.mark.slow
-def test_the_wheel_holds_every_module_of_the_package(tmp_path):
+def build_wheel(tmp_path):
+  """The path of a wheel built from the repository's package."""
   # Built from a copy of what a build reads: a build/ folder left in the
   # checkout by an earlier build would lend the wheel its files.
   source = tmp_path / 'source'
@@ -33,6 +35,12 @@ def test_the_wheel_holds_every_module_of_the_package(tmp_path):
       capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
   assert result.returncode == 0, result.stderr[-3000:]
   (wheel,) = glob.glob(str(tmp_path / 'legacy_dnn-*.whl'))
+  return wheel
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_module_of_the_package(tmp_path):
+  wheel = build_wheel(tmp_path)
   with zipfile.ZipFile(wheel) as f:
     shipped = {n for n in f.namelist() if n.endswith('.py')}
   modules = {os.path.relpath(p, REPO) for p in glob.glob(
@@ -40,6 +48,47 @@ def test_the_wheel_holds_every_module_of_the_package(tmp_path):
   assert {'legacy_dnn/v1/__main__.py',
           'legacy_dnn/tf1/contrib/layers.py'} <= modules
   assert modules - shipped == set()
+
+
+@pytest.mark.slow
+def test_the_wheel_in_a_fresh_venv_trains_and_evaluates_with_its_command(
+    tmp_path):
+  """legacy-dnn, installed from a wheel, with no scripts/ and no checkout
+  anywhere on its path."""
+  wheel = build_wheel(tmp_path)
+  venv = tmp_path / 'venv'
+  subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True,
+                 timeout=300)
+  # TensorFlow and the other dependencies from this interpreter's
+  # site-packages, as a plain folder on the path: its .pth files, this
+  # checkout's editable install among them, are not read.
+  (site_packages,) = glob.glob(str(venv / 'lib' / 'python3*' /
+                                   'site-packages'))
+  with open(os.path.join(site_packages, 'dependencies.pth'), 'w') as f:
+    f.write(sysconfig.get_paths()['purelib'] + '\n')
+  subprocess.run([str(venv / 'bin' / 'python'), '-m', 'pip', 'install', '-q',
+                  '--no-deps', '--no-index', wheel], check=True, timeout=300)
+  env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+  work = tmp_path / 'work'
+  data_dir = write_dataset(str(work / 'data'), n_train=600, n_test=100)
+  where = subprocess.run(
+      [str(venv / 'bin' / 'python'), '-c',
+       'import legacy_dnn.commands; print(legacy_dnn.commands.__file__)'],
+      env=env, cwd=work, capture_output=True, text=True, timeout=120)
+  assert where.stdout.startswith(site_packages), where.stdout + where.stderr
+  command = str(venv / 'bin' / 'legacy-dnn')
+  trained = subprocess.run(
+      [command, 'train', '--variant=xavier', '--epochs=1',
+       '--data_dir=' + data_dir, '--validation_size=100'],
+      env=env, cwd=work, capture_output=True, text=True, timeout=600)
+  assert trained.returncode == 0, trained.stderr
+  assert 'Epoch: 0001 cost' in trained.stdout
+  assert os.path.exists(work / 'models' / 'xavier-mnist' / 'run.json')
+  scored = subprocess.run(
+      [command, 'evaluate', '--variant=xavier'], env=env, cwd=work,
+      capture_output=True, text=True, timeout=600)
+  assert scored.returncode == 0, scored.stderr
+  assert re.search(r'^Accuracy: 0\.\d{4}$', scored.stdout, re.M), scored.stdout
 
 
 def test_ci_run_removes_its_virtual_environments_however_it_ends(tmp_path):

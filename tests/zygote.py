@@ -103,9 +103,10 @@ def differences(env, zygote_env):
 # the benchmark's contenders) are forked here too; the doc pages' python3
 # (and, through it, their saved_model_cli); and the Jupyter kernels' (the
 # kernel spec below). Anything but a script, TensorFlow's saved_model_cli,
-# `-m legacy_dnn.v1` or `-m ipykernel_launcher` is the real one.
+# `-m legacy_dnn` (a sweep's --parallel trials), `-m legacy_dnn.v1` or
+# `-m ipykernel_launcher` is the real one.
 PYTHON = '''#!/bin/bash
-if [[ $1 == *.py || $1 == */saved_model_cli ||
+if [[ $1 == *.py || $1 == */saved_model_cli || "$1 $2" == "-m legacy_dnn" ||
       "$1 $2" == "-m legacy_dnn.v1" || "$1 $2" == "-m ipykernel_launcher" ]]
 then
   exec %(python)s -S %(zygote)s --client %(socket)s "$0" "$@"
