@@ -25,7 +25,6 @@ again continues, bit for bit.
 
 import contextlib
 import dataclasses
-import io
 import os
 from typing import Dict, List, Optional, Tuple
 
@@ -34,6 +33,7 @@ import numpy as np
 from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import data
+from legacy_dnn import reporting
 from legacy_dnn import settings as settings_lib
 from legacy_dnn.errors import UserError
 from legacy_dnn.results import Interrupted
@@ -56,18 +56,13 @@ def _check_verbose(api, verbose):
 
 @contextlib.contextmanager
 def _output(verbose):
-  """What a call prints: verbose 0 nothing, 1 the lines and a progress bar
-  (a widget in a Jupyter kernel), 2 the lines alone. TensorFlow is
-  imported first, without its start-up chatter."""
+  """Where a call's reports go (reporting.for_verbose): verbose 0 nowhere,
+  1 the lines and a progress bar (a widget in a Jupyter kernel), 2 the
+  lines alone; in this call's context only. TensorFlow is imported first,
+  without its start-up chatter."""
   cli.import_tensorflow()
-  from legacy_dnn import loop  # pylint: disable=g-import-not-at-top
-  token = loop.progress.set(loop.KERNEL if verbose == 1 else loop.NONE)
-  try:
-    with (contextlib.redirect_stdout(io.StringIO()) if verbose == 0
-          else contextlib.nullcontext()):
-      yield
-  finally:
-    loop.progress.reset(token)
+  with reporting.reporting_to(reporting.for_verbose(verbose)):
+    yield
 
 
 def train(variant='dropout', *, verbose=1, **settings):
@@ -590,7 +585,8 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
   table = (sweeps.table(results, list(run.trials[0].params), run.head)
            if csv_path else '')
   if table and verbose:
-    print(table, flush=True)
+    with _output(verbose):
+      reporting.say(table)
   swept = SweepResult(run.sweep_dir, results, table, bool(status))
   if swept.interrupted:
     raise Interrupted(SWEEP_INTERRUPTED, swept)

@@ -25,13 +25,13 @@ import math
 import os
 import re
 import shutil
-import sys
 import tempfile
 import uuid
 
 import tensorflow as tf
 
 from legacy_dnn import errors
+from legacy_dnn import reporting
 from legacy_dnn.errors import CheckpointError
 
 CHECKPOINT_PREFIX = 'model.ckpt'
@@ -88,7 +88,7 @@ _DTYPES = State(tf.int64, tf.float64, tf.float64, tf.float64, tf.int64,
 
 
 def warn(message):
-  print('warning: %s' % message, file=sys.stderr, flush=True)
+  reporting.warn(message)
 
 
 class RunState:

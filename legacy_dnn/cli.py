@@ -19,7 +19,6 @@ from absl import app
 from absl import flags
 from absl import logging as absl_logging
 
-from legacy_dnn import config
 from legacy_dnn import errors
 
 # What TensorFlow's C++ side prints while it loads on a machine without a GPU.
@@ -232,6 +231,23 @@ def import_tensorflow(onednn=True):
   return tf
 
 
+def parse_or_exit(argv, flag_values):
+  """Parses argv into flag_values; a bad flag is one line and exit status 2.
+
+  Suitable as absl.app.run's flags_parser, which otherwise prints a second
+  line of advice and exits with status 1.
+  """
+  try:
+    return flag_values(argv)
+  except flags.Error as e:
+    prog = os.path.basename(argv[0]) if argv else 'legacy_dnn'
+    # absl puts every flag of a multi-flag validator, with its value, before
+    # the message; ours name the flags that matter.
+    message = re.sub(r'^flags .*?: (?=--)', '', str(e))
+    print('%s: error: %s (see --help)' % (prog, message), file=sys.stderr)
+    sys.exit(2)
+
+
 def run(main, usage=None):
   """absl.app.run(main) with a one-line flag error and one-line UserErrors.
 
@@ -267,4 +283,4 @@ def run(main, usage=None):
       _stop_filter()
 
   app.run(wrapped,
-          flags_parser=lambda argv: config.parse_or_exit(argv, flags.FLAGS))
+          flags_parser=lambda argv: parse_or_exit(argv, flags.FLAGS))

@@ -3,7 +3,7 @@ flags generated from the settings' declarations (settings.py).
 
 The API checks its keywords with settings.check() and calls resolve(); the
 scripts hold a FlagValues, call define_flags() (or define() with a settings
-group) on it, parse it with parse_or_exit(), and hand from_flags() to the
+group) on it, parse it with cli.parse_or_exit(), and hand from_flags() to the
 library, which only ever sees a TrainConfig. Either way a value meets the
 same declaration.
 """
@@ -11,8 +11,6 @@ same declaration.
 import dataclasses
 import json
 import os
-import re
-import sys
 from typing import Optional, Tuple
 
 from absl import flags
@@ -431,23 +429,6 @@ def from_args(args):
   define_flags(fv)
   fv(['train.py'] + list(args))
   return from_flags(fv)
-
-
-def parse_or_exit(argv, flag_values):
-  """Parses argv into flag_values; a bad flag is one line and exit status 2.
-
-  Suitable as absl.app.run's flags_parser, which otherwise prints a second
-  line of advice and exits with status 1.
-  """
-  try:
-    return flag_values(argv)
-  except flags.Error as e:
-    prog = os.path.basename(argv[0]) if argv else 'legacy_dnn'
-    # absl puts every flag of a multi-flag validator, with its value, before
-    # the message; ours name the flags that matter.
-    message = re.sub(r'^flags .*?: (?=--)', '', str(e))
-    print('%s: error: %s (see --help)' % (prog, message), file=sys.stderr)
-    sys.exit(2)
 
 
 def from_flags(fv, described=None):

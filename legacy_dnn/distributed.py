@@ -33,6 +33,7 @@ from legacy_dnn import checkpoints
 from legacy_dnn import cli
 from legacy_dnn import cluster_config
 from legacy_dnn import precision as precision_lib
+from legacy_dnn import reporting
 from legacy_dnn import shares
 from legacy_dnn import errors
 from legacy_dnn.errors import LostTaskError, UserError
@@ -83,7 +84,7 @@ def start_server(cluster, threads=(0, 0)):
         % (_hosts_source(cluster, cluster.job_name), cluster.job_name,
            cluster.task_index, cluster.address,
            errors.tensorflow_message(e))) from None
-  print(open_port_warning(cluster), flush=True)
+  reporting.say(open_port_warning(cluster))
   return server
 
 
@@ -119,11 +120,11 @@ def serve(cluster, interrupts, deterministic=True):
   if deterministic:
     tf.config.experimental.enable_op_determinism()
   server = start_server(cluster)
-  print('ps task %d of %d serving at %s (%s); Ctrl-C or SIGTERM stops it'
-        % (cluster.task_index, len(cluster.ps_hosts), cluster.address,
-           server.target), flush=True)
+  reporting.say('ps task %d of %d serving at %s (%s); Ctrl-C or SIGTERM '
+                'stops it' % (cluster.task_index, len(cluster.ps_hosts),
+                              cluster.address, server.target))
   signum = interrupts.wait()
-  print('ps task %d stopped' % cluster.task_index, flush=True)
+  reporting.say('ps task %d stopped' % cluster.task_index)
   return signum
 
 

@@ -11,7 +11,6 @@ and of its other workers, are short loops over these parts:
   finish      the best model scored on the test set, in the seeds' words.
 """
 
-import contextvars
 import dataclasses
 import functools
 import math
@@ -25,6 +24,7 @@ import tqdm
 from legacy_dnn import checkpoints
 from legacy_dnn import data
 from legacy_dnn import model
+from legacy_dnn import reporting
 from legacy_dnn import shapes
 from legacy_dnn import summaries
 from legacy_dnn.errors import TrainingError
@@ -37,8 +37,8 @@ from legacy_dnn.results import Epoch, Result, Timing  # pylint: disable=unused-i
 EVAL_CHUNK = 1000
 EVAL_BUDGET_BYTES = 64 << 20
 
-# How a training loop prints a line: at once, even to a pipe.
-say = functools.partial(print, flush=True)
+# How a training loop reports a line: to the current reporter.
+say = reporting.say
 
 
 def should_stop_early(wait, patience):
@@ -51,12 +51,6 @@ def is_finished(state, config):
           should_stop_early(state.wait, config.patience))
 
 
-# Where progress bars go: TERMINAL (the scripts: a bar on a terminal, none
-# in a pipe), KERNEL (legacy_dnn.train with verbose=1: also a widget in a
-# Jupyter kernel) or NONE. A context variable, so that a train() in one
-# thread never changes another's.
-TERMINAL, KERNEL, NONE = 'terminal', 'kernel', 'none'
-progress = contextvars.ContextVar('progress', default=TERMINAL)
 
 
 def in_kernel():
@@ -96,10 +90,10 @@ def progress_bar(epoch, total, done):
     total: the epoch's examples.
     done: those already trained on (by an interrupted run).
   """
-  mode = progress.get()
+  mode = reporting.current().progress
   bar = _without_monitor(tqdm.tqdm)
-  shown = mode != NONE and sys.stdout.isatty()
-  if mode == KERNEL and in_kernel():
+  shown = mode != reporting.NONE and sys.stdout.isatty()
+  if mode == reporting.KERNEL and in_kernel():
     bar, shown = _kernel_tqdm(), True
   return bar(total=total, initial=done, desc='Epoch %04d' % epoch,
              unit=' examples', leave=False, file=sys.stdout,
@@ -256,14 +250,15 @@ def end_epoch(run, state, epoch_no, sums, start):
   if saved:
     run.save()
   run.timing.epoch_seconds.append(time.time() - start)
-  checkpoints.record_epoch(config.model_dir, Epoch(
-      epoch_no, float(train_loss), float(val_loss), float(val_metric),
-      m.head.metric_name, run.timing.epoch_seconds[-1],
-      state.best_epoch == epoch_no).as_record())
-  say('Epoch: %04d cost = %.9f validation loss = %.6f %s = %.4f (%.1f s)%s'
-      % (epoch_no, train_loss, val_loss, m.head.metric_name,
-         val_metric, run.timing.epoch_seconds[-1],
-         ' *' if state.best_epoch == epoch_no else ''))
+  epoch = Epoch(epoch_no, float(train_loss), float(val_loss),
+                float(val_metric), m.head.metric_name,
+                run.timing.epoch_seconds[-1], state.best_epoch == epoch_no)
+  checkpoints.record_epoch(config.model_dir, epoch.as_record())
+  reporting.current().on_epoch_end(epoch, (
+      'Epoch: %04d cost = %.9f validation loss = %.6f %s = %.4f (%.1f s)%s'
+      % (epoch_no, train_loss, val_loss, m.head.metric_name, val_metric,
+         run.timing.epoch_seconds[-1],
+         ' *' if state.best_epoch == epoch_no else '')))
   if stop_early:
     say('Early stopping: no better validation loss for %d epochs since '
         'epoch %d' % (state.wait, state.best_epoch))

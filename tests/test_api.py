@@ -20,7 +20,9 @@ from conftest import (REPO, error_lines, run_python, run_script, script_env,
 from legacy_dnn import checkpoints
 from legacy_dnn import config
 from legacy_dnn import presets
+from legacy_dnn import reporting
 from legacy_dnn import settings as settings_lib
+from legacy_dnn import training
 
 
 SMALL = dict(dataset='mnist', validation_size=100, hidden_units=(64, 64),
@@ -385,6 +387,39 @@ def test_a_sweep_returns_the_table_sweep_py_prints(tmp_path):
   assert script.returncode == 0, script.stderr
   # The script finds the sweep finished, and prints the same table.
   assert swept.table in script.stdout
+
+
+@pytest.mark.slow
+def test_a_run_reports_to_its_reporter_and_verbose_0_prints_nothing(
+    tmp_path, capfd):
+  """The library reports; the caller prints (reporting.py)."""
+  write_dataset(str(tmp_path / 'data'), n_train=300, n_test=50)
+
+  class Recorder(reporting.Reporter):
+
+    def __init__(self):
+      self.lines, self.epochs = [], []
+
+    def on_line(self, text):
+      self.lines.append(text)
+
+    def on_epoch_end(self, epoch, line):
+      self.epochs.append((epoch, line))
+
+  recorder = Recorder()
+  with reporting.reporting_to(recorder):
+    result = training.train(config.from_settings(
+        variant='dropout', **small_settings(tmp_path, 'reported')))
+  assert [epoch for epoch, _ in recorder.epochs] == list(result.history)
+  assert recorder.epochs[0][1].startswith('Epoch: 0001 cost = ')
+  assert 'Learning Finished!' in recorder.lines
+  assert capfd.readouterr() == ('', '')
+  quiet = legacy_dnn.train('dropout', verbose=0,
+                           **small_settings(tmp_path, 'quiet'))
+  assert quiet.history[-1].epoch == 2
+  assert capfd.readouterr().out == ''
+  # Outside any call the scripts' Printer reports, as before.
+  assert isinstance(reporting.current(), reporting.Printer)
 
 
 @pytest.mark.slow
