@@ -25,6 +25,9 @@ import warnings
 
 import numpy as np
 import tensorflow as tf
+# The error the converter raises for what it cannot convert; TensorFlow
+# exports no public name for it.
+from tensorflow.lite.python import convert_phase
 
 from legacy_dnn import cli
 from legacy_dnn import savedmodel
@@ -74,10 +77,11 @@ def convert(cfg, checkpoint, quantize, calibration_rows=None):
       with cli.without_lines(CONVERTER_CHATTER), warnings.catch_warnings():
         warnings.filterwarnings('ignore', _CALIBRATOR_WARNING, UserWarning)
         return converter.convert()
-    except Exception as e:  # pylint: disable=broad-except
-      # The converter raises its own ConverterError, and others besides.
+    except convert_phase.ConverterError as e:
+      # What the converter says it cannot do (an op, a quantization) is one
+      # line, its cause chained; anything else is a bug, with its traceback.
       raise UserError('%s: TensorFlow\'s converter failed: %s'
-                      % (checkpoint, str(e).strip().splitlines()[0])) from None
+                      % (checkpoint, str(e).strip().splitlines()[0])) from e
 
 
 def signature_inputs(cfg, rows):

@@ -66,18 +66,15 @@ def convert(cfg, checkpoint, opset=config.ONNX_OPSET):
   tf2onnx.logging.set_level(logging.ERROR)
   with tempfile.TemporaryDirectory() as folder:
     version_dir = savedmodel.export(cfg, checkpoint, folder)
-    try:
-      graph_def, inputs, outputs, renamed = tf_loader.from_saved_model(
-          version_dir, None, None, savedmodel.TAG, [savedmodel.SIGNATURE],
-          return_tensors_to_rename=True)
-      with tf.Graph().as_default():
-        model, _ = tf2onnx.convert.from_graph_def(
-            graph_def, name=cfg.variant, input_names=inputs,
-            output_names=outputs, opset=opset, tensors_to_rename=renamed)
-    except Exception as e:  # pylint: disable=broad-except
-      # tf2onnx raises whatever its handlers meet.
-      raise UserError('%s: tf2onnx failed: %s' % (
-          checkpoint, str(e).strip().splitlines()[0])) from None
+    # Our own graph, at an opset that has every op it needs: tf2onnx failing
+    # on it is a bug (ours or its), and keeps its traceback.
+    graph_def, inputs, outputs, renamed = tf_loader.from_saved_model(
+        version_dir, None, None, savedmodel.TAG, [savedmodel.SIGNATURE],
+        return_tensors_to_rename=True)
+    with tf.Graph().as_default():
+      model, _ = tf2onnx.convert.from_graph_def(
+          graph_def, name=cfg.variant, input_names=inputs,
+          output_names=outputs, opset=opset, tensors_to_rename=renamed)
   return model.SerializeToString()
 
 
