@@ -554,14 +554,18 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
 
   Args:
     variant: the preset every trial starts from.
-    grid: "hidden_units=256,256|512,512;learning_rate=0.001,0.01": every
-      combination is a trial. Or random=N trials drawn from ranges=.
+    grid: {setting: [values]}, every combination a trial, each value
+      checked as train()'s keyword: {'hidden_units': [(256, 256), (512,
+      512)], 'learning_rate': [0.001, 0.01]}; depth=, units= and
+      filters1=, ... vary the layers' count and sizes. Or sweep.py's --grid
+      text, "hidden_units=256,256|512,512;learning_rate=0.001,0.01". Or
+      random=N trials drawn from ranges=.
     verbose: as train()'s, for every trial.
     **settings: sweep.py's flags: ranges=, seed=, sweep_dir=, and every
       train() setting, given to every trial.
 
   Returns:
-    A SweepResult.
+    A SweepResult: its results' params are Python values, as given.
 
   Raises:
     Interrupted: SIGINT stopped a trial; its result is the SweepResult so
@@ -569,6 +573,8 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
       resumes.
   """
   _check_verbose('legacy_dnn.sweep', verbose)
+  if grid is not None and not isinstance(grid, str):
+    grid = settings_lib.check_grid('legacy_dnn.sweep', grid, config.PER_RUN)
   fv = config.parse_settings(
       'legacy_dnn.sweep', settings_lib.TRAIN + settings_lib.SWEEP,
       dict(settings, variant=variant, grid=grid, random=random))
@@ -587,7 +593,10 @@ def sweep(variant='dropout', *, grid=None, random=None, verbose=1,
   if table and verbose:
     with _output(verbose):
       reporting.say(table)
-  swept = SweepResult(run.sweep_dir, results, table, bool(status))
+  swept = SweepResult(run.sweep_dir, [
+      dict(r, params={name: settings_lib.from_text(name, text)
+                      for name, text in r['params'].items()})
+      for r in results], table, bool(status))
   if swept.interrupted:
     raise Interrupted(SWEEP_INTERRUPTED, swept)
   return swept

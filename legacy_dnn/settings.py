@@ -511,3 +511,81 @@ SWEEP = Group((
          lambda v: (v['grid'] is None) != (v['random'] is None),
          'pass exactly one of --grid and --random'),
 ))
+
+
+# A sweep's pseudo-settings: the hidden layers as depth x units, and
+# filters<N>, the filter count of the Nth convolutional block.
+_SWEEP_PSEUDO = re.compile(r'depth|units|filters[1-9]\d*')
+
+
+def sweep_kind(name, group=TRAIN, per_run=()):
+  """The kind of a setting a sweep may vary, or None if it may not."""
+  if _SWEEP_PSEUDO.fullmatch(name):
+    return Integer(1)
+  if name in group.names() and name not in per_run:
+    return group[name].kind
+  return None
+
+
+def _as_text(value):
+  return (','.join(map(str, value)) if isinstance(value, tuple)
+          else str(value))
+
+
+def check_grid(api, grid, per_run=()):
+  """A sweep's grid of Python values, each checked as its keyword is, as
+  sweep.py's --grid text: {'learning_rate': [0.001, 0.01]} becomes
+  'learning_rate=0.001,0.01'.
+
+  Args:
+    api: who takes it, for the message.
+    grid: {setting: a list of its values}; every combination is a trial.
+    per_run: settings that are each trial's own (model_dir, ...).
+
+  Raises:
+    SettingError: not such a dict, a name no trial can vary, or a value its
+      setting refuses; one line naming it.
+  """
+  if not isinstance(grid, dict) or not grid:
+    raise SettingError('%s(grid=%r): grid must be a dict of settings and '
+                       'their values, e.g. {\'learning_rate\': [0.001, '
+                       '0.01]}' % (api, grid))
+  parts = []
+  for name, values in grid.items():
+    kind = sweep_kind(name, per_run=per_run) if isinstance(name, str) else None
+    if kind is None:
+      raise SettingError('%s(grid={%r: ...}): %r is not a setting a trial '
+                         'can vary (train()\'s keywords but %s; depth, '
+                         'units, filters1, ...)' % (api, name, name,
+                                                    ', '.join(per_run)))
+    if not isinstance(values, (list, tuple, range)) or not values:
+      raise SettingError('%s(grid={%r: %r}): %s needs a list of values' % (
+          api, name, values, name))
+    texts = []
+    for value in values:
+      try:
+        texts.append(_as_text(kind.check(value)))
+      except _Bad as bad:
+        raise SettingError('%s(grid={%r: [..., %r, ...]}): %s must be %s' % (
+            api, name, value, name, bad)) from None
+    separator = '|' if any(',' in t for t in texts) else ','
+    parts.append('%s=%s' % (name, separator.join(texts)))
+  return ';'.join(parts)
+
+
+def from_text(name, text):
+  """A trial's parameter, recorded as its flag's text, as a Python value:
+  '0.001' -> 0.001, '256,256' -> (256, 256); text of no known kind stays."""
+  kind = sweep_kind(name)
+  try:
+    if isinstance(kind, Integer):
+      return int(text)
+    if isinstance(kind, Number):
+      return float(text)
+    if isinstance(kind, Boolean):
+      return {'true': True, 'false': False}[text.lower()]
+    if isinstance(kind, Items):
+      return kind.check(kind.from_flag(text.split(',') if text else []))
+  except (ValueError, KeyError, _Bad):
+    pass
+  return text

@@ -117,6 +117,23 @@ def test_a_sweep_and_load_data_check_their_keywords_as_train_does():
     legacy_dnn.load_data('mnist', validation_size='9')
 
 
+@pytest.mark.parametrize('name', sorted(config.train_flag_names() -
+                                         set(config.PER_RUN)))
+def test_a_sweeps_grid_checks_each_value_as_its_keyword(name):
+  kind = type(settings_lib.TRAIN[name].kind)
+  for bad in WRONG[kind]:
+    with pytest.raises(legacy_dnn.UserError) as raised:
+      legacy_dnn.sweep(grid={name: [bad]})
+    message = str(raised.value)
+    assert message == 'legacy_dnn.sweep(grid={%r: [..., %r, ...]}): %s ' \
+        'must be %s' % (name, bad, name, message.split(' must be ')[1])
+    assert 'flag' not in message.lower(), message
+  with pytest.raises(legacy_dnn.UserError, match=r"^legacy_dnn.sweep\(grid="
+                     r"\{'model_dir': \.\.\.\}\): 'model_dir' is not a "
+                     'setting a trial can vary'):
+    legacy_dnn.sweep(grid={'model_dir': ['a', 'b']})
+
+
 def test_presets_and_foreign_checkpoints_meet_the_same_check():
   for variant in presets.PRESETS:
     cfg = config.for_variant(variant)
@@ -375,10 +392,13 @@ def test_a_sweep_returns_the_table_sweep_py_prints(tmp_path):
   write_dataset(str(tmp_path / 'data'), n_train=300, n_test=50)
   settings = dict(SMALL, epochs=1, data_dir=str(tmp_path / 'data'),
                   sweep_dir=str(tmp_path / 'sweep'))
-  swept = legacy_dnn.sweep('dropout', grid='learning_rate=0.001,0.01',
+  swept = legacy_dnn.sweep('dropout', grid={'learning_rate': [0.001, 0.01]},
                            verbose=0, **settings)
   assert not swept.interrupted
   assert sorted(r['status'] for r in swept.results) == ['finished'] * 2
+  # The trials' parameters come back as the Python values they were.
+  assert sorted(r['params']['learning_rate'] for r in swept.results) == [
+      0.001, 0.01]
   script = run_script('sweep.py', '--variant=dropout',
                       '--grid=learning_rate=0.001,0.01',
                       *['--%s=%s' % (k, ','.join(map(str, v))
