@@ -11,6 +11,7 @@ same declaration.
 import dataclasses
 import json
 import os
+import re
 from typing import Optional, Tuple
 
 from absl import flags
@@ -143,12 +144,25 @@ TASKS = {presets.CLASSES: data.CLASSIFICATION,
          presets.REGRESSION: data.REGRESSION}
 
 
-def check_dataset(config):
+def check_dataset(config, api=None):
   """Raises UserError if config's network cannot train on its dataset.
 
   A head learns one kind of target: a classifier's labels, or a
   regressor's numbers.
+
+  api: the API function whose keywords these were ('legacy_dnn.train'),
+    named in the message instead of flags.
   """
+  try:
+    _check_dataset(config)
+  except UserError as e:
+    if api is None:
+      raise
+    raise UserError('%s: %s' % (api, re.sub(r'--(?=[a-z])', '', str(e)))
+                    ) from None
+
+
+def _check_dataset(config):
   dataset = data.DATASETS[config.dataset]
   task = TASKS[config.head]
   if task != dataset.task:
@@ -415,8 +429,10 @@ def from_settings(**values):
   Raises:
     UserError: an unknown setting, or a value its declaration refuses.
   """
-  return resolve(settings_lib.check('legacy_dnn.train', settings_lib.TRAIN,
-                                    values))
+  cfg = resolve(settings_lib.check('legacy_dnn.train', settings_lib.TRAIN,
+                                   values))
+  check_dataset(cfg, 'legacy_dnn.train')
+  return cfg
 
 
 def from_args(args):

@@ -169,6 +169,11 @@ def test_presets_and_foreign_checkpoints_meet_the_same_check():
     (dict(epoch=3), 'legacy_dnn.train(epoch=3): unknown setting epoch (it '
      'takes batch_size, '),
     (dict(verbose=3), 'legacy_dnn.train: verbose=3: must be 0 (silent), 1'),
+    # Settings that do not go together name keywords too, not flags.
+    (dict(variant='regression', dataset='mnist'), 'legacy_dnn.train: '
+     'dataset=mnist: mnist is a classification dataset, and '
+     'variant=regression a regression network; pick a classification '
+     'variant (batchnorm, '),
 ])
 def test_a_bad_setting_is_one_user_error_naming_it(settings, message):
   with pytest.raises(legacy_dnn.UserError) as raised:
