@@ -253,10 +253,10 @@ class Model:
                       'legacy_dnn.evaluate' % (self.checkpoint,
                                                self.config.variant))
     with _output(verbose):
-      rows, paths = _rows(images_or_paths, dataset, max_pixels)
+      rows, paths, skipped = _rows(images_or_paths, dataset, max_pixels)
       probabilities = self._session().predict(rows)
     return Prediction(probabilities.argmax(axis=1), probabilities,
-                      tuple(dataset.class_names), paths)
+                      tuple(dataset.class_names), paths, skipped)
 
   def export(self, format='savedmodel', verbose=1, **settings):  # pylint: disable=redefined-builtin
     """Writes the model for serving (legacy_dnn.export's Args)."""
@@ -365,6 +365,9 @@ class Prediction:
   probabilities: np.ndarray  # float32 [n, 10].
   class_names: Tuple[str, ...]
   paths: Tuple[str, ...] = ()  # Where the images came from, if files.
+  # The files that gave no prediction, as (path, why): unreadable, blank,
+  # too large. predict.py says the same of each on stderr.
+  skipped: Tuple[Tuple[str, str], ...] = ()
 
   @property
   def names(self):
@@ -389,7 +392,8 @@ def predict(model_dir, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS, *,
     **settings: load()'s model and data settings.
 
   Returns:
-    A Prediction: classes, probabilities, class_names, names.
+    A Prediction: classes, probabilities, class_names, names, and the
+    files skipped (unreadable, blank, too large), with why.
   """
   _check_verbose('legacy_dnn.predict', verbose)
   cfg, checkpoint, _ = _locate('legacy_dnn.predict', model_dir, settings)
@@ -398,7 +402,9 @@ def predict(model_dir, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS, *,
 
 
 def _rows(images_or_paths, dataset, max_pixels):
-  """(float32 [n, features] in [0, 1], the paths) of predict()'s input."""
+  """(float32 [n, features] in [0, 1], the paths, the skipped files) of
+  predict()'s input: files that cannot be read or hold a blank image are
+  skipped, as predict.py skips them, with why."""
   size = int(np.prod(dataset.input_shape))
   if isinstance(images_or_paths, (str, os.PathLike)):
     images_or_paths = [images_or_paths]
@@ -411,20 +417,27 @@ def _rows(images_or_paths, dataset, max_pixels):
                           'x'.join(map(str, dataset.image_shape))))
     rows = array.reshape(-1, size)
     if rows.dtype == np.uint8:
-      return data.to_float(rows), ()
+      return data.to_float(rows), (), ()
     rows = rows.astype(np.float32)
     if rows.min() < 0 or rows.max() > 1:
       raise UserError('legacy_dnn.predict: float images must be in [0, 1] '
                       '(uint8 ones in 0-255)')
-    return rows, ()
+    return rows, (), ()
   # pylint: disable=g-import-not-at-top
   from legacy_dnn import images
-  paths = tuple(os.fspath(p) for p in images_or_paths)
-  with cli.without_lines(images.LIBJPEG_CHATTER):
-    rows = [images.prepare(images.decode(path, max_pixels),
-                           images.PREPARATIONS[dataset.name]).reshape(-1)
-            for path in paths]
-  return np.stack(rows).astype(np.float32), paths
+  rows, paths, skipped = [], [], []
+  for path in map(os.fspath, images_or_paths):
+    try:
+      with cli.without_lines(images.LIBJPEG_CHATTER):
+        rows.append(images.prepare(images.decode(path, max_pixels),
+                                   images.PREPARATIONS[dataset.name]))
+      paths.append(path)
+    except images.BlankImageError as e:
+      skipped.append((path, '%s: %s; no prediction' % (path, e)))
+    except UserError as e:
+      skipped.append((path, str(e)))
+  return (np.reshape(rows, (len(rows), size)).astype(np.float32),
+          tuple(paths), tuple(skipped))
 
 
 class _Settings(dict):

@@ -354,11 +354,24 @@ def test_predict_reads_files_as_predict_py_does(trained, tmp_path):
              for line in script.stdout.splitlines() if line.startswith(
                  tuple(paths))]
   assert printed == prediction.names
+  # A bad file is skipped and reported, in the API as in predict.py.
   bad = str(tmp_path / 'bad.png')
   with open(bad, 'wb') as f:
     f.write(b'\x89PNG\r\n\x1a\n not really')
-  with pytest.raises(legacy_dnn.UserError, match='^%s: ' % bad):
-    legacy_dnn.predict(result.model_dir, [bad])
+  blank = str(tmp_path / 'blank.png')
+  tf.io.write_file(blank, tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)))
+  mixed = legacy_dnn.predict(result.model_dir, [paths[0], bad, blank,
+                                                paths[1]])
+  assert mixed.paths == (paths[0], paths[1])
+  assert mixed.names == prediction.names[:2]
+  assert [path for path, _ in mixed.skipped] == [bad, blank]
+  assert mixed.skipped[0][1].startswith(bad + ': ')
+  script = run_script('predict.py', '--model_dir=' + result.model_dir,
+                      paths[0], bad, blank, paths[1])
+  assert script.returncode == 1
+  assert [why for _, why in mixed.skipped] == [
+      line.replace('predict.py: error: ', '')
+      for line in script.stderr.splitlines()]
   with pytest.raises(legacy_dnn.UserError, match='images of shape \\[3, 5\\]'):
     legacy_dnn.predict(result.model_dir, np.zeros((3, 5), np.float32))
 
