@@ -17,7 +17,8 @@ __all__ = ['train', 'evaluate', 'predict', 'export', 'sweep', 'load_data',
            'load', 'Model', 'Result', 'Evaluation', 'Prediction', 'Exported', 'SweepResult',
            'UserError', 'Interrupted']
 
-_FROM = {'Result': 'results', 'Interrupted': 'results', 'UserError': 'errors'}
+_FROM = {'Result': 'results', 'Interrupted': 'results', 'UserError': 'errors',
+         'Evaluation': 'scores'}
 
 
 def __getattr__(name):

@@ -26,7 +26,7 @@ again continues, bit for bit.
 import contextlib
 import dataclasses
 import os
-from typing import Dict, List, Optional, Tuple
+from typing import List, Tuple
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from legacy_dnn import cli
 from legacy_dnn import config
 from legacy_dnn import data
 from legacy_dnn import reporting
+from legacy_dnn import scores
 from legacy_dnn import settings as settings_lib
 from legacy_dnn.errors import UserError
 from legacy_dnn.results import Interrupted
@@ -100,69 +101,6 @@ def train(variant='dropout', *, verbose=1, **settings):
   if result.interrupted:
     raise Interrupted(INTERRUPTED % (result.epochs + 1), result)
   return result
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation:
-  """A trained model's figures on its test set (legacy_dnn.evaluate)."""
-  checkpoint: str
-  variant: str
-  dataset: str
-  loss: float
-  labels: np.ndarray  # int [n] (a regressor's targets: float32 [n]).
-  # A classifier's: float32 [n, 10] softmax outputs, int [n] classes; a
-  # regressor's: its float32 [n] predictions as `predicted`, no
-  # probabilities.
-  predicted: np.ndarray
-  probabilities: Optional[np.ndarray] = None
-  accuracy: Optional[float] = None
-  per_class_accuracy: Optional[np.ndarray] = None  # float [10].
-  confusion: Optional[np.ndarray] = None  # int [10, 10]: label x prediction.
-  class_names: Tuple[str, ...] = ()
-  # A regressor's mse, rmse, mae and r2.
-  metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
-  images: Optional[np.ndarray] = None  # The test images, float32.
-  # The cosine series' (t, y, the model's curve, training points): the
-  # exam's fit.
-  curve: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, int]] = None
-  target_unit: str = ''
-
-  @property
-  def mistakes(self):
-    """The indices of the test images the model gets wrong."""
-    return np.flatnonzero(self.predicted != self.labels)
-
-  def plot(self, mistakes=True):
-    """A matplotlib Figure: test images (the misclassified ones, with
-    mistakes=True) with label and prediction, beside the confusion matrix;
-    a regressor's predicted against actual values (cosine: the fitted
-    curve over the series)."""
-    # pylint: disable=g-import-not-at-top
-    from legacy_dnn import plots
-    if self.curve is not None:
-      return plots.cosine_fit_figure(
-          *self.curve, '%s: validation MSE %.4f' % (self.variant,
-                                                    self.metrics['mse']))
-    if self.confusion is None:
-      return plots.regression_figure(
-          self.labels, self.predicted, '%s on %s: test RMSE %.4f' % (
-              self.variant, self.dataset, self.metrics['rmse']),
-          self.target_unit)
-    shown = (self.mistakes if mistakes else np.arange(len(self.labels)))
-    shown = shown[:plots.GRID_SIDE ** 2]
-    return plots.predictions_figure(
-        self.images[shown], self.labels[shown], self.predicted[shown],
-        self.confusion, self.class_names,
-        title='%s on %s: %s%d of %d test images wrong' % (
-            self.variant, self.dataset, 'the first %d of the ' % len(shown)
-            if mistakes else '', len(self.mistakes), len(self.labels)))
-
-  def __repr__(self):
-    figures = ('accuracy=%.4f' % self.accuracy if self.accuracy is not None
-               else ', '.join('%s=%.4f' % kv
-                              for kv in sorted(self.metrics.items())))
-    return 'Evaluation(%s on %s, %s, loss=%.6f, checkpoint=%r)' % (
-        self.variant, self.dataset, figures, self.loss, self.checkpoint)
 
 
 def _locate(api, model_dir, settings, group=settings_lib.MODEL +
@@ -239,8 +177,8 @@ class Model:
     """
     _check_verbose('legacy_dnn.Model.evaluate', verbose)
     with _output(verbose):
-      return score(self.config, self.checkpoint, test_split(self.config),
-                   self._session())
+      return scores.score(self.config, self.checkpoint,
+                          scores.test_split(self.config), self._session())
 
   def predict(self, images_or_paths, max_pixels=config.MAX_IMAGE_PIXELS,
               verbose=1):
@@ -266,6 +204,60 @@ class Model:
                                 dict(settings, format=format))
     with _output(verbose):
       return _export(self.config, self.checkpoint, values)
+
+  def compare(self, tflite=None, onnx=None, verbose=1):
+    """Scores a LiteRT (tflite=) or ONNX (onnx=) file of this model on the
+    test set against the model itself, as evaluate.py --tflite/--onnx does:
+    its figures beside the float model's, how often it agrees, its size and
+    speed.
+
+    Returns:
+      The lines evaluate.py prints.
+
+    Raises:
+      UserError: the file cannot be read, is refused before it runs (an
+        ONNX file with custom ops), or is not a file of this model.
+    """
+    _check_verbose('legacy_dnn.Model.compare', verbose)
+    if bool(tflite) == bool(onnx):
+      raise UserError('legacy_dnn.Model.compare: give one file, tflite= or '
+                      'onnx=')
+    with _output(verbose):
+      rows, targets = scores.test_split(self.config).test
+      return scores.compare_file(self.config, self.checkpoint,
+                                 self._session(), rows, targets, tflite, onnx)
+
+  def project(self, count, layer=None, logdir=config.DEFAULT_LOGDIR,
+              verbose=1):
+    """Writes a layer's activations for the first count test images, with
+    their labels and a sprite, for TensorBoard's Projector tab, into the
+    run's folder under logdir (evaluate.py --projector).
+
+    Args:
+      count: test images, from the first.
+      layer: conv1, ..., hidden1, ...; default the last before outputs.
+      logdir: the TensorBoard root train() wrote the run's logs under.
+
+    Returns:
+      (the folder written, the layer shown, the images shown).
+
+    Raises:
+      UserError: a regressor (it shows images), or no such layer.
+    """
+    _check_verbose('legacy_dnn.Model.project', verbose)
+    if data.DATASETS[self.config.dataset].is_regression:
+      raise UserError('--projector: shows images; %s is a regression '
+                      'dataset' % self.config.dataset)
+    # pylint: disable=g-import-not-at-top
+    with _output(verbose):
+      from legacy_dnn import evaluation
+      layer = evaluation.projector_layer(self.config, layer)
+      images, labels = scores.test_split(self.config).test
+      images, labels = images[:count], labels[:count]
+      activations = self._session().activations(images, layer)
+      folder = evaluation.write_projector(self.config, logdir, layer,
+                                          activations, images, labels)
+    return folder, layer, len(images)
 
   def close(self):
     """Closes its session; a later call restores the checkpoint again."""
@@ -308,54 +300,6 @@ def evaluate(model_dir, *, verbose=1, **settings):
   cfg, checkpoint, _ = _locate('legacy_dnn.evaluate', model_dir, settings)
   with Model(cfg, checkpoint) as model:
     return model.evaluate(verbose)
-
-
-def test_split(cfg):
-  """The splits a model is scored on: cfg's dataset and classes (only the
-  test files matter, so no validation images are held out)."""
-  return data.subset(data.load(data.DATASETS[cfg.dataset], cfg.data_dir,
-                               mirror=cfg.mirror, validation_size=0),
-                     cfg.classes)
-
-
-def score(cfg, checkpoint, splits, saved=None):
-  """evaluate()'s work, evaluate.py's too: an Evaluation of the checkpoint
-  on splits.test.
-
-  saved: the checkpoint already restored (evaluation.SavedModel), or None
-    to restore it here and close it after.
-  """
-  # pylint: disable=g-import-not-at-top
-  from legacy_dnn import evaluation
-  dataset = data.DATASETS[cfg.dataset]
-  images, labels = splits.test
-  curve = None
-  owned = saved is None
-  if owned:
-    saved = evaluation.restore(cfg, checkpoint)
-  try:
-    loss, metric = saved.loss_and_accuracy(images, labels)
-    outputs = saved.predict(images)
-    if cfg.dataset == 'cosine':
-      from legacy_dnn import tabular  # pylint: disable=g-import-not-at-top
-      t, features, y = tabular.cosine()
-      curve = (t, y, saved.predict(features), len(splits.train[0]))
-  finally:
-    if owned:
-      saved.close()
-  common = dict(checkpoint=checkpoint, variant=cfg.variant,
-                dataset=cfg.dataset, loss=float(loss), labels=labels)
-  if dataset.is_regression:
-    return Evaluation(predicted=outputs, images=None, curve=curve,
-                      metrics=evaluation.regression_metrics(labels, outputs),
-                      target_unit=dataset.target_unit or '', **common)
-  predicted = outputs.argmax(axis=1)
-  confusion = evaluation.confusion_matrix(labels, predicted)
-  return Evaluation(
-      predicted=predicted, probabilities=outputs, accuracy=float(metric),
-      per_class_accuracy=evaluation.per_class_accuracy(confusion),
-      confusion=confusion, class_names=tuple(dataset.class_names),
-      images=images, **common)
 
 
 @dataclasses.dataclass(frozen=True)
