@@ -515,12 +515,13 @@ SWEEP = Group((
 
 # A sweep's pseudo-settings: the hidden layers as depth x units, and
 # filters<N>, the filter count of the Nth convolutional block.
-_SWEEP_PSEUDO = re.compile(r'depth|units|filters[1-9]\d*')
+DEPTH, UNITS = 'depth', 'units'
+FILTERS_N = re.compile(r'filters([1-9]\d*)')
 
 
 def sweep_kind(name, group=TRAIN, per_run=()):
   """The kind of a setting a sweep may vary, or None if it may not."""
-  if _SWEEP_PSEUDO.fullmatch(name):
+  if name in (DEPTH, UNITS) or FILTERS_N.fullmatch(name):
     return Integer(1)
   if name in group.names() and name not in per_run:
     return group[name].kind

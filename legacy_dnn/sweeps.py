@@ -17,7 +17,6 @@ import itertools
 import json
 import math
 import os
-import re
 import time
 from typing import Dict
 
@@ -35,7 +34,12 @@ from legacy_dnn import interrupts as interrupts_lib
 from legacy_dnn import loop
 from legacy_dnn import summaries
 from legacy_dnn import training
+from legacy_dnn import settings as settings_lib
 from legacy_dnn.errors import UserError
+# Pseudo-parameters (settings.py): the hidden layers are depth x units;
+# filters<N> is the filter count of the Nth convolutional block (the exam's
+# n1, n2).
+from legacy_dnn.settings import DEPTH, FILTERS_N, UNITS
 
 SPEC_FILE = 'sweep.json'
 RESULT_FILE = 'result.json'
@@ -45,10 +49,6 @@ CLAIM_FILE = '.claim'
 LOG_FILE = 'train.log'  # A trial's output when it runs in a process of its own.
 CSV_FILE = 'results.csv'
 FINISHED, FAILED, INTERRUPTED = 'finished', 'failed', 'interrupted'
-# Pseudo-parameters: the hidden layers are depth x units; filters<N> is the
-# filter count of the Nth convolutional block (the exam's n1, n2).
-DEPTH, UNITS = 'depth', 'units'
-FILTERS_N = re.compile(r'filters([1-9]\d*)')
 
 
 def ranked_by(head):
@@ -112,11 +112,8 @@ def _split_params(spec, flag):
 
 
 def _check_names(names, flag):
-  known = config_lib.train_flag_names() | {DEPTH, UNITS}
   for name in names:
-    if FILTERS_N.fullmatch(name):
-      continue
-    if name not in known or name in config_lib.PER_RUN:
+    if settings_lib.sweep_kind(name, per_run=config_lib.PER_RUN) is None:
       raise SpecError('%s: %s is not a train.py setting' % (flag, name))
 
 
