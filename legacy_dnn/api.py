@@ -245,12 +245,10 @@ class Model:
       UserError: a regressor (it shows images), or no such layer.
     """
     _check_verbose('legacy_dnn.Model.project', verbose)
-    if data.DATASETS[self.config.dataset].is_regression:
-      raise UserError('--projector: shows images; %s is a regression '
-                      'dataset' % self.config.dataset)
     # pylint: disable=g-import-not-at-top
     with _output(verbose):
       from legacy_dnn import evaluation
+      evaluation.check_projectable(self.config)
       layer = evaluation.projector_layer(self.config, layer)
       images, labels = scores.test_split(self.config).test
       images, labels = images[:count], labels[:count]

@@ -259,6 +259,14 @@ def restore(cfg, checkpoint):
   return SavedModel(cfg, checkpoint, sess, m, probabilities)
 
 
+def check_projectable(cfg):
+  """Raises UserError unless cfg's model takes images, which the Projector
+  shows beside their activations."""
+  if data.DATASETS[cfg.dataset].is_regression:
+    raise UserError('--projector: shows images; %s is a regression '
+                    'dataset' % cfg.dataset)
+
+
 def projector_layer(cfg, layer):
   """The layer whose activations the Projector shows: layer, or by default
   the last before outputs.

@@ -35,9 +35,7 @@ from absl import flags
 
 from legacy_dnn import cli
 from legacy_dnn import config
-from legacy_dnn import data
 from legacy_dnn import plots
-from legacy_dnn.errors import CheckpointError
 
 FLAGS = flags.FLAGS
 # As the TF1 embedding tutorial's 10,000 test images: a sprite of them stays
@@ -96,9 +94,8 @@ def main():
     if FLAGS.tflite or FLAGS.onnx:
       print('\n'.join(model.compare(FLAGS.tflite, FLAGS.onnx)))
       return 0
-    if FLAGS.projector and data.DATASETS[cfg.dataset].is_regression:
-      raise CheckpointError('--projector: shows images; %s is a regression '
-                            'dataset' % cfg.dataset)
+    if FLAGS.projector:
+      evaluation.check_projectable(cfg)
     scores = model.evaluate()
     print('\n'.join(scores.lines(FLAGS.predict, FLAGS.seed)))
     if FLAGS.plot:
